@@ -1,0 +1,90 @@
+"""crmculture: customer-treatment policies as executable, testable rules.
+
+Leadership writes how customers are treated as rules over customer facts; developers compile
+them into a deterministic evaluator; every decision explains itself.
+
+Examples:
+    >>> from crmculture import Directive, F, Fact, Policy, Rule, Schema
+    >>> schema = Schema([Fact.bool("credit_hold"), Fact.int("days_overdue", min=0)])
+    >>> route = Directive.text("route_to", default="frontline", uniform=True)
+    >>> policy = Policy("acme", schema, [route], rules=[
+    ...     Rule("credit-hold", when=F.credit_hold | (F.days_overdue > 60),
+    ...          then={"route_to": "accounts_receivable"}),
+    ... ])
+    >>> policy.compile()({"credit_hold": False, "days_overdue": 61})["route_to"]
+    'accounts_receivable'
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from crmculture.errors import (
+    BatchError,
+    ConflictError,
+    CrmCultureError,
+    EvaluationError,
+    InvalidCustomer,
+    PolicyError,
+    Problem,
+    SchemaError,
+    UndecidedError,
+    UnknownDepartmentError,
+)
+from crmculture.evaluate import (
+    CompiledPolicy,
+    Decision,
+    DirectiveOutcome,
+    Overridden,
+    ReferenceEvaluator,
+    compile_policy,
+)
+from crmculture.model import (
+    ALWAYS,
+    NEVER,
+    NO_DEFAULT,
+    Combine,
+    Condition,
+    Directive,
+    F,
+    Fact,
+    Layer,
+    Policy,
+    Rule,
+    Schema,
+)
+
+try:
+    __version__ = version("crmculture")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ALWAYS",
+    "NEVER",
+    "NO_DEFAULT",
+    "BatchError",
+    "Combine",
+    "CompiledPolicy",
+    "Condition",
+    "ConflictError",
+    "CrmCultureError",
+    "Decision",
+    "Directive",
+    "DirectiveOutcome",
+    "EvaluationError",
+    "F",
+    "Fact",
+    "InvalidCustomer",
+    "Layer",
+    "Overridden",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "ReferenceEvaluator",
+    "Rule",
+    "Schema",
+    "SchemaError",
+    "UndecidedError",
+    "UnknownDepartmentError",
+    "__version__",
+    "compile_policy",
+]

@@ -1,0 +1,224 @@
+"""The exceptions crmculture raises, and the `Problem` records they carry.
+
+Every error the library raises on purpose derives from `CrmCultureError` and also from the
+builtin it resembles, so that ``except ValueError`` keeps working in code that does not know
+crmculture. Errors that report bad input collect *every* problem before raising, and each
+`Problem` names where it is (a path such as ``customer.days_overdue`` or
+``rules[credit-hold].when``), the offending value and the reason.
+
+The hierarchy:
+
+```text
+CrmCultureError
+├── SchemaError(ValueError)          a fact or schema definition is invalid
+├── PolicyError(ValueError)          a directive, rule or policy definition is invalid
+├── InvalidCustomer(ValueError)      a customer record does not fit the schema
+├── UnknownDepartmentError(ValueError)  a department the policy does not know
+├── BatchError(ValueError)           some records of a batch were invalid
+└── EvaluationError(RuntimeError)    a valid customer for whom the policy cannot decide
+    ├── ConflictError                a `unique` directive got two different values
+    └── UndecidedError               a directive without default got no value
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "BatchError",
+    "ConflictError",
+    "CrmCultureError",
+    "EvaluationError",
+    "InvalidCustomer",
+    "PolicyError",
+    "Problem",
+    "SchemaError",
+    "UndecidedError",
+    "UnknownDepartmentError",
+    "did_you_mean",
+]
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input, and where it is.
+
+    Attributes:
+        path: Where the problem is, e.g. ``customer.days_overdue`` or ``rules[vip].then.route_to``.
+        message: Why it is a problem, lowercase, one line.
+        value: The offending value, or None when there is none (a missing fact).
+
+    Examples:
+        >>> str(Problem("customer.tier", "`diamond` is not one of the allowed values", "diamond"))
+        'customer.tier: `diamond` is not one of the allowed values'
+    """
+
+    path: str
+    message: str
+    value: Any = attrs.field(default=None, eq=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class CrmCultureError(Exception):
+    """The root of every error crmculture raises on purpose."""
+
+
+class _ProblemsError(CrmCultureError):
+    """An error that lists one or more `Problem`s; the message shows every one."""
+
+    problems: tuple[Problem, ...]
+
+    def __init__(self, summary: str, problems: Iterable[Problem]) -> None:
+        self.summary = summary
+        self.problems = tuple(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if len(self.problems) == 1:
+            return f"{self.summary}: {self.problems[0]}"
+        lines = [f"{self.summary}: {len(self.problems)} problems"]
+        lines.extend(f"  - {problem}" for problem in self.problems)
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.summary, self.problems))
+
+
+class SchemaError(_ProblemsError, ValueError):
+    """A fact or a schema is defined wrongly (bad domain, duplicate fact, bad default)."""
+
+
+class PolicyError(_ProblemsError, ValueError):
+    """A directive, rule, layer or policy is defined wrongly.
+
+    Raised when the policy is built, never when it is evaluated: unknown facts, values of the
+    wrong type or outside a domain, unknown directives, repeated rule ids, a department layer
+    setting a uniform directive. Every problem is listed; each path names the rule id.
+    """
+
+
+class InvalidCustomer(_ProblemsError, ValueError):
+    """A customer record does not fit the schema; nothing was evaluated.
+
+    ``problems`` lists every fault at once: missing required facts, wrong types, values outside
+    their domain, unknown facts. ``index`` is set when the record came from a batch.
+    """
+
+    def __init__(
+        self, summary: str, problems: Iterable[Problem], *, index: int | None = None
+    ) -> None:
+        self.index = index
+        super().__init__(summary, problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_invalid_customer, (self.summary, self.problems, self.index))
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The names of the facts with problems, in the order the problems were found."""
+        names = (problem.path.removeprefix("customer.") for problem in self.problems)
+        return tuple(dict.fromkeys(names))
+
+
+def _rebuild_invalid_customer(
+    summary: str, problems: tuple[Problem, ...], index: int | None
+) -> InvalidCustomer:
+    return InvalidCustomer(summary, problems, index=index)
+
+
+class UnknownDepartmentError(CrmCultureError, ValueError):
+    """A decision was asked for a department the policy does not declare."""
+
+    def __init__(self, department: object, known: Sequence[str]) -> None:
+        self.department = department
+        self.known = tuple(known)
+        message = f"unknown department `{department}`"
+        if isinstance(department, str):
+            message += did_you_mean(department, self.known)
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.department, self.known))
+
+
+class BatchError(CrmCultureError, ValueError):
+    """Some records of a batch were invalid; ``failures`` holds each one's error by index.
+
+    ``results`` holds, in input order, the `Decision` of every valid record and the error of
+    every invalid one: nothing is dropped.
+    """
+
+    def __init__(self, failures: Sequence[CrmCultureError], results: Sequence[object]) -> None:
+        self.failures = tuple(failures)
+        self.results = tuple(results)
+        lines = [f"{len(self.failures)} of {len(self.results)} records could not be decided"]
+        lines.extend(f"  - record {_index_of(error)}: {error}" for error in self.failures)
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.failures, self.results))
+
+
+def _index_of(error: CrmCultureError) -> str:
+    index = getattr(error, "index", None)
+    return "?" if index is None else str(index)
+
+
+class EvaluationError(CrmCultureError, RuntimeError):
+    """The customer is valid, but the policy cannot decide a directive for them.
+
+    ``index`` is set when the record came from a batch.
+    """
+
+    index: int | None = None
+
+
+class ConflictError(EvaluationError):
+    """Matching rules set a `unique` directive to different values.
+
+    Attributes:
+        directive: The directive's name.
+        contributions: ``(rule id, value)`` for every matching rule that set it.
+    """
+
+    def __init__(self, directive: str, contributions: Sequence[tuple[str, Any]]) -> None:
+        self.directive = directive
+        self.contributions = tuple(contributions)
+        listed = ", ".join(f"rule `{rule}` sets `{value}`" for rule, value in self.contributions)
+        super().__init__(f"conflict on unique directive `{directive}`: {listed}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.directive, self.contributions))
+
+
+class UndecidedError(EvaluationError):
+    """A directive without a default got no value: no matching rule set it."""
+
+    def __init__(self, directive: str) -> None:
+        self.directive = directive
+        super().__init__(
+            f"directive `{directive}` has no value: no matching rule sets it and it has no default"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.directive,))
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """Return `` (did you mean `x`?)`` for the closest known name, or an empty string.
+
+    Examples:
+        >>> did_you_mean("days_overdu", ["days_overdue", "tier"])
+        ' (did you mean `days_overdue`?)'
+        >>> did_you_mean("zzz", ["tier"])
+        ''
+    """
+    matches = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean `{matches[0]}`?)" if matches else ""

@@ -1,0 +1,15 @@
+"""What a culture decides: the compiled evaluator, the reference interpreter, decisions."""
+
+from crmculture.evaluate.combine import DirectiveOutcome, Overridden
+from crmculture.evaluate.compiler import CompiledPolicy, compile_policy
+from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.reference import ReferenceEvaluator
+
+__all__ = [
+    "CompiledPolicy",
+    "Decision",
+    "DirectiveOutcome",
+    "Overridden",
+    "ReferenceEvaluator",
+    "compile_policy",
+]

@@ -1,0 +1,453 @@
+"""The compiled evaluator: one specialised Python function per policy.
+
+`compile_policy` writes the source of a function that validates a customer record with inline
+type and domain checks, evaluates every rule's condition as a plain Python expression, combines
+directive values with if/elif chains ordered by `crmculture.evaluate.combine.precedence`, and
+returns a `Decision`. The source is built from fixed templates: every constant (fact names,
+comparison values, enum domains, defaults) reaches the function through its globals under a
+generated name and is never spelled into the text. The source is registered with `linecache`
+under ``<crmculture compiled policy NAME>`` so that tracebacks and `inspect.getsource` show it;
+`CompiledPolicy.source` holds it too.
+
+Anything unusual (a record that is not a plain dict, a value of the wrong type, a missing or
+unknown fact) leaves the fast path for the schema's own validator, which reports every problem,
+so the fast path never has to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import linecache
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Literal, overload
+
+from crmculture.errors import CrmCultureError, UndecidedError
+from crmculture.evaluate.combine import combine, precedence
+from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.many import OnError, decide_each
+from crmculture.evaluate.reference import check_department
+from crmculture.model.conditions import (
+    ORDER_OPS,
+    And,
+    Atom,
+    Between,
+    Compare,
+    Condition,
+    Const,
+    In,
+    Missing,
+    Not,
+    Or,
+)
+from crmculture.model.directives import Combine, Directive
+from crmculture.model.facts import Fact
+from crmculture.model.policies import Policy
+from crmculture.model.values import NO_DEFAULT
+
+__all__ = ["CompiledPolicy", "compile_policy"]
+
+
+class CompiledPolicy:
+    """A policy compiled to a fast, pure, thread-safe evaluator; call it to decide.
+
+    Get one with `crmculture.Policy.compile`. It pickles (by recompiling from its policy on the
+    other side), so it can be shipped to worker processes.
+
+    Attributes:
+        policy: The policy it was compiled from.
+        source: The generated Python source, for reading and debugging.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> decide = acme_policy().compile()
+        >>> decide({"credit_hold": False, "days_overdue": 75, "annual_volume": 20_000,
+        ...         "tier": "gold"}, department="sales").directives["may_ship"]
+        False
+        >>> print(decide.source.splitlines()[0])
+        def decide(self, customer, department=None):
+    """
+
+    __slots__ = ("policy", "source")
+
+    policy: Policy
+    source: str
+
+    def __repr__(self) -> str:
+        return f"<CompiledPolicy {self.policy.name!r} version {self.policy.version!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (compile_policy, (self.policy,))
+
+    def __call__(self, customer: object, department: str | None = None) -> Decision:
+        """Decide how to treat `customer` when `department` asks.
+
+        `customer` is a mapping of fact names to values, or any object with the facts as
+        attributes (attrs classes, dataclasses, pydantic models).
+
+        Raises:
+            InvalidCustomer: listing every problem of the record; nothing was evaluated.
+            UnknownDepartmentError: for a department the policy does not declare.
+            ConflictError: when rules set a ``unique`` directive to different values.
+            UndecidedError: when a directive without default gets no value.
+        """
+        raise NotImplementedError  # replaced by the generated function in each compiled class
+
+    def decide(self, customer: object, department: str | None = None) -> Decision:
+        """The same as calling the compiled policy."""
+        return self(customer, department)
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["raise"] = "raise",
+    ) -> list[Decision]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["report"],
+    ) -> list[Decision | CrmCultureError]: ...
+
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: OnError = "raise",
+    ) -> list[Decision] | list[Decision | CrmCultureError]:
+        """Decide every customer, in input order.
+
+        A bad record never disappears: with ``on_error="raise"`` (the default) one
+        `crmculture.BatchError` lists every bad record by index (and carries all results);
+        with ``on_error="report"`` the record's error, its ``index`` set, takes its place in
+        the returned list.
+
+        Examples:
+            >>> from crmculture.stories import acme_policy
+            >>> decide = acme_policy().compile()
+            >>> good = {"credit_hold": False, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}
+            >>> results = decide.decide_many([good, {**good, "tier": "diamond"}], on_error="report")
+            >>> [type(r).__name__ for r in results], results[1].index
+            (['Decision', 'InvalidCustomer'], 1)
+        """
+        check_department(self.policy, department)
+        return decide_each(self, customers, department, on_error)
+
+
+class _Source:
+    """Lines of generated code and the globals they refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.globs: dict[str, Any] = {}
+
+    def const(self, value: Any, prefix: str = "_k") -> str:
+        """Bind `value` to a fresh global name and return the name."""
+        name = f"{prefix}{len(self.globs)}"
+        self.globs[name] = value
+        return name
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def _fast_check(fact: Fact, var: str, src: _Source) -> str:
+    """An expression true when `var` is already a valid, normalized value of `fact`."""
+    if fact.type == "bool":
+        check = f"{var} is True or {var} is False"
+    elif fact.type == "int":
+        check = f"type({var}) is int"
+    elif fact.type == "float":
+        # Bounds reject NaN; infinities are rejected on the sides without a bound.
+        check = f"type({var}) is float"
+        if fact.min is None:
+            check += f" and {src.const(-math.inf)} < {var}"
+        if fact.max is None:
+            check += f" and {var} < {src.const(math.inf)}"
+    elif fact.type == "decimal":
+        check = f"type({var}) is {src.const(Decimal)} and {var}.is_finite()"
+    elif fact.type == "date":
+        check = f"type({var}) is {src.const(dt.date)}"
+    else:
+        assert fact.values is not None
+        check = f"type({var}) is str and {var} in {src.const(frozenset(fact.values))}"
+    if fact.min is not None and fact.max is not None:
+        check += f" and {src.const(fact.min)} <= {var} <= {src.const(fact.max)}"
+    elif fact.min is not None:
+        check += f" and {src.const(fact.min)} <= {var}"
+    elif fact.max is not None:
+        check += f" and {var} <= {src.const(fact.max)}"
+    return f"({var} is None or {check})" if fact.optional else f"({check})"
+
+
+class _Conditions:
+    """Turns conditions into Python expressions over the fact variables."""
+
+    def __init__(self, policy: Policy, src: _Source) -> None:
+        self.src = src
+        self.index = {fact.name: position for position, fact in enumerate(policy.schema)}
+        self.facts = {fact.name: fact for fact in policy.schema}
+        self.ranked: set[int] = set()  # facts whose enum rank variable `o{i}` is needed
+
+    def _operand(self, fact: Fact, value: Any, ordering: bool) -> tuple[str, str]:
+        """The variable and constant to compare (enum ranks for ordering comparisons)."""
+        i = self.index[fact.name]
+        if ordering and fact.type == "enum":
+            self.ranked.add(i)
+            return f"o{i}", self.src.const(fact.rank(value))
+        return f"v{i}", self.src.const(value)
+
+    def expr(self, condition: Condition) -> str:
+        if isinstance(condition, And | Or):
+            joiner = " and " if isinstance(condition, And) else " or "
+            return "(" + joiner.join(self.expr(item) for item in condition.items) + ")"
+        if isinstance(condition, Not):
+            return f"(not {self.expr(condition.item)})"
+        if isinstance(condition, Const):
+            return "True" if condition.value else "False"
+        assert isinstance(condition, Atom)
+        return self._atom(condition)
+
+    def _atom(self, atom: Atom) -> str:
+        fact = self.facts[atom.fact]
+        var = f"v{self.index[atom.fact]}"
+        if isinstance(atom, Missing):
+            return f"({var} is {'not ' if atom.negated else ''}None)"
+        if isinstance(atom, Compare) and fact.type == "bool":
+            wanted = atom.value if atom.op == "==" else not atom.value
+            if fact.optional:
+                return f"({var} is {'True' if wanted else 'False'})"
+            return var if wanted else f"(not {var})"
+        if isinstance(atom, Compare):
+            left, right = self._operand(fact, atom.value, atom.op in ORDER_OPS)
+            test = f"{left} {atom.op} {right}"
+        elif isinstance(atom, In):
+            members = self.src.const(frozenset(atom.values))
+            test = f"{var} {'not in' if atom.negated else 'in'} {members}"
+        else:
+            assert isinstance(atom, Between)
+            left, low = self._operand(fact, atom.low, True)
+            _, high = self._operand(fact, atom.high, True)
+            test = f"{low} <= {left} <= {high}"
+        # A comparison involving a missing fact is false, whatever the operator.
+        return f"({var} is not None and {test})" if fact.optional else f"({test})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b and str(a) == str(b)
+
+
+def _emit_directive(
+    src: _Source,
+    position: int,
+    directive: Directive,
+    contributions: list[tuple[int, Any]],
+    policy: Policy,
+    flags: str,
+) -> None:
+    """Emit the code that sets ``d{position}`` from the rule flags ``r{j}``."""
+    var = f"d{position}"
+    name = src.const(directive.name)
+    if directive.default is NO_DEFAULT:
+        fallback = f"_raise_undecided({name})"
+    else:
+        fallback = f"{var} = {src.const(directive.default)}"
+    strategy = directive.combine
+    if strategy in (Combine.FIRST, Combine.MIN, Combine.MAX, Combine.ALL, Combine.ANY):
+        rules = policy.effective_rules
+        ordered = precedence(directive, [(rules[j], value) for j, value in contributions])
+        flag_of = {rule.id: j for j, rule in enumerate(rules)}
+        # Consecutive contributions with the same value share one branch.
+        groups: list[tuple[list[str], Any]] = []
+        for rule, value in ordered:
+            if groups and _same(groups[-1][1], value):
+                groups[-1][0].append(f"r{flag_of[rule.id]}")
+            else:
+                groups.append(([f"r{flag_of[rule.id]}"], value))
+        for number, (hits, value) in enumerate(groups):
+            keyword = "if" if number == 0 else "elif"
+            src.emit(1, f"{keyword} {' or '.join(hits)}:")
+            src.emit(2, f"{var} = {src.const(value)}")
+        if groups:
+            src.emit(1, "else:")
+            src.emit(2, fallback)
+        else:
+            src.emit(1, fallback)
+        return
+    src.emit(1, f"{var} = _UNSET")
+    for j, value in contributions:
+        constant = src.const(value)
+        src.emit(1, f"if r{j}:")
+        if strategy is Combine.UNIQUE:
+            src.emit(2, f"if {var} is _UNSET:")
+            src.emit(3, f"{var} = {constant}")
+            src.emit(2, f"elif {var} != {constant}:")
+            src.emit(3, f"_raise_conflict(self, {position}, ({flags}))")
+        else:  # SUM adds numbers, COLLECT concatenates tuples and sorts at the end.
+            src.emit(2, f"{var} = {constant} if {var} is _UNSET else {var} + {constant}")
+    src.emit(1, f"if {var} is _UNSET:")
+    src.emit(2, fallback)
+    if strategy is Combine.COLLECT:
+        src.emit(1, "else:")
+        src.emit(2, f"{var} = {src.const(directive.collect_sorted)}({var})")
+
+
+def _raise_undecided(name: str) -> None:
+    raise UndecidedError(name)
+
+
+def _raise_conflict(compiled: CompiledPolicy, position: int, flags: tuple[bool, ...]) -> None:
+    policy = compiled.policy
+    directive = policy.directives[position]
+    contributions = [
+        (rule, value)
+        for rule, hit in zip(policy.effective_rules, flags, strict=True)
+        if hit
+        for name, value in rule.then
+        if name == directive.name
+    ]
+    combine(directive, contributions)  # raises ConflictError with every contribution
+    raise AssertionError("unreachable: the fast path saw a conflict the reference does not")
+
+
+def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
+    """The source of the decide function for `policy`, and the globals it needs."""
+    src = _Source()
+    schema = policy.schema
+    facts = list(schema)
+    variables = [f"v{i}" for i in range(len(facts))]
+    unpack = ", ".join(variables) + ("," if len(variables) == 1 else "")
+    conditions = _Conditions(policy, src)
+    rule_lines: list[tuple[int, str]] = []
+    for j, rule in enumerate(policy.effective_rules):
+        test = conditions.expr(rule.when)
+        if rule.departments is not None:
+            test = f"department in {src.const(frozenset(rule.departments))} and {test}"
+        rule_lines.append((j, test))
+
+    src.emit(0, "def decide(self, customer, department=None):")
+    if policy.departments is not None:
+        src.emit(
+            1,
+            f"if department is not None and (type(department) is not str or "
+            f"department not in {src.const(frozenset(policy.departments))}):",
+        )
+    else:
+        src.emit(1, "if department is not None and type(department) is not str:")
+    src.emit(2, "_check_department(_policy, department)")
+    if facts:
+        # The fast path: a plain dict holding exactly valid, normalized values. Anything else
+        # goes to the schema's validator, which normalizes or reports every problem.
+        src.emit(1, "try:")
+        src.emit(2, "if type(customer) is not dict:")
+        src.emit(3, "raise _SlowPath")
+        required = sum(1 for fact in facts if not fact.optional)
+        present = [str(required)]
+        for i, fact in enumerate(facts):
+            if fact.optional:
+                src.emit(2, f"v{i} = customer.get({src.const(fact.name)}, _MISSING)")
+                present.append(f"(v{i} is not _MISSING)")
+            else:
+                src.emit(2, f"v{i} = customer[{src.const(fact.name)}]")
+        for i, fact in enumerate(facts):
+            if fact.optional:
+                default = None if fact.default is NO_DEFAULT else fact.default
+                src.emit(2, f"if v{i} is _MISSING or v{i} is None:")
+                src.emit(3, f"v{i} = {src.const(default)}")
+        checks = " and ".join(_fast_check(fact, f"v{i}", src) for i, fact in enumerate(facts))
+        src.emit(2, f"if not (len(customer) == {' + '.join(present)} and {checks}):")
+        src.emit(3, "raise _SlowPath")
+        src.emit(1, "except (KeyError, _SlowPath):")
+        src.emit(2, f"{unpack} = _normalize(customer)")
+    else:
+        src.emit(1, "_normalize(customer)")
+    for i in sorted(conditions.ranked):
+        lookup = f"{src.const({v: n for n, v in enumerate(facts[i].values or ())})}"
+        src.emit(1, f"o{i} = {lookup}.get(v{i})" if facts[i].optional else f"o{i} = {lookup}[v{i}]")
+    for j, test in rule_lines:
+        src.emit(1, f"r{j} = {test}")
+    flags = ", ".join(f"r{j}" for j, _ in rule_lines) + ("," if len(rule_lines) == 1 else "")
+    for position, directive in enumerate(policy.directives):
+        contributions = [
+            (j, value)
+            for j, rule in enumerate(policy.effective_rules)
+            for name, value in rule.then
+            if name == directive.name
+        ]
+        _emit_directive(src, position, directive, contributions, policy, flags)
+    state = ", ".join(
+        [
+            "department",
+            *variables,
+            *(f"d{k}" for k in range(len(policy.directives))),
+            *(f"r{j}" for j, _ in rule_lines),
+        ]
+    )
+    src.emit(1, "decision = _new(_Decision)")
+    src.emit(1, "_set_policy(decision, _policy)")
+    src.emit(1, f"_set_state(decision, ({state}))")
+    src.emit(1, "return decision")
+    src.globs.update(
+        _policy=policy,
+        _Decision=Decision,
+        _new=object.__new__,
+        _set_policy=Decision.__dict__["policy"].__set__,
+        _set_state=Decision.__dict__["_state"].__set__,
+        _SlowPath=_SlowPath,
+        _MISSING=_MISSING,
+        _UNSET=_UNSET,
+        _normalize=schema.normalize,
+        _check_department=check_department,
+        _raise_undecided=_raise_undecided,
+        _raise_conflict=_raise_conflict,
+    )
+    return "\n".join(src.lines) + "\n", src.globs
+
+
+_MISSING = object()
+_UNSET = object()
+
+
+class _SlowPath(Exception):
+    """Raised inside generated code to leave the fast path for full validation."""
+
+
+_serial = itertools.count(1)
+
+
+def compile_policy(policy: Policy) -> CompiledPolicy:
+    """Compile `policy` to a `CompiledPolicy`; `crmculture.Policy.compile` calls this.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> compile_policy(acme_policy())
+        <CompiledPolicy 'acme' version '2026.11'>
+    """
+    source, globs = generate_source(policy)
+    filename = f"<crmculture compiled policy {policy.name} #{next(_serial)}>"
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(code, globs)
+    cls = type(
+        "CompiledPolicy",
+        (CompiledPolicy,),
+        {
+            "__slots__": (),
+            "__call__": globs["decide"],
+            "__module__": CompiledPolicy.__module__,
+            "__qualname__": CompiledPolicy.__qualname__,
+        },
+    )
+    compiled: CompiledPolicy = object.__new__(cls)
+    object.__setattr__(compiled, "policy", policy)
+    object.__setattr__(compiled, "source", source)
+    return compiled

@@ -1,0 +1,121 @@
+"""The reference interpreter: the evaluation contract, written to be read.
+
+1. Validate the customer against the schema (every problem at once, nothing evaluated on bad
+   data).
+2. A rule matches when it is in scope for the asking department and its condition holds.
+3. For each directive, the values of the matching rules combine by its strategy, ties broken by
+   ``(priority, rule id)``; no matching rule means the default.
+
+The compiled evaluator (`crmculture.evaluate.compiler`) must give the same decisions; a property
+test holds the two equal on generated policies and customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, overload
+
+from crmculture.errors import CrmCultureError, UnknownDepartmentError
+from crmculture.evaluate.combine import combine
+from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.many import OnError, decide_each
+from crmculture.evaluate.truth import holds
+from crmculture.model.policies import Policy
+
+__all__ = ["ReferenceEvaluator", "check_department"]
+
+
+def check_department(policy: Policy, department: str | None) -> None:
+    """Reject a department that is not a string, or that a policy declaring its departments
+    does not know."""
+    if department is None:
+        return
+    if not isinstance(department, str):
+        raise TypeError(f"department must be a string or None, not `{department!r}`")
+    if policy.departments is not None and department not in policy.departments:
+        raise UnknownDepartmentError(department, policy.departments)
+
+
+class ReferenceEvaluator:
+    """Decides by interpreting the policy directly; slow, simple, the definition of correct.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> decide = ReferenceEvaluator(acme_policy())
+        >>> decide({"credit_hold": False, "days_overdue": 90, "annual_volume": 1,
+        ...         "tier": "bronze"}).directives["route_to"]
+        'accounts_receivable'
+    """
+
+    __slots__ = ("policy",)
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def __repr__(self) -> str:
+        return f"ReferenceEvaluator(policy={self.policy.name!r})"
+
+    def __call__(self, customer: object, department: str | None = None) -> Decision:
+        """Decide how to treat `customer` when `department` asks."""
+        return self.decide(customer, department)
+
+    def decide(self, customer: object, department: str | None = None) -> Decision:
+        """Decide how to treat `customer` when `department` asks.
+
+        Raises:
+            InvalidCustomer: listing every problem of the record; nothing was evaluated.
+            UnknownDepartmentError: for a department the policy does not declare.
+            ConflictError: when rules set a ``unique`` directive to different values.
+            UndecidedError: when a directive without default gets no value.
+        """
+        policy = self.policy
+        check_department(policy, department)
+        values = policy.schema.normalize(customer)
+        facts = dict(zip(policy.schema.names, values, strict=True))
+        flags = tuple(
+            rule.applies_to(department) and holds(rule.when, facts, policy.schema)
+            for rule in policy.effective_rules
+        )
+        matched = [rule for rule, hit in zip(policy.effective_rules, flags, strict=True) if hit]
+        decided = tuple(
+            combine(
+                directive,
+                [
+                    (rule, value)
+                    for rule in matched
+                    for name, value in rule.then
+                    if name == directive.name
+                ],
+            ).value
+            for directive in policy.directives
+        )
+        return Decision(policy, department, values, decided, flags)
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["raise"] = "raise",
+    ) -> list[Decision]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["report"],
+    ) -> list[Decision | CrmCultureError]: ...
+
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: OnError = "raise",
+    ) -> list[Decision] | list[Decision | CrmCultureError]:
+        """Decide every customer, in input order; see `crmculture.CompiledPolicy.decide_many`."""
+        check_department(self.policy, department)
+        return decide_each(self.decide, customers, department, on_error)

@@ -1,0 +1,152 @@
+"""Whether a condition holds for a customer, and why not: the reference semantics of conditions.
+
+`holds` is the definition the compiled evaluator is tested against. `why_not` explains a
+condition that does not hold in business words (``days_overdue is 12, the rule needs > 60``);
+it is only called when an explanation is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crmculture.model.conditions import (
+    NEGATED_OP,
+    And,
+    Atom,
+    Between,
+    Compare,
+    Condition,
+    Const,
+    In,
+    Missing,
+    Not,
+    Or,
+)
+from crmculture.model.facts import Schema
+from crmculture.model.values import literal_text
+
+__all__ = ["holds", "why_not"]
+
+
+def _key(schema: Schema, fact: str, value: Any) -> Any:
+    """The value as compared by ordering operators (enum ranks for ordered enums)."""
+    definition = schema[fact]
+    return definition.rank(value) if definition.type == "enum" else value
+
+
+def _atom_holds(atom: Atom, facts: Mapping[str, Any], schema: Schema) -> bool:
+    value = facts[atom.fact]
+    if isinstance(atom, Missing):
+        return (value is None) is not atom.negated
+    if value is None:
+        # A comparison involving a missing fact is false, whatever the operator.
+        return False
+    if isinstance(atom, In):
+        return (value in atom.values) is not atom.negated
+    if isinstance(atom, Between):
+        key = _key(schema, atom.fact, value)
+        return bool(_key(schema, atom.fact, atom.low) <= key <= _key(schema, atom.fact, atom.high))
+    assert isinstance(atom, Compare)
+    op = atom.op
+    if op == "==":
+        return bool(value == atom.value)
+    if op == "!=":
+        return bool(value != atom.value)
+    left, right = _key(schema, atom.fact, value), _key(schema, atom.fact, atom.value)
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def holds(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> bool:
+    """Whether `condition` holds for a validated customer.
+
+    Args:
+        condition: A condition checked against `schema` (as in a built `Policy`).
+        facts: Fact name to normalized value (``None`` for a missing optional fact).
+        schema: The schema, for the order of enum facts.
+
+    Examples:
+        >>> from crmculture import F, Fact, Schema
+        >>> schema = Schema([Fact.int("days_overdue"), Fact.bool("credit_hold")])
+        >>> holds(F.credit_hold | (F.days_overdue > 60), {"days_overdue": 12,
+        ...       "credit_hold": False}, schema)
+        False
+    """
+    if isinstance(condition, And):
+        return all(holds(item, facts, schema) for item in condition.items)
+    if isinstance(condition, Or):
+        return any(holds(item, facts, schema) for item in condition.items)
+    if isinstance(condition, Not):
+        return not holds(condition.item, facts, schema)
+    if isinstance(condition, Const):
+        return condition.value
+    if isinstance(condition, Atom):
+        return _atom_holds(condition, facts, schema)
+    raise TypeError(f"`{condition!r}` is not a condition")
+
+
+def _requirement(atom: Atom, negated: bool) -> str:
+    """What an atom asks of its fact, without the fact's name: ``> 60``, ``not in [...]``."""
+    if isinstance(atom, Compare):
+        if isinstance(atom.value, bool) and atom.op in ("==", "!="):
+            wanted = atom.value if atom.op == "==" else not atom.value
+            return literal_text(wanted is not negated)
+        op = NEGATED_OP[atom.op] if negated else atom.op
+        return f"{op} {literal_text(atom.value)}"
+    if isinstance(atom, In):
+        listed = ", ".join(literal_text(v) for v in atom.values)
+        return f"{'not in' if atom.negated is not negated else 'in'} [{listed}]"
+    if isinstance(atom, Between):
+        inner = f"between {literal_text(atom.low)} and {literal_text(atom.high)}"
+        return f"not {inner}" if negated else inner
+    assert isinstance(atom, Missing)
+    return "is missing" if atom.negated is negated else "is not missing"
+
+
+def _why(condition: Condition, facts: Mapping[str, Any], schema: Schema, want: bool) -> list[str]:
+    if holds(condition, facts, schema) is want:
+        return []
+    if isinstance(condition, Not):
+        return _why(condition.item, facts, schema, not want)
+    if isinstance(condition, Const):
+        return ["the condition is always " + ("true" if condition.value else "false")]
+    if isinstance(condition, Atom):
+        value = facts[condition.fact]
+        shown = "missing" if value is None else literal_text(value)
+        if value is None and not isinstance(condition, Missing):
+            needs = f"a value {_requirement(condition, not want)}"
+        else:
+            needs = _requirement(condition, not want)
+        return [f"{condition.fact} is {shown}, the rule needs {needs}"]
+    assert isinstance(condition, And | Or)
+    # Every failing child must change (all must hold / none may hold) ...
+    every = isinstance(condition, And) is want
+    reasons = [_why(item, facts, schema, want) for item in condition.items]
+    if every:
+        return [reason for group in reasons for reason in group]
+    # ... or any one of the children changing would do.
+    alternatives = ["; ".join(group) for group in reasons if group]
+    if len(alternatives) > 1:
+        return [" or ".join(f"({alternative})" for alternative in alternatives)]
+    return alternatives
+
+
+def why_not(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> list[str]:
+    """Why `condition` does not hold for a customer, one reason per failing clause.
+
+    Returns an empty list when the condition holds.
+
+    Examples:
+        >>> from crmculture import F, Fact, Schema
+        >>> schema = Schema([Fact.int("days_overdue"), Fact.bool("credit_hold")])
+        >>> why_not((F.days_overdue > 60) & ~F.credit_hold,
+        ...         {"days_overdue": 12, "credit_hold": True}, schema)
+        ['days_overdue is 12, the rule needs > 60', 'credit_hold is true, the rule needs false']
+    """
+    return _why(condition, facts, schema, True)

@@ -1,0 +1,46 @@
+"""What a culture says: facts, conditions, directives, rules and policies (frozen values)."""
+
+from crmculture.model.conditions import (
+    ALWAYS,
+    NEVER,
+    And,
+    Between,
+    Compare,
+    Condition,
+    Const,
+    F,
+    FactRef,
+    In,
+    Missing,
+    Not,
+    Or,
+)
+from crmculture.model.directives import Combine, Directive
+from crmculture.model.facts import Fact, Schema
+from crmculture.model.policies import Layer, Policy
+from crmculture.model.rules import Rule
+from crmculture.model.values import NO_DEFAULT
+
+__all__ = [
+    "ALWAYS",
+    "NEVER",
+    "NO_DEFAULT",
+    "And",
+    "Between",
+    "Combine",
+    "Compare",
+    "Condition",
+    "Const",
+    "Directive",
+    "F",
+    "Fact",
+    "FactRef",
+    "In",
+    "Layer",
+    "Missing",
+    "Not",
+    "Or",
+    "Policy",
+    "Rule",
+    "Schema",
+]

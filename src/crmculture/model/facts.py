@@ -1,0 +1,565 @@
+"""Facts about a customer, and the schema that validates customer records.
+
+A `Fact` has a name, a type (``bool``, ``int``, ``float``, ``decimal``, ``enum``, ``date``), a
+domain (a range, or the allowed values of an enum), whether it is optional (and its default
+when absent), and for ordered facts which direction is *better for the company*. A `Schema` is
+an ordered set of facts; `Schema.validate` checks a customer record and reports every problem
+at once.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import keyword
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from crmculture.errors import InvalidCustomer, Problem, SchemaError, did_you_mean
+from crmculture.model.values import NO_DEFAULT, Scalar, literal_text
+
+__all__ = ["Better", "Fact", "FactType", "Schema", "check_name"]
+
+FactType: TypeAlias = Literal["bool", "int", "float", "decimal", "enum", "date"]
+"""The types a fact can have."""
+
+Better: TypeAlias = Literal["higher", "lower"]
+"""Which direction of an ordered fact is better for the company (for booleans, ``higher`` means
+``true`` is better)."""
+
+_FACT_TYPES: tuple[str, ...] = ("bool", "int", "float", "decimal", "enum", "date")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Words of the condition syntax: a fact with one of these names could not be written in text.
+RESERVED_WORDS = frozenset(
+    {"and", "or", "not", "in", "is", "between", "missing", "true", "false", "decision"}
+)
+
+_Int = builtins.int
+_Bool = builtins.bool
+_Float = builtins.float
+
+
+def check_name(name: object, what: str) -> str | None:
+    """Return why `name` cannot name a fact or directive, or None when it can.
+
+    Examples:
+        >>> check_name("days_overdue", "fact") is None
+        True
+        >>> check_name("and", "fact")
+        'fact name `and` is a reserved word of the condition syntax'
+    """
+    if not isinstance(name, str):
+        return f"{what} name must be a string, not `{type(name).__name__}`"
+    if not _NAME.match(name):
+        return f"{what} name `{name}` must be an identifier (letters, digits, underscores)"
+    if name in RESERVED_WORDS or keyword.iskeyword(name):
+        return f"{what} name `{name}` is a reserved word of the condition syntax"
+    return None
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+@attrs.frozen
+class Fact:
+    """One thing a culture knows about a customer.
+
+    Build facts with the typed constructors (`Fact.bool`, `Fact.int`, `Fact.float`,
+    `Fact.decimal`, `Fact.enum`, `Fact.date`) rather than calling the class directly.
+
+    Attributes:
+        name: An identifier, e.g. ``days_overdue``.
+        type: One of ``bool``, ``int``, ``float``, ``decimal``, ``enum``, ``date``.
+        values: The allowed values of an enum fact, in their declared order.
+        ordered: Whether values can be compared with ``<``/``>``; always true except for
+            enums declared without an order.
+        min: The smallest allowed value (numbers and dates), inclusive.
+        max: The largest allowed value (numbers and dates), inclusive.
+        optional: Whether a customer record may leave the fact out (or give ``None``).
+        default: The value an optional fact takes when absent; `NO_DEFAULT` leaves it missing,
+            so that only ``is missing`` tests are true of it.
+        better: For ordered facts, which direction is better for the company.
+        description: Free text for documentation.
+
+    Examples:
+        >>> Fact.int("days_overdue", min=0, max=3650, better="lower").check(12)
+        (12, None)
+        >>> Fact.enum("tier", ["bronze", "gold"]).check("diamond")[1]
+        '`diamond` is not one of the allowed values: `bronze`, `gold`'
+    """
+
+    name: str
+    type: FactType
+    values: tuple[str, ...] | None = None
+    ordered: _Bool = True
+    min: Any = None
+    max: Any = None
+    optional: _Bool = False
+    default: Any = NO_DEFAULT
+    better: Better | None = None
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        problems = [Problem(f"facts.{self.name}", m) for m in self._definition_problems()]
+        if problems:
+            raise SchemaError(f"invalid fact `{self.name}`", problems)
+
+    def _definition_problems(self) -> Iterator[str]:
+        name_problem = check_name(self.name, "fact")
+        if name_problem:
+            yield name_problem
+        if self.type not in _FACT_TYPES:
+            yield f"unknown fact type `{self.type}`" + did_you_mean(str(self.type), _FACT_TYPES)
+            return
+        if self.type == "enum":
+            yield from _enum_problems(self.values)
+        elif self.values is not None:
+            yield f"only enum facts have values, not `{self.type}` facts"
+        if self.type in ("bool", "enum") and (self.min is not None or self.max is not None):
+            yield f"`{self.type}` facts have no min or max"
+        for label, bound in (("min", self.min), ("max", self.max)):
+            if bound is not None:
+                bound_problem = self._type_problem(bound)
+                if bound_problem:
+                    yield f"{label}: {bound_problem}"
+        if (
+            self.min is not None
+            and self.max is not None
+            and not self._type_problem(self.min)
+            and not self._type_problem(self.max)
+            and self.min > self.max
+        ):
+            yield f"min `{self.min}` is greater than max `{self.max}`"
+        if self.better is not None and self.better not in ("higher", "lower"):
+            yield f"better must be `higher` or `lower`, not `{self.better}`"
+        if self.better is not None and not self.ordered:
+            yield "an unordered enum has no better direction; declare it ordered"
+        if self.default is not NO_DEFAULT:
+            if not self.optional:
+                yield "only optional facts have a default"
+            else:
+                default_problem = self.check(self.default)[1]
+                if default_problem:
+                    yield f"default: {default_problem}"
+
+    @property
+    def is_ordered(self) -> _Bool:
+        """Whether ``<``, ``<=``, ``>``, ``>=`` and ``between`` apply to this fact."""
+        return self.ordered
+
+    @property
+    def has_default(self) -> _Bool:
+        """Whether an absent value is replaced by a default."""
+        return self.default is not NO_DEFAULT
+
+    def rank(self, value: Scalar) -> _Int:
+        """The position of an enum value in the declared order."""
+        assert self.values is not None
+        return self.values.index(str(value))
+
+    def _type_problem(self, value: object) -> str | None:
+        """Why `value` is not of this fact's type, or None (domain not checked)."""
+        kind = self.type
+        if kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok and not math.isfinite(value):  # type: ignore[arg-type]
+                return f"`{value}` is not a finite number"
+        elif kind == "decimal":
+            ok = isinstance(value, int | Decimal) and not isinstance(value, bool)
+            if ok and isinstance(value, Decimal) and not value.is_finite():
+                return f"`{value}` is not a finite number"
+            if isinstance(value, float):
+                return f"expected a Decimal, got float `{value}` (floats lose cents; use Decimal)"
+        elif kind == "enum":
+            ok = isinstance(value, str)
+        else:
+            ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        if not ok:
+            return f"expected {_EXPECTED[kind]}, got {_type_name(value)} `{value!r}`"
+        return None
+
+    def check(self, value: object) -> tuple[Any, str | None]:
+        """Check a present value: return ``(normalized value, None)`` or ``(value, why not)``.
+
+        Normalisation turns ints into floats for float facts and into `Decimal` for decimal
+        facts, and int subclasses (such as `enum.IntEnum`) into plain ints.
+        """
+        problem = self._type_problem(value)
+        if problem:
+            return value, problem
+        normalized: Any = value
+        if self.type == "int":
+            normalized = int(value)  # type: ignore[call-overload]
+        elif self.type == "float":
+            normalized = float(value)  # type: ignore[arg-type]
+        elif self.type == "decimal" and not isinstance(value, Decimal):
+            normalized = Decimal(value)  # type: ignore[arg-type]
+        elif self.type == "enum":
+            assert self.values is not None
+            if value not in self.values:
+                allowed = ", ".join(f"`{v}`" for v in self.values)
+                return value, f"`{value}` is not one of the allowed values: {allowed}"
+            normalized = str(value)
+        if self.min is not None and normalized < self.min:
+            return value, f"`{literal_text(normalized)}` is below the minimum {self.min}"
+        if self.max is not None and normalized > self.max:
+            return value, f"`{literal_text(normalized)}` is above the maximum {self.max}"
+        return normalized, None
+
+    def describe(self) -> str:
+        """A short human description of the type and domain, e.g. ``int 0..3650``."""
+        if self.type == "enum":
+            assert self.values is not None
+            text = ("ordered enum " if self.ordered else "enum ") + "|".join(self.values)
+        elif self.min is not None or self.max is not None:
+            low = "" if self.min is None else str(self.min)
+            high = "" if self.max is None else str(self.max)
+            text = f"{self.type} {low}..{high}"
+        else:
+            text = self.type
+        if self.optional:
+            text += ", optional"
+        if self.better:
+            text += f", {self.better} is better"
+        return text
+
+    # The typed constructors come last: inside the class body their names shadow the
+    # builtins `bool`, `int` and `float`.
+
+    @classmethod
+    def bool(
+        cls,
+        name: str,
+        *,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """A yes/no fact, e.g. ``credit_hold``. For ``better``, ``higher`` means true is better.
+
+        Examples:
+            >>> Fact.bool("credit_hold").type
+            'bool'
+        """
+        return cls(
+            name, "bool", optional=optional, default=default, better=better, description=description
+        )
+
+    @classmethod
+    def int(
+        cls,
+        name: str,
+        *,
+        min: _Int | None = None,
+        max: _Int | None = None,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """A whole-number fact with an optional inclusive range.
+
+        Examples:
+            >>> Fact.int("days_overdue", min=0, better="lower").describe()
+            'int 0.., lower is better'
+        """
+        return cls(
+            name,
+            "int",
+            min=min,
+            max=max,
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+        )
+
+    @classmethod
+    def float(
+        cls,
+        name: str,
+        *,
+        min: _Int | _Float | None = None,
+        max: _Int | _Float | None = None,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """A floating-point fact (finite values only), e.g. a satisfaction score.
+
+        Examples:
+            >>> Fact.float("satisfaction", min=0, max=10).check(7)
+            (7.0, None)
+        """
+        return cls(
+            name,
+            "float",
+            min=None if min is None else _Float(min),
+            max=None if max is None else _Float(max),
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+        )
+
+    @classmethod
+    def decimal(
+        cls,
+        name: str,
+        *,
+        min: _Int | Decimal | None = None,
+        max: _Int | Decimal | None = None,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """An exact decimal fact, for money.
+
+        Examples:
+            >>> Fact.decimal("balance", min=0).check(Decimal("12.50"))
+            (Decimal('12.50'), None)
+        """
+        return cls(
+            name,
+            "decimal",
+            min=None if min is None else Decimal(min),
+            max=None if max is None else Decimal(max),
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+        )
+
+    @classmethod
+    def enum(
+        cls,
+        name: str,
+        values: Iterable[str],
+        *,
+        ordered: _Bool | None = None,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """A fact taking one of a fixed list of strings.
+
+        The enum is ordered (in the order the values are listed, first is lowest) when
+        ``ordered=True`` or when ``better`` is given.
+
+        Examples:
+            >>> Fact.enum("tier", ["bronze", "silver", "gold"], better="higher").ordered
+            True
+        """
+        is_ordered = (better is not None) if ordered is None else ordered
+        return cls(
+            name,
+            "enum",
+            values=_as_tuple(values),
+            ordered=is_ordered,
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+        )
+
+    @classmethod
+    def date(
+        cls,
+        name: str,
+        *,
+        min: dt.date | None = None,
+        max: dt.date | None = None,
+        optional: _Bool = False,
+        default: Any = NO_DEFAULT,
+        better: Better | None = None,
+        description: str = "",
+    ) -> Fact:
+        """A calendar date (`datetime.date`, not a datetime).
+
+        Examples:
+            >>> Fact.date("renewal_date").check(dt.date(2027, 1, 31))
+            (datetime.date(2027, 1, 31), None)
+        """
+        return cls(
+            name,
+            "date",
+            min=min,
+            max=max,
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+        )
+
+
+_EXPECTED = {
+    "bool": "a bool",
+    "int": "an int",
+    "float": "a number",
+    "decimal": "a Decimal or an int",
+    "enum": "a string",
+    "date": "a date",
+}
+
+
+def _as_tuple(values: Iterable[Any] | None) -> Any:
+    if values is None or isinstance(values, str):
+        return values
+    return tuple(values)
+
+
+def _enum_problems(values: tuple[str, ...] | None) -> Iterator[str]:
+    if not values:
+        yield "an enum fact needs at least one value"
+        return
+    if not isinstance(values, tuple):
+        yield "enum values must be a list of strings"
+        return
+    for value in values:
+        if not isinstance(value, str):
+            yield f"enum value `{value!r}` is not a string"
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            yield f"enum value `{value}` is listed twice"
+        seen.add(value)
+
+
+def _facts_tuple(facts: Iterable[Fact]) -> tuple[Fact, ...]:
+    return tuple(facts)
+
+
+@attrs.frozen
+class Schema:
+    """The facts a culture talks about, in declared order; validates customer records.
+
+    Args:
+        facts: The facts; names must be unique.
+
+    Examples:
+        >>> schema = Schema([Fact.bool("credit_hold"), Fact.int("days_overdue", min=0)])
+        >>> schema.validate({"credit_hold": False, "days_overdue": 12})
+        {'credit_hold': False, 'days_overdue': 12}
+        >>> schema.validate({"credit_hold": "no", "days_overdu": 1})
+        Traceback (most recent call last):
+        ...
+        crmculture.errors.InvalidCustomer: invalid customer: 3 problems
+          - customer.credit_hold: expected a bool, got str `'no'`
+          - customer.days_overdue: required fact is missing
+          - customer.days_overdu: unknown fact (did you mean `days_overdue`?)
+    """
+
+    facts: tuple[Fact, ...] = attrs.field(converter=_facts_tuple)
+    _by_name: dict[str, Fact] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[Problem] = []
+        by_name: dict[str, Fact] = {}
+        for position, fact in enumerate(self.facts):
+            if not isinstance(fact, Fact):
+                problems.append(
+                    Problem(
+                        f"facts[{position}]", f"expected a Fact, got {_type_name(fact)} `{fact!r}`"
+                    )
+                )
+            elif fact.name in by_name:
+                problems.append(Problem(f"facts.{fact.name}", "fact is declared twice"))
+            else:
+                by_name[fact.name] = fact
+        if problems:
+            raise SchemaError("invalid schema", problems)
+        object.__setattr__(self, "_by_name", by_name)
+
+    def __getitem__(self, name: str) -> Fact:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"unknown fact `{name}`{did_you_mean(name, self.names)}") from None
+
+    def __contains__(self, name: object) -> _Bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(self.facts)
+
+    def __len__(self) -> _Int:
+        return len(self.facts)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The fact names in declared order."""
+        return tuple(self._by_name)
+
+    def problems(self, customer: object) -> tuple[tuple[Any, ...], list[Problem]]:
+        """Check a record; return its normalized values in schema order and every problem.
+
+        `customer` is a mapping of fact names to values, or any object with the facts as
+        attributes (attrs classes, dataclasses, pydantic models). A missing value or ``None``
+        counts as absent. Values of absent optional facts are their default, or ``None``.
+        """
+        problems: list[Problem] = []
+        values: list[Any] = []
+        if isinstance(customer, Mapping):
+            read = customer.get
+            for key in customer:
+                if key not in self._by_name:
+                    problems.append(
+                        Problem(
+                            f"customer.{key}",
+                            "unknown fact" + did_you_mean(str(key), self.names),
+                            customer[key],
+                        )
+                    )
+        else:
+
+            def read(name: str, default: Any = None) -> Any:
+                return getattr(customer, name, default)
+
+        for fact in self.facts:
+            value = read(fact.name, None)
+            if value is None:
+                if not fact.optional:
+                    problems.append(Problem(f"customer.{fact.name}", "required fact is missing"))
+                values.append(None if fact.default is NO_DEFAULT else fact.default)
+                continue
+            normalized, problem = fact.check(value)
+            if problem:
+                problems.append(Problem(f"customer.{fact.name}", problem, value))
+            values.append(normalized)
+        # Report in schema order, unknown facts last, whatever order the record had.
+        problems.sort(key=lambda p: p.path.removeprefix("customer.") not in self._by_name)
+        return tuple(values), problems
+
+    def normalize(self, customer: object, *, index: _Int | None = None) -> tuple[Any, ...]:
+        """Validate a record and return its values in schema order.
+
+        Raises:
+            InvalidCustomer: listing every problem, when the record does not fit the schema.
+        """
+        values, problems = self.problems(customer)
+        if problems:
+            summary = "invalid customer" if index is None else f"invalid customer at index {index}"
+            raise InvalidCustomer(summary, problems, index=index)
+        return values
+
+    def validate(self, customer: object) -> dict[str, Any]:
+        """Validate a record and return it as a dict of normalized values in schema order.
+
+        Raises:
+            InvalidCustomer: listing every problem, when the record does not fit the schema.
+        """
+        return dict(zip(self.names, self.normalize(customer), strict=True))

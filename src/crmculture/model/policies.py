@@ -1,0 +1,428 @@
+"""Policies: a named, versioned set of rules over a schema and directives, in layers.
+
+The company layer (``rules``) is the culture every department shares. Department layers add
+rules for their departments; they may not set a directive declared *uniform*, because then the
+customer would be treated differently depending on whom they talk to. Everything is checked
+when the policy is built, and every problem is reported at once in one `PolicyError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from crmculture.errors import PolicyError, Problem, did_you_mean
+from crmculture.model.conditions import check_condition
+from crmculture.model.directives import Directive
+from crmculture.model.facts import Fact, Schema
+from crmculture.model.rules import Rule
+from crmculture.model.values import NO_DEFAULT, canonical_json, json_value
+
+if TYPE_CHECKING:
+    from crmculture.evaluate.compiler import CompiledPolicy
+
+__all__ = ["Layer", "Policy"]
+
+
+def _sorted_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    rules = tuple(rules)
+    if all(isinstance(rule, Rule) for rule in rules):
+        return tuple(sorted(rules, key=lambda rule: rule.order_key))
+    return rules
+
+
+def _sorted_names(names: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(names, str):
+        return (names,)
+    return tuple(sorted(set(names)))
+
+
+@attrs.frozen
+class Layer:
+    """Rules that apply only to some departments, on top of the company layer.
+
+    A layer's rules are scoped to the layer's departments (a rule may narrow its scope to some
+    of them). A layer may not set a uniform directive.
+
+    Examples:
+        >>> from crmculture.model.conditions import F
+        >>> Layer("support", ["support"], [Rule("callback", when=True, then={"callback": True})])
+        ... # doctest: +ELLIPSIS
+        Layer(name='support', departments=('support',), rules=(Rule(id='callback', ...),))
+    """
+
+    name: str
+    departments: tuple[str, ...] = attrs.field(converter=_sorted_names)
+    rules: tuple[Rule, ...] = attrs.field(converter=_sorted_rules)
+
+
+@attrs.frozen(init=False)
+class Policy:
+    """A named, versioned culture: a schema, the directives it decides, and rules in layers.
+
+    Args:
+        name: The policy's name, e.g. ``acme``.
+        schema: The customer facts.
+        directives: The directives the policy decides, in the order decisions show them.
+        rules: The company layer: rules that apply in every department (unless a rule is
+            scoped to some departments itself).
+        layers: Department layers.
+        version: A version label, part of every decision's audit trail.
+        departments: The departments that may ask for decisions; when given, rule scopes,
+            layers and the department of each decision are checked against it.
+        description: Free text.
+
+    Raises:
+        PolicyError: listing every problem, each with the rule id and the reason.
+
+    Examples:
+        >>> from crmculture import Directive, F, Fact, Rule, Schema
+        >>> schema = Schema([Fact.bool("credit_hold")])
+        >>> route = Directive.text("route_to", default="frontline", uniform=True)
+        >>> policy = Policy("acme", schema, [route], rules=[
+        ...     Rule("credit-hold", when=F.credit_hold, then={"route_to": "accounts_receivable"}),
+        ... ])
+        >>> policy.compile()({"credit_hold": True}).directives["route_to"]
+        'accounts_receivable'
+        >>> Policy("acme", schema, [route],
+        ...        rules=[Rule("r", when=F.credit_hol, then={"rout": "x"})])
+        Traceback (most recent call last):
+        ...
+        crmculture.errors.PolicyError: invalid policy `acme`: 2 problems
+          - rules[r].when: unknown fact `credit_hol` (did you mean `credit_hold`?)
+          - rules[r].then: unknown directive `rout` (did you mean `route_to`?)
+    """
+
+    name: str
+    schema: Schema
+    directives: tuple[Directive, ...]
+    rules: tuple[Rule, ...]
+    layers: tuple[Layer, ...]
+    version: str
+    departments: tuple[str, ...] | None
+    description: str
+    effective_rules: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
+    """Every rule of every layer with its department scope applied, in ``(priority, id)``
+    order: what the evaluators run."""
+    layer_of: Mapping[str, str] = attrs.field(init=False, eq=False, repr=False)
+    """Rule id to the name of the layer that holds it, for department-layer rules."""
+
+    def __init__(
+        self,
+        name: str,
+        schema: Schema,
+        directives: Iterable[Directive],
+        rules: Iterable[Rule] = (),
+        *,
+        layers: Iterable[Layer] = (),
+        version: str = "1",
+        departments: Iterable[str] | None = None,
+        description: str = "",
+    ) -> None:
+        checker = _PolicyChecker(
+            name,
+            schema,
+            tuple(directives),
+            None if departments is None else _sorted_names(departments),
+        )
+        company = checker.rules(tuple(rules), "rules", layer=None)
+        checked_layers = tuple(
+            checker.layer(layer, f"layers[{position}]") for position, layer in enumerate(layers)
+        )
+        checker.raise_problems()
+        effective = sorted(
+            [*company, *(rule for layer in checked_layers for rule in layer.rules)],
+            key=lambda rule: rule.order_key,
+        )
+        self.__attrs_init__(
+            name=name,
+            schema=schema,
+            directives=checker.directives,
+            rules=_sorted_rules(company),
+            layers=tuple(sorted(checked_layers, key=lambda layer: layer.name)),
+            version=version,
+            departments=checker.departments,
+            description=description,
+        )
+        object.__setattr__(self, "effective_rules", tuple(effective))
+        object.__setattr__(
+            self,
+            "layer_of",
+            {rule.id: layer.name for layer in checked_layers for rule in layer.rules},
+        )
+
+    @functools.cached_property
+    def directive_index(self) -> dict[str, Directive]:
+        """Directive name to directive, in declared order."""
+        return {directive.name: directive for directive in self.directives}
+
+    def directive(self, name: str) -> Directive:
+        """The directive called `name`.
+
+        Raises:
+            KeyError: with a did-you-mean, when there is no such directive.
+        """
+        try:
+            return self.directive_index[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown directive `{name}`" + did_you_mean(name, self.directive_index)
+            ) from None
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule (of any layer, with its scope applied) whose id is `rule_id`.
+
+        Raises:
+            KeyError: with a did-you-mean, when there is no such rule.
+        """
+        for rule in self.effective_rules:
+            if rule.id == rule_id:
+                return rule
+        ids = [rule.id for rule in self.effective_rules]
+        raise KeyError(f"unknown rule id `{rule_id}`" + did_you_mean(rule_id, ids))
+
+    def with_rules(self, *rules: Rule) -> Policy:
+        """A new policy with `rules` added to the company layer."""
+        return attrs.evolve(self, rules=(*self.rules, *rules))
+
+    def with_layer(self, layer: Layer) -> Policy:
+        """A new policy with a department layer added (or replacing one of the same name)."""
+        kept = tuple(existing for existing in self.layers if existing.name != layer.name)
+        return attrs.evolve(self, layers=(*kept, layer))
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A SHA-256 of the policy's canonical form: equal policies have equal fingerprints,
+        whatever the order their rules were given in."""
+        digest = hashlib.sha256(canonical_json(self.canonical()).encode("ascii"))
+        return digest.hexdigest()
+
+    def canonical(self) -> dict[str, Any]:
+        """The policy as a JSON-ready dict in canonical order (the input of `fingerprint`)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "departments": None if self.departments is None else list(self.departments),
+            "facts": [_fact_document(fact) for fact in self.schema],
+            "directives": [_directive_document(d) for d in self.directives],
+            "rules": [_rule_document(rule) for rule in self.rules],
+            "layers": [
+                {
+                    "name": layer.name,
+                    "departments": list(layer.departments),
+                    "rules": [_rule_document(rule) for rule in layer.rules],
+                }
+                for layer in self.layers
+            ],
+        }
+
+    def compile(self) -> CompiledPolicy:
+        """Compile the policy to a fast evaluator; see `crmculture.CompiledPolicy`.
+
+        Examples:
+            >>> from crmculture.stories import acme_policy
+            >>> decide = acme_policy().compile()
+            >>> decide({"credit_hold": False, "days_overdue": 0, "annual_volume": 500_000,
+            ...         "tier": "gold"}).directives["service_level"]
+            'white_glove'
+        """
+        # The one upward import (model -> evaluate), kept inside the function on purpose.
+        from crmculture.evaluate.compiler import compile_policy
+
+        return compile_policy(self)
+
+
+def _default_document(default: Any) -> Any:
+    return None if default is NO_DEFAULT else {"value": json_value(default)}
+
+
+def _fact_document(fact: Fact) -> dict[str, Any]:
+    return {
+        "name": fact.name,
+        "type": fact.type,
+        "values": None if fact.values is None else list(fact.values),
+        "ordered": fact.ordered,
+        "min": json_value(fact.min),
+        "max": json_value(fact.max),
+        "optional": fact.optional,
+        "default": _default_document(fact.default),
+        "better": fact.better,
+        "description": fact.description,
+    }
+
+
+def _directive_document(directive: Directive) -> dict[str, Any]:
+    return {
+        "name": directive.name,
+        "type": directive.type,
+        "values": None if directive.values is None else list(directive.values),
+        "combine": directive.combine.value,
+        "default": _default_document(directive.default),
+        "uniform": directive.uniform,
+        "monotone": directive.monotone,
+        "better": directive.better,
+        "min": json_value(directive.min),
+        "max": json_value(directive.max),
+        "description": directive.description,
+    }
+
+
+def _rule_document(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "when": str(rule.when),
+        "then": {name: json_value(value) for name, value in rule.then},
+        "priority": rule.priority,
+        "departments": None if rule.departments is None else list(rule.departments),
+        "rationale": rule.rationale,
+    }
+
+
+class _PolicyChecker:
+    """Collects every problem of a policy under construction."""
+
+    def __init__(
+        self,
+        name: str,
+        schema: Schema,
+        directives: tuple[Directive, ...],
+        departments: tuple[str, ...] | None,
+    ) -> None:
+        self.name = name
+        self.schema = schema
+        self.departments = departments
+        self.problems: list[Problem] = []
+        self.seen_ids: set[str] = set()
+        self.seen_layers: set[str] = set()
+        if not isinstance(name, str) or not name:
+            self.problems.append(Problem("name", "a policy needs a non-empty name", name))
+        if not isinstance(schema, Schema):
+            self.problems.append(
+                Problem("schema", f"expected a Schema, got {type(schema).__name__}", schema)
+            )
+        self.directives = directives
+        self.by_name: dict[str, Directive] = {}
+        for position, directive in enumerate(directives):
+            if not isinstance(directive, Directive):
+                self.problems.append(
+                    Problem(
+                        f"directives[{position}]",
+                        f"expected a Directive, got {type(directive).__name__}",
+                        directive,
+                    )
+                )
+            elif directive.name in self.by_name:
+                self.problems.append(
+                    Problem(f"directives.{directive.name}", "directive is declared twice")
+                )
+            else:
+                self.by_name[directive.name] = directive
+        if not directives:
+            self.problems.append(Problem("directives", "a policy decides at least one directive"))
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise PolicyError(f"invalid policy `{self.name}`", self.problems)
+
+    def _check_departments(self, names: Iterable[str], path: str) -> None:
+        if self.departments is None:
+            return
+        for department in names:
+            if department not in self.departments:
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"unknown department `{department}`"
+                        + did_you_mean(department, self.departments),
+                    )
+                )
+
+    def rules(self, rules: tuple[Rule, ...], path: str, layer: Layer | None) -> list[Rule]:
+        checked: list[Rule] = []
+        for position, rule in enumerate(rules):
+            if not isinstance(rule, Rule):
+                self.problems.append(
+                    Problem(
+                        f"{path}[{position}]", f"expected a Rule, got {type(rule).__name__}", rule
+                    )
+                )
+                continue
+            checked.append(self.rule(rule, f"{path}[{rule.id}]", layer))
+        return checked
+
+    def rule(self, rule: Rule, path: str, layer: Layer | None) -> Rule:
+        if rule.id in self.seen_ids:
+            self.problems.append(Problem(f"{path}.id", f"rule id `{rule.id}` is used twice"))
+        self.seen_ids.add(rule.id)
+        when = rule.when
+        if isinstance(self.schema, Schema):
+            when, condition_problems = check_condition(rule.when, self.schema, f"{path}.when")
+            self.problems.extend(condition_problems)
+        then = []
+        for directive_name, value in rule.then:
+            directive = self.by_name.get(directive_name)
+            if directive is None:
+                self.problems.append(
+                    Problem(
+                        f"{path}.then",
+                        f"unknown directive `{directive_name}`"
+                        + did_you_mean(directive_name, self.by_name),
+                    )
+                )
+                then.append((directive_name, value))
+                continue
+            normalized, problem = directive.check(value)
+            if problem:
+                self.problems.append(Problem(f"{path}.then.{directive_name}", problem, value))
+            if layer is not None and directive.uniform:
+                self.problems.append(
+                    Problem(
+                        f"{path}.then.{directive_name}",
+                        f"department layer `{layer.name}` may not set the uniform directive "
+                        f"`{directive_name}`: every department must treat the customer the same",
+                    )
+                )
+            then.append((directive_name, normalized))
+        departments = rule.departments
+        if rule.departments is not None:
+            if not rule.departments:
+                self.problems.append(
+                    Problem(f"{path}.departments", "an empty department list never applies")
+                )
+            self._check_departments(rule.departments, f"{path}.departments")
+        if layer is not None:
+            if departments is None:
+                departments = layer.departments
+            else:
+                outside = [d for d in departments if d not in layer.departments]
+                if outside:
+                    self.problems.append(
+                        Problem(
+                            f"{path}.departments",
+                            f"department `{outside[0]}` is outside layer "
+                            f"`{layer.name}` ({', '.join(layer.departments)})",
+                        )
+                    )
+        return attrs.evolve(rule, when=when, then=then, departments=departments)
+
+    def layer(self, layer: Layer, path: str) -> Layer:
+        if not isinstance(layer, Layer):
+            self.problems.append(
+                Problem(path, f"expected a Layer, got {type(layer).__name__}", layer)
+            )
+            return layer
+        path = f"layers[{layer.name}]"
+        if layer.name in self.seen_layers:
+            self.problems.append(Problem(path, f"layer `{layer.name}` is declared twice"))
+        self.seen_layers.add(layer.name)
+        if not layer.departments:
+            self.problems.append(
+                Problem(f"{path}.departments", "a layer applies to at least one department")
+            )
+        self._check_departments(layer.departments, f"{path}.departments")
+        return attrs.evolve(layer, rules=self.rules(layer.rules, f"{path}.rules", layer))

@@ -1,0 +1,110 @@
+"""Rules: when a condition holds, set directives, with the reason why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from crmculture.errors import PolicyError, Problem
+from crmculture.model.conditions import Condition, as_condition
+
+__all__ = ["Rule"]
+
+_RULE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*\Z")
+
+
+def _then_pairs(then: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
+    pairs = then.items() if isinstance(then, Mapping) else then
+    return tuple(
+        sorted(
+            ((name, tuple(value) if isinstance(value, list) else value) for name, value in pairs),
+            key=lambda pair: str(pair[0]),
+        )
+    )
+
+
+def _departments(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(sorted(set(value)))
+
+
+def _invalid(rule_id: object, field: str, message: str, value: object = None) -> PolicyError:
+    return PolicyError(
+        f"invalid rule `{rule_id}`", [Problem(f"rules[{rule_id}].{field}", message, value)]
+    )
+
+
+def _check_id(instance: Rule, attribute: Any, value: str) -> None:
+    if not isinstance(value, str) or not _RULE_ID.match(value):
+        raise _invalid(
+            value, "id", "a rule id is a non-empty string of letters, digits and `_.:/-`", value
+        )
+
+
+def _check_then(instance: Rule, attribute: Any, value: tuple[tuple[str, Any], ...]) -> None:
+    if not value:
+        raise _invalid(instance.id, "then", "the rule sets no directive: `then` is empty")
+    names = [name for name, _ in value]
+    for name in names:
+        if not isinstance(name, str):
+            raise _invalid(instance.id, "then", f"directive name `{name!r}` is not a string")
+    if len(set(names)) != len(names):
+        raise _invalid(instance.id, "then", "the rule sets a directive twice")
+
+
+def _check_priority(instance: Rule, attribute: Any, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(instance.id, "priority", f"priority must be an int, not `{value!r}`", value)
+
+
+@attrs.frozen
+class Rule:
+    """When `when` holds for a customer, the rule sets the directives in `then`.
+
+    Attributes:
+        id: Unique within a policy; letters, digits and ``_.:/-``.
+        when: The condition (a `Condition`, a fact reference such as ``F.credit_hold``
+            meaning ``credit_hold == true``, or ``True`` for every customer).
+        then: ``{directive name: value}``; stored as sorted ``(name, value)`` pairs.
+        priority: Lower comes first where rules compete (``first`` combining, explanations).
+        departments: The departments the rule applies to; ``None`` means every department.
+        rationale: Why the culture treats the customer this way, in business words.
+
+    Examples:
+        >>> from crmculture.model.conditions import F
+        >>> rule = Rule("credit-hold", when=F.credit_hold, then={"route_to": "accounts_receivable"})
+        >>> str(rule.when), rule.then
+        ('credit_hold', (('route_to', 'accounts_receivable'),))
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    when: Condition = attrs.field(converter=as_condition)
+    then: tuple[tuple[str, Any], ...] = attrs.field(converter=_then_pairs, validator=_check_then)
+    priority: int = attrs.field(default=0, validator=_check_priority, kw_only=True)
+    departments: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_departments, kw_only=True
+    )
+    rationale: str = attrs.field(default="", kw_only=True)
+
+    @property
+    def sets(self) -> dict[str, Any]:
+        """``then`` as a dict of directive name to value."""
+        return dict(self.then)
+
+    @property
+    def order_key(self) -> tuple[int, str]:
+        """``(priority, id)``: the order in which rules are listed and compete."""
+        return (self.priority, self.id)
+
+    def applies_to(self, department: str | None) -> bool:
+        """Whether the rule is in scope for a decision asked by `department`.
+
+        A rule scoped to departments is out of scope when no department is given.
+        """
+        return self.departments is None or department in self.departments

@@ -1,0 +1,99 @@
+"""The values facts and directives take, and their canonical text and JSON forms.
+
+A value is a `bool`, `int`, `float`, `decimal.Decimal`, `str` or `datetime.date`, or (for
+``collect`` directives) a tuple of those. These helpers are shared by the printer of
+conditions, the canonical JSON of decisions and the fingerprints of policies, so that one
+value always has one spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import math
+from decimal import Decimal
+from typing import Any, Final, TypeAlias
+
+__all__ = [
+    "NO_DEFAULT",
+    "Scalar",
+    "Value",
+    "canonical_json",
+    "json_value",
+    "literal_text",
+]
+
+Scalar: TypeAlias = bool | int | float | Decimal | str | dt.date
+"""One fact or directive value."""
+
+Value: TypeAlias = Scalar | tuple[Scalar, ...]
+"""A directive value: a scalar, or a sorted tuple of scalars for ``collect`` directives."""
+
+
+class _NoDefault(enum.Enum):
+    NO_DEFAULT = "NO_DEFAULT"
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Final = _NoDefault.NO_DEFAULT
+"""Marks a fact or directive that has no default value."""
+
+
+def json_value(value: Any) -> Any:
+    """Return the JSON-ready form of a value: decimals and dates become strings.
+
+    Examples:
+        >>> json_value(Decimal("12.50")), json_value(dt.date(2027, 1, 31)), json_value((1, 2))
+        ('12.50', '2027-01-31', [1, 2])
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"value `{value}` is not a finite number")
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    raise TypeError(f"value `{value!r}` of type `{type(value).__name__}` has no JSON form")
+
+
+def canonical_json(document: Any) -> str:
+    """Serialise a JSON-ready document canonically: sorted keys, no spaces, ASCII only.
+
+    Examples:
+        >>> canonical_json({"b": 1, "a": [True, None]})
+        '{"a":[true,null],"b":1}'
+    """
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def literal_text(value: Scalar) -> str:
+    """Spell a value as a literal of the condition syntax.
+
+    Strings are double-quoted with JSON escapes, booleans are ``true``/``false``, dates are ISO
+    ``YYYY-MM-DD``, decimals keep their digits.
+
+    Examples:
+        >>> [literal_text(v) for v in (True, 60, Decimal("2.50"), "gold", dt.date(2027, 1, 31))]
+        ['true', '60', '2.50', '"gold"', '2027-01-31']
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
