@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help install demo test lint format typecheck pytest test-slow bench clean
+.PHONY: help install demo test lint format typecheck pytest docs test-slow bench clean
 
 help:
 	@echo "make demo       run the built-in example culture end to end"
 	@echo "make test       lint, type-check and run the test suite (derandomized hypothesis)"
 	@echo "make bench      run the benchmarks (prints medians and ratios)"
+	@echo "make docs       build the documentation (mkdocs --strict) into site/"
 	@echo "make test-slow  run the slow tests too, with the larger hypothesis profile"
 
 $(STAMP): pyproject.toml
@@ -24,7 +25,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m crmculture.demo
 
-test: lint typecheck pytest
+test: lint typecheck pytest docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -38,7 +39,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src tests/typing
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
+	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider tests
+	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules src/crmculture
+	$(BIN)/pytest -q -p no:cacheprovider --doctest-glob='*.md' README.md docs
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 test-slow: $(STAMP)
 	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -q -p no:cacheprovider

@@ -195,7 +195,7 @@ class ConflictError(EvaluationError):
         super().__init__(f"conflict on unique directive `{directive}`: {listed}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.directive, self.contributions))
+        return (type(self), (self.directive, self.contributions), {"index": self.index})
 
 
 class UndecidedError(EvaluationError):
@@ -208,7 +208,7 @@ class UndecidedError(EvaluationError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.directive,))
+        return (type(self), (self.directive,), {"index": self.index})
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -163,7 +163,9 @@ class Compare(Atom):
 def _sorted_values(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
     if isinstance(values, str):
         raise TypeError(f"expected a list of values, got the string `{values}`")
-    return tuple(sorted(set(values), key=_sort_key))
+    # De-duplicate by type and value: `True == 1`, but they are different values here.
+    unique = {(type(value).__name__, value): value for value in values}
+    return tuple(sorted(unique.values(), key=_sort_key))
 
 
 @attrs.frozen

@@ -73,22 +73,14 @@ _ALLOWED_COMBINE: dict[str, frozenset[Combine]] = {
 }
 
 
-def _to_combine(value: Combine | str) -> Combine:
+def _to_combine(value: Combine | str) -> Any:
+    """The `Combine` member for `value`; an unknown name is kept and reported by the directive."""
     if isinstance(value, Combine):
         return value
     try:
         return Combine(value)
     except ValueError:
-        names = [c.value for c in Combine]
-        raise PolicyError(
-            "invalid directive",
-            [
-                Problem(
-                    "combine",
-                    f"unknown combine strategy `{value}`" + did_you_mean(str(value), names),
-                )
-            ],
-        ) from None
+        return value
 
 
 def _values_tuple(values: Iterable[str] | None) -> Any:
@@ -161,11 +153,23 @@ class Directive:
                 + did_you_mean(str(self.type), _DIRECTIVE_TYPES)
             )
             return
+        if not isinstance(self.combine, Combine):
+            names = [c.value for c in Combine]
+            yield (
+                f"unknown combine strategy `{self.combine}`"
+                + did_you_mean(str(self.combine), names)
+            )
+            return
+        if isinstance(self.values, str):
+            yield "values must be a list of strings, not one string"
+            return
         if self.type == "ordered" and not self.values:
             yield "an ordered directive needs its values, from least to most favourable"
         if self.type not in ("text", "ordered") and self.values is not None:
             yield f"only text and ordered directives have values, not `{self.type}`"
         if self.values is not None:
+            if not self.values:
+                yield "the list of values is empty"
             if any(not isinstance(v, str) for v in self.values):
                 yield "values must be strings"
             elif len(set(self.values)) != len(self.values):
@@ -178,6 +182,17 @@ class Directive:
             )
         if self.type not in ("int", "decimal") and (self.min is not None or self.max is not None):
             yield "only number directives have a min or max"
+        else:
+            for label, bound in (("min", self.min), ("max", self.max)):
+                if bound is not None and (
+                    isinstance(bound, bool)
+                    or not isinstance(bound, int | Decimal)
+                    or (isinstance(bound, Decimal) and not bound.is_finite())
+                ):
+                    yield f"{label} must be a finite number, not `{bound!r}`"
+                    return
+            if self.min is not None and self.max is not None and self.min > self.max:
+                yield f"min `{self.min}` is greater than max `{self.max}`"
         if self.better is not None and self.better not in ("higher", "lower"):
             yield f"better must be `higher` or `lower`, not `{self.better}`"
         if self.monotone and self.type == "text":

@@ -109,6 +109,9 @@ class Fact:
         problems = [Problem(f"facts.{self.name}", m) for m in self._definition_problems()]
         if problems:
             raise SchemaError(f"invalid fact `{self.name}`", problems)
+        if self.default is not NO_DEFAULT:
+            # Stored normalized, so that an absent fact and one given explicitly agree.
+            object.__setattr__(self, "default", self.check(self.default)[0])
 
     def _definition_problems(self) -> Iterator[str]:
         name_problem = check_name(self.name, "fact")
@@ -447,7 +450,7 @@ def _facts_tuple(facts: Iterable[Fact]) -> tuple[Fact, ...]:
 class Schema:
     """The facts a culture talks about, in declared order; validates customer records.
 
-    Args:
+    Attributes:
         facts: The facts; names must be unique.
 
     Examples:

@@ -20,6 +20,7 @@ __all__ = [
     "Scalar",
     "Value",
     "canonical_json",
+    "decimal_text",
     "json_value",
     "literal_text",
 ]
@@ -47,16 +48,16 @@ def json_value(value: Any) -> Any:
 
     Examples:
         >>> json_value(Decimal("12.50")), json_value(dt.date(2027, 1, 31)), json_value((1, 2))
-        ('12.50', '2027-01-31', [1, 2])
+        ('12.5', '2027-01-31', [1, 2])
     """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"value `{value}` is not a finite number")
-        return value
+        return value + 0.0  # -0.0 == 0.0, so both get one spelling
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):
@@ -64,6 +65,18 @@ def json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): json_value(item) for key, item in value.items()}
     raise TypeError(f"value `{value!r}` of type `{type(value).__name__}` has no JSON form")
+
+
+def decimal_text(value: Decimal) -> str:
+    """The one spelling of a decimal: equal decimals get equal text, without exponent.
+
+    Examples:
+        >>> [decimal_text(Decimal(t)) for t in ("12.50", "12.5", "5E+2", "-0.00")]
+        ['12.5', '12.5', '500', '0']
+    """
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
 
 
 def canonical_json(document: Any) -> str:
@@ -82,18 +95,20 @@ def literal_text(value: Scalar) -> str:
     """Spell a value as a literal of the condition syntax.
 
     Strings are double-quoted with JSON escapes, booleans are ``true``/``false``, dates are ISO
-    ``YYYY-MM-DD``, decimals keep their digits.
+    ``YYYY-MM-DD``; equal numbers get equal text (`decimal_text`, and ``0.0`` for ``-0.0``).
 
     Examples:
         >>> [literal_text(v) for v in (True, 60, Decimal("2.50"), "gold", dt.date(2027, 1, 31))]
-        ['true', '60', '2.50', '"gold"', '2027-01-31']
+        ['true', '60', '2.5', '"gold"', '2027-01-31']
     """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float):
-        return repr(value)
+        return repr(value + 0.0)
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

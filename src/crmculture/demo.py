@@ -1,0 +1,100 @@
+"""The demo: ACME Industrial's customer culture, end to end (``make demo``).
+
+Run it with ``python -m crmculture.demo``. It prints how the built-in culture treats a few
+customers, with the explanation of each decision, shows that a uniform directive is the same
+from every department, and decides a small batch with one bad record in it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from crmculture.errors import CrmCultureError
+from crmculture.stories import ACME_DEPARTMENTS, acme_policy, example_customers
+
+__all__ = ["main", "run"]
+
+_RULE = "-" * 78
+
+
+def run(out: TextIO) -> None:
+    """Print the demo to `out`."""
+    policy = acme_policy()
+    decide = policy.compile()
+    layers = ", ".join(layer.name for layer in policy.layers) or "none"
+    print(
+        f"crmculture demo: the customer culture of ACME Industrial (policy `{policy.name}` "
+        f"version {policy.version})",
+        file=out,
+    )
+    print(
+        f"{len(policy.schema)} facts, {len(policy.directives)} directives, "
+        f"{len(policy.effective_rules)} rules, department layers: {layers}",
+        file=out,
+    )
+    print(f"policy fingerprint {policy.fingerprint[:16]}", file=out)
+
+    asked_by = {
+        "on credit hold, asking engineering": "engineering",
+        "high volume, pays on time": "sales",
+        "platinum, unhappy, many tickets": "support",
+        "delinquent reseller": "shipping",
+    }
+    customers = example_customers()
+    for number, (name, customer) in enumerate(customers.items(), start=1):
+        decision = decide(customer, department=asked_by[name])
+        print(f"\n{_RULE}\n{number}. {name}\n{_RULE}", file=out)
+        print(decision.explain(), file=out)
+        print(f"fingerprint {decision.fingerprint[:16]}", file=out)
+
+    print(
+        f"\n{_RULE}\nOne customer, every department: uniform directives do not depend on "
+        f"whom the customer talks to\n{_RULE}",
+        file=out,
+    )
+    on_hold = customers["on credit hold, asking engineering"]
+    for department in ACME_DEPARTMENTS:
+        decision = decide(on_hold, department=department)
+        print(
+            f"  {department:<20} route_to={decision['route_to']:<20} "
+            f"may_ship={str(decision['may_ship']).lower():<6} "
+            f"service_level={decision['service_level']}",
+            file=out,
+        )
+
+    print(
+        f"\n{_RULE}\nA batch with a bad record: nothing is dropped, nothing half-evaluated"
+        f"\n{_RULE}",
+        file=out,
+    )
+    batch = [
+        *customers.values(),
+        {
+            "credit_hold": "no",
+            "days_overdue": -4,
+            "tier": "diamond",
+            "annual_volume": 10,
+            "segmnet": "smb",
+        },
+    ]
+    for index, result in enumerate(decide.decide_many(batch, on_error="report")):
+        if isinstance(result, CrmCultureError):
+            reason = str(result).replace("\n", "\n    ")
+            print(f"  record {index}: rejected: {reason}", file=out)
+        else:
+            print(
+                f"  record {index}: route_to={result['route_to']}, "
+                f"service_level={result['service_level']}",
+                file=out,
+            )
+
+
+def main() -> int:
+    """Run the demo on standard output."""
+    run(sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

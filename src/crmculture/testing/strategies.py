@@ -1,0 +1,538 @@
+"""Hypothesis strategies for schemas, customers, conditions, directives, rules and policies.
+
+They generate valid objects that shrink towards small, readable examples: few facts, few
+rules, the first enum value, small numbers. Customers lean towards the boundary values a
+policy's conditions use (a threshold of 60 gets 59, 60 and 61 often), because that is where
+rules change their mind.
+
+Examples:
+    >>> from hypothesis import given
+    >>> from crmculture.stories import acme_policy
+    >>> policy = acme_policy()
+    >>> @given(customers(policy))
+    ... def test_decides(customer):
+    ...     policy.compile()(customer)
+    >>> test_decides()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from crmculture.model.conditions import (
+    ALWAYS,
+    NEVER,
+    And,
+    Atom,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Missing,
+    Not,
+    Or,
+)
+from crmculture.model.directives import Combine, Directive
+from crmculture.model.facts import Better, Fact, Schema
+from crmculture.model.policies import Layer, Policy
+from crmculture.model.rules import Rule
+
+__all__ = [
+    "conditions",
+    "customers",
+    "departments_for",
+    "directive_values",
+    "directives",
+    "fact_values",
+    "facts",
+    "policies",
+    "rules",
+    "schemas",
+]
+
+_ENUM_VALUES = ("bronze", "silver", "gold", "platinum", "diamond")
+_DIRECTIVE_VALUES = ("low", "mid", "high", "top")
+_DEPARTMENTS = ("billing", "sales", "support")
+_FACT_TYPES = ("bool", "int", "float", "decimal", "enum", "date")
+_EPOCH = dt.date(2026, 1, 1)
+
+
+def _check_size(name: str, low: int, high: int | None) -> None:
+    if not isinstance(low, int) or low < 0:
+        raise InvalidArgument(f"{name}: min must be a non-negative int, not {low!r}")
+    if high is not None and (not isinstance(high, int) or high < low):
+        raise InvalidArgument(f"{name}: max={high!r} must be an int at least min={low!r}")
+
+
+# -- facts and schemas ----------------------------------------------------------------------
+
+
+@st.composite
+def _fact(draw: st.DrawFn, name: str, types: Sequence[str]) -> Fact:
+    kind = draw(st.sampled_from(types))
+    optional = draw(st.booleans())
+    better: Better | None = draw(st.sampled_from([None, "higher", "lower"]))
+    if kind == "bool":
+        fact = Fact.bool(name, optional=optional, better=better)
+    elif kind == "int":
+        low = draw(st.integers(-50, 50))
+        high = low + draw(st.integers(0, 200))
+        fact = Fact.int(name, min=low, max=high, optional=optional, better=better)
+    elif kind == "float":
+        low = draw(st.integers(-10, 10))
+        fact = Fact.float(
+            name, min=low, max=low + draw(st.integers(1, 20)), optional=optional, better=better
+        )
+    elif kind == "decimal":
+        low = draw(st.integers(0, 100))
+        fact = Fact.decimal(
+            name, min=low, max=low + draw(st.integers(0, 1000)), optional=optional, better=better
+        )
+    elif kind == "enum":
+        size = draw(st.integers(1, len(_ENUM_VALUES)))
+        ordered = better is not None or draw(st.booleans())
+        fact = Fact.enum(
+            name, _ENUM_VALUES[:size], ordered=ordered, optional=optional, better=better
+        )
+    else:
+        low_date = _EPOCH + dt.timedelta(days=draw(st.integers(-400, 400)))
+        fact = Fact.date(
+            name,
+            min=low_date,
+            max=low_date + dt.timedelta(days=draw(st.integers(0, 800))),
+            optional=optional,
+            better=better,
+        )
+    if optional and draw(st.booleans()):
+        default = draw(fact_values(fact))
+        fact = Fact(
+            fact.name,
+            fact.type,
+            values=fact.values,
+            ordered=fact.ordered,
+            min=fact.min,
+            max=fact.max,
+            optional=True,
+            default=default,
+            better=fact.better,
+        )
+    return fact
+
+
+def facts(name: str = "fact", *, types: Iterable[str] = _FACT_TYPES) -> st.SearchStrategy[Fact]:
+    """Valid facts called `name`, of the given types, with random domains and options.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> find(facts("days_overdue", types=["int"]), lambda fact: True).type
+        'int'
+    """
+    chosen = tuple(types)
+    unknown = [kind for kind in chosen if kind not in _FACT_TYPES]
+    if not chosen or unknown:
+        raise InvalidArgument(f"types must be a non-empty subset of {_FACT_TYPES}, not {chosen!r}")
+    return _fact(name, chosen)
+
+
+@st.composite
+def _schema(draw: st.DrawFn, min_facts: int, max_facts: int, types: tuple[str, ...]) -> Schema:
+    count = draw(st.integers(min_facts, max_facts))
+    return Schema([draw(_fact(f"f{i}", types)) for i in range(count)])
+
+
+def schemas(
+    *, min_facts: int = 1, max_facts: int = 5, types: Iterable[str] = _FACT_TYPES
+) -> st.SearchStrategy[Schema]:
+    """Valid schemas of facts ``f0``, ``f1``, ... of mixed types.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> len(find(schemas(min_facts=2, max_facts=2), lambda schema: True))
+        2
+    """
+    _check_size("schemas", min_facts, max_facts)
+    if max_facts < 1:
+        raise InvalidArgument("schemas: max_facts must be at least 1")
+    chosen = tuple(types)
+    if not chosen or any(kind not in _FACT_TYPES for kind in chosen):
+        raise InvalidArgument(f"types must be a non-empty subset of {_FACT_TYPES}")
+    return _schema(min_facts, max_facts, chosen)
+
+
+# -- values and customers -------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def fact_values(fact: Fact) -> st.SearchStrategy[Any]:
+    """Valid, normalized values of `fact` (never missing).
+
+    Examples:
+        >>> from hypothesis import find
+        >>> find(fact_values(Fact.enum("tier", ["bronze", "gold"])), lambda v: v != "bronze")
+        'gold'
+    """
+    if fact.type == "bool":
+        return st.booleans()
+    if fact.type == "int":
+        return st.integers(fact.min, fact.max)
+    if fact.type == "float":
+        return st.floats(fact.min, fact.max, allow_nan=False, allow_infinity=False).map(
+            lambda x: x + 0.0  # normalise -0.0, which compares equal but prints differently
+        )
+    if fact.type == "decimal":
+        return st.decimals(fact.min, fact.max, allow_nan=False, allow_infinity=False, places=2)
+    if fact.type == "enum":
+        assert fact.values is not None
+        return st.sampled_from(fact.values)
+    return st.dates(fact.min or dt.date.min, fact.max or dt.date.max)
+
+
+def _neighbours(fact: Fact, value: Any) -> list[Any]:
+    """The value and its nearest neighbours in the fact's type."""
+    if fact.type == "int" and isinstance(value, int):
+        return [value - 1, value, value + 1]
+    if fact.type == "float" and isinstance(value, int | float):
+        return [float(value) - 0.5, float(value), float(value) + 0.5]
+    if fact.type == "decimal" and isinstance(value, int | Decimal):
+        step = Decimal("0.01")
+        return [Decimal(value) - step, Decimal(value), Decimal(value) + step]
+    if fact.type == "date" and isinstance(value, dt.date):
+        day = dt.timedelta(days=1)
+        return [value - day, value, value + day]
+    return [value]
+
+
+def _boundaries(policy: Policy) -> dict[str, list[Any]]:
+    """Per fact, the constants the policy's conditions compare it with, and their neighbours."""
+    found: dict[str, list[Any]] = {}
+    for rule in policy.effective_rules:
+        for node in rule.when.walk():
+            if not isinstance(node, Atom) or isinstance(node, Missing):
+                continue
+            fact = policy.schema[node.fact]
+            if isinstance(node, Compare):
+                constants: Sequence[Any] = [node.value]
+            elif isinstance(node, In):
+                constants = node.values
+            else:
+                assert isinstance(node, Between)
+                constants = [node.low, node.high]
+            for constant in constants:
+                for candidate in _neighbours(fact, constant):
+                    normalized, problem = fact.check(candidate)
+                    if problem is None and normalized not in found.setdefault(fact.name, []):
+                        found[fact.name].append(normalized)
+    return found
+
+
+_ABSENT: Any = object()
+
+
+def customers(schema: Schema | Policy, **overrides: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid customer records for a schema, or for a policy's schema leaning to its boundaries.
+
+    Optional facts are sometimes left out and sometimes given as None. Keyword arguments fix a
+    fact to a value, or draw it from a strategy: ``customers(policy, credit_hold=True)``.
+
+    Raises:
+        InvalidArgument: for an override naming an unknown fact, or a fixed value that is not
+            valid for its fact.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> from hypothesis import find
+        >>> customer = find(customers(acme_policy(), tier="gold"), lambda c: c["days_overdue"] > 60)
+        >>> customer["days_overdue"], customer["tier"]
+        (61, 'gold')
+    """
+    policy = schema if isinstance(schema, Policy) else None
+    the_schema = policy.schema if policy is not None else schema
+    if not isinstance(the_schema, Schema):
+        raise InvalidArgument(f"customers() needs a Schema or a Policy, not {schema!r}")
+    for name, value in overrides.items():
+        if name not in the_schema:
+            raise InvalidArgument(f"customers(): unknown fact {name!r}")
+        if not isinstance(value, st.SearchStrategy) and value is not None:
+            problem = the_schema[name].check(value)[1]
+            if problem:
+                raise InvalidArgument(f"customers(): {name}={value!r}: {problem}")
+    boundaries = _boundaries(policy) if policy is not None else {}
+    required: dict[str, st.SearchStrategy[Any]] = {}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
+    for fact in the_schema:
+        if fact.name in overrides:
+            value = overrides[fact.name]
+            strategy = value if isinstance(value, st.SearchStrategy) else st.just(value)
+            required[fact.name] = strategy
+            continue
+        strategy = fact_values(fact)
+        if boundaries.get(fact.name):
+            strategy = st.one_of(st.sampled_from(boundaries[fact.name]), strategy)
+        if fact.optional:
+            optional[fact.name] = st.one_of(st.none(), strategy)
+        else:
+            required[fact.name] = strategy
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+# -- conditions -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _atoms(fact: Fact) -> st.SearchStrategy[Condition]:
+    name = fact.name
+    values = fact_values(fact)
+    options: list[st.SearchStrategy[Condition]] = []
+    if fact.type == "bool":
+        options.append(
+            st.builds(Compare, st.just(name), st.sampled_from(["==", "!="]), st.booleans())
+        )
+    else:
+        options.append(st.builds(Compare, st.just(name), st.sampled_from(["==", "!="]), values))
+        options.append(
+            st.builds(In, st.just(name), st.lists(values, min_size=1, max_size=3), st.booleans())
+        )
+        if fact.ordered:
+            options.append(
+                st.builds(Compare, st.just(name), st.sampled_from(["<", "<=", ">", ">="]), values)
+            )
+            key = fact.rank if fact.type == "enum" else (lambda v: v)
+            options.append(
+                st.tuples(values, values).map(lambda pair: Between(name, *sorted(pair, key=key)))
+            )
+    if fact.optional and not fact.has_default:
+        options.append(st.builds(Missing, st.just(name), st.booleans()))
+    return st.one_of(options)
+
+
+def conditions(schema: Schema, *, max_leaves: int = 6) -> st.SearchStrategy[Condition]:
+    """Valid conditions over `schema`: comparisons, membership, ranges, missing tests, and
+    ``and``/``or``/``not`` around them.
+
+    Examples:
+        >>> from crmculture.stories import acme_schema
+        >>> from hypothesis import find
+        >>> str(find(conditions(acme_schema()), lambda c: "tier" in c.facts()))
+        'tier == "bronze"'
+    """
+    if not isinstance(schema, Schema):
+        raise InvalidArgument(f"conditions() needs a Schema, not {schema!r}")
+    if max_leaves < 1:
+        raise InvalidArgument(f"conditions(): max_leaves={max_leaves!r} must be at least 1")
+    atoms = st.one_of([_atoms(fact) for fact in schema])
+    leaves = st.one_of(atoms, st.sampled_from([ALWAYS, NEVER])) if len(schema) else atoms
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, min_size=2, max_size=3).map(And),
+            st.lists(children, min_size=2, max_size=3).map(Or),
+            children.map(Not),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+# -- directives, rules, policies ------------------------------------------------------------
+
+
+@st.composite
+def _directive(draw: st.DrawFn, name: str) -> Directive:
+    kind = draw(st.sampled_from(["text", "ordered", "bool", "int", "decimal"]))
+    combines = {
+        "text": ["first", "unique", "collect"],
+        "ordered": ["first", "unique", "min", "max", "collect"],
+        "bool": ["first", "unique", "all", "any"],
+        "int": ["first", "unique", "min", "max", "sum", "collect"],
+        "decimal": ["first", "unique", "min", "max", "sum", "collect"],
+    }[kind]
+    combine = draw(st.sampled_from(combines))
+    uniform = draw(st.booleans())
+    if kind == "text":
+        values = draw(st.sampled_from([_DIRECTIVE_VALUES, None]))
+        directive = Directive.text(name, values=values, combine=combine, uniform=uniform)
+    elif kind == "ordered":
+        directive = Directive.ordered(name, _DIRECTIVE_VALUES, combine=combine, uniform=uniform)
+    elif kind == "bool":
+        directive = Directive.bool(name, combine=combine, uniform=uniform)
+    elif kind == "int":
+        directive = Directive.int(name, min=0, max=100, combine=combine, uniform=uniform)
+    else:
+        directive = Directive.decimal(name, min=0, max=1000, combine=combine, uniform=uniform)
+    if combine != "collect" and draw(st.integers(0, 3)) > 0:
+        default = draw(directive_values(directive))
+        directive = Directive(
+            directive.name,
+            directive.type,
+            values=directive.values,
+            combine=directive.combine,
+            default=default,
+            uniform=directive.uniform,
+            min=directive.min,
+            max=directive.max,
+        )
+    return directive
+
+
+@functools.lru_cache(maxsize=512)
+def directive_values(directive: Directive) -> st.SearchStrategy[Any]:
+    """Values a rule may set for `directive` (lists of values for ``collect`` directives)."""
+    if directive.type in ("text", "ordered") and directive.values is not None:
+        scalar: st.SearchStrategy[Any] = st.sampled_from(directive.values)
+    elif directive.type == "text":
+        scalar = st.one_of(st.sampled_from(_DIRECTIVE_VALUES), st.text(max_size=8))
+    elif directive.type == "bool":
+        scalar = st.booleans()
+    elif directive.type == "int":
+        scalar = st.integers(directive.min, directive.max)
+    else:
+        scalar = st.decimals(
+            directive.min, directive.max, places=1, allow_nan=False, allow_infinity=False
+        )
+    if directive.combine is Combine.COLLECT:
+        return st.lists(scalar, max_size=3).map(directive.collect_sorted)
+    return scalar
+
+
+def directives(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Directive]]:
+    """Lists of valid directives ``d0``, ``d1``, ... with every type and combine strategy.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> [d.name for d in find(directives(min_size=2, max_size=2), lambda ds: True)]
+        ['d0', 'd1']
+    """
+    _check_size("directives", min_size, max_size)
+    if max_size < 1:
+        raise InvalidArgument("directives: max_size must be at least 1")
+    return st.integers(min_size, max_size).flatmap(
+        lambda count: st.tuples(*[_directive(f"d{i}") for i in range(count)]).map(list)
+    )
+
+
+@st.composite
+def _rule(
+    draw: st.DrawFn,
+    rule_id: str,
+    when: st.SearchStrategy[Condition],
+    choices: Sequence[Directive],
+    departments: Sequence[str] | None,
+) -> Rule:
+    chosen = draw(
+        st.lists(
+            st.sampled_from(choices), min_size=1, max_size=len(choices), unique_by=lambda d: d.name
+        )
+    )
+    then = {directive.name: draw(directive_values(directive)) for directive in chosen}
+    scope = None
+    if departments and draw(st.integers(0, 3)) == 0:
+        scope = draw(st.lists(st.sampled_from(departments), min_size=1, unique=True))
+    return Rule(
+        rule_id,
+        when=draw(when),
+        then=then,
+        priority=draw(st.integers(0, 3)),
+        departments=scope,
+    )
+
+
+def rules(
+    schema: Schema,
+    directive_list: Sequence[Directive],
+    *,
+    min_size: int = 0,
+    max_size: int = 6,
+    departments: Sequence[str] | None = None,
+) -> st.SearchStrategy[list[Rule]]:
+    """Lists of valid rules ``r0``, ``r1``, ... over `schema` setting `directive_list`.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> policy = acme_policy()
+        >>> from hypothesis import find
+        >>> [r.id for r in find(rules(policy.schema, policy.directives), lambda rs: len(rs) > 1)]
+        ['r0', 'r1']
+    """
+    _check_size("rules", min_size, max_size)
+    if not directive_list:
+        raise InvalidArgument("rules() needs at least one directive to set")
+    when = conditions(schema, max_leaves=4)  # built once: strategies are costly to validate
+    return st.integers(min_size, max_size).flatmap(
+        lambda count: st.tuples(
+            *[_rule(f"r{i}", when, directive_list, departments) for i in range(count)]
+        ).map(list)
+    )
+
+
+@st.composite
+def _policy(
+    draw: st.DrawFn,
+    schema_strategy: st.SearchStrategy[Schema],
+    min_rules: int,
+    max_rules: int,
+    with_layers: bool,
+) -> Policy:
+    schema = draw(schema_strategy)
+    directive_list = draw(directives())
+    declared = draw(st.sampled_from([None, _DEPARTMENTS]))
+    departments = declared or _DEPARTMENTS
+    company = draw(
+        rules(
+            schema, directive_list, min_size=min_rules, max_size=max_rules, departments=departments
+        )
+    )
+    layers = []
+    free = [d for d in directive_list if not d.uniform]
+    if with_layers and free and draw(st.booleans()):
+        scope = draw(st.lists(st.sampled_from(departments), min_size=1, max_size=2, unique=True))
+        layer_rules = draw(rules(schema, free, max_size=2))
+        renamed = [
+            Rule(f"l{n}", when=r.when, then=r.then, priority=r.priority)
+            for n, r in enumerate(layer_rules)
+        ]
+        layers.append(Layer("layer", scope, renamed))
+    return Policy("generated", schema, directive_list, company, layers=layers, departments=declared)
+
+
+def policies(
+    *,
+    schema: Schema | st.SearchStrategy[Schema] | None = None,
+    min_rules: int = 0,
+    max_rules: int = 6,
+    layers: bool = True,
+) -> st.SearchStrategy[Policy]:
+    """Valid policies: a schema, directives of every kind, rules, maybe a department layer.
+
+    Args:
+        schema: A fixed schema, a strategy for schemas, or None for generated schemas.
+        min_rules: The fewest company rules.
+        max_rules: The most company rules.
+        layers: Whether a department layer may be generated.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> len(find(policies(max_rules=2), lambda p: len(p.rules) == 2).rules)
+        2
+    """
+    _check_size("policies", min_rules, max_rules)
+    if schema is None:
+        schema_strategy: st.SearchStrategy[Schema] = schemas()
+    elif isinstance(schema, Schema):
+        schema_strategy = st.just(schema)
+    elif isinstance(schema, st.SearchStrategy):
+        schema_strategy = schema
+    else:
+        raise InvalidArgument(f"policies(): schema must be a Schema or a strategy, not {schema!r}")
+    return _policy(schema_strategy, min_rules, max_rules, layers)
+
+
+def departments_for(policy: Policy) -> st.SearchStrategy[str | None]:
+    """The departments that may ask a policy for decisions, and None."""
+    known: Sequence[str] = policy.departments or _DEPARTMENTS
+    return st.one_of(st.none(), st.sampled_from(known))

@@ -1,0 +1,119 @@
+"""The compiled evaluator: generated source, safety, pickling, threads."""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from crmculture import CompiledPolicy, Directive, F, Fact, InvalidCustomer, Policy, Rule, Schema
+from crmculture.stories import acme_policy, example_customers
+from crmculture.testing import customers
+
+HOSTILE = '"); import os; os.system("echo pwned"); ("'
+
+
+def hostile_policy() -> Policy:
+    schema = Schema([Fact.enum("segment", [HOSTILE, "smb"])])
+    route = Directive.text("route", default=HOSTILE)
+    return Policy(
+        "evil\nname",
+        schema,
+        [route],
+        [
+            Rule("r", when=F.segment == HOSTILE, then={"route": HOSTILE + "!"}),
+        ],
+    )
+
+
+class TestSource:
+    def test_user_values_never_appear_in_the_source(self) -> None:
+        """Strings a user controls reach the function through globals, not the text."""
+        compiled = hostile_policy().compile()
+        assert "os.system" not in compiled.source
+        assert "smb" not in compiled.source
+        assert compiled({"segment": HOSTILE})["route"] == HOSTILE + "!"
+        assert compiled({"segment": "smb"})["route"] == HOSTILE
+
+    def test_source_is_registered_with_linecache(self) -> None:
+        """Tracebacks and inspect show the generated code."""
+        compiled = acme_policy().compile()
+        function = type(compiled).__call__
+        filename = function.__code__.co_filename
+        assert filename.startswith("<crmculture compiled policy acme #")
+        assert linecache.getline(filename, 1).startswith("def decide(")
+        assert inspect.getsource(function) == compiled.source
+
+    def test_two_compilations_do_not_share_a_file_name(self) -> None:
+        """Each compilation registers its own source."""
+        first, second = acme_policy().compile(), acme_policy().compile()
+        assert (
+            type(first).__call__.__code__.co_filename != type(second).__call__.__code__.co_filename
+        )
+
+    def test_compiled_policies_are_compiled_policy_instances(self) -> None:
+        """The per-policy class is a CompiledPolicy."""
+        compiled = acme_policy().compile()
+        assert isinstance(compiled, CompiledPolicy)
+        assert repr(compiled) == "<CompiledPolicy 'acme' version '2026.11'>"
+
+
+class TestFastAndSlowPaths:
+    def test_the_slow_path_reports_every_problem(self) -> None:
+        """Records that leave the fast path are validated in full."""
+        with pytest.raises(InvalidCustomer) as raised:
+            acme_policy().compile()({"credit_hold": 1, "tier": "gold", "annual_volume": 2.5})
+        assert raised.value.facts == ("credit_hold", "days_overdue", "annual_volume")
+
+    def test_int_subclasses_and_ints_for_floats_take_the_slow_path(self) -> None:
+        """Values needing normalisation are normalized, not rejected."""
+        import enum
+
+        class Days(enum.IntEnum):
+            SIXTY_ONE = 61
+
+        decide = acme_policy().compile()
+        base = {"credit_hold": False, "annual_volume": 1, "tier": "gold", "satisfaction": 9}
+        decision = decide({**base, "days_overdue": Days.SIXTY_ONE})
+        assert decision["route_to"] == "accounts_receivable"
+        assert type(decision.customer["days_overdue"]) is int
+        assert type(decision.customer["satisfaction"]) is float
+
+
+class TestSharing:
+    def test_compiled_policies_pickle_by_recompiling(self) -> None:
+        """A pickled compiled policy decides identically on the other side."""
+        compiled = acme_policy().compile()
+        copy = pickle.loads(pickle.dumps(compiled))
+        assert copy.policy == compiled.policy
+        for customer in example_customers().values():
+            assert copy(customer, "sales") == compiled(customer, "sales")
+
+    def test_threads_share_one_compiled_policy(self) -> None:
+        """Deciding from many threads at once gives the single-threaded answers."""
+        from hypothesis import HealthCheck, given, settings
+
+        policy = acme_policy()
+        compiled = policy.compile()
+        batch: list[dict[str, object]] = []
+
+        @settings(max_examples=200, suppress_health_check=list(HealthCheck))
+        @given(customers(policy))
+        def collect(customer: dict[str, object]) -> None:
+            batch.append(customer)
+
+        collect()
+        expected = [compiled(c, "support").to_json() for c in batch]
+        barrier = threading.Barrier(4)
+
+        def work(_: int) -> list[str]:
+            barrier.wait()
+            return [compiled(c, "support").to_json() for c in batch]
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(work, range(4)))
+        assert all(result == expected for result in results)

@@ -1,0 +1,69 @@
+"""The demo and the examples run, and say what they promise."""
+
+from __future__ import annotations
+
+import io
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+from crmculture import demo
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_the_demo_decides_and_explains_several_customers() -> None:
+    """`make demo` prints at least three decisions, each with its explanation."""
+    out = io.StringIO()
+    demo.run(out)
+    text = out.getvalue()
+    assert text.count("Decision by policy `acme`") >= 3
+    assert text.count("Rules that did not match:") >= 3
+    assert "record 4: rejected: invalid customer: 4 problems" in text
+    assert text.count("route_to=accounts_receivable  may_ship=false") == 6
+
+
+def test_the_demo_runs_as_a_module() -> None:
+    """`python -m crmculture.demo` exits cleanly."""
+    result = subprocess.run(
+        [sys.executable, "-m", "crmculture.demo"], capture_output=True, text=True, check=True
+    )
+    assert "crmculture demo" in result.stdout
+
+
+def test_the_decision_service_example(capsys: object) -> None:
+    """The service example answers 200, 200, then 422 with the problems."""
+    namespace = runpy.run_path(str(EXAMPLES / "decision_service.py"))
+    status, body = namespace["handle"](
+        json.dumps(
+            {
+                "department": "sales",
+                "customer": {"credit_hold": "no", "tier": "diamond"},
+            }
+        )
+    )
+    assert status == 422
+    paths = [problem["path"] for problem in json.loads(body)["problems"]]
+    assert paths == [
+        "customer.credit_hold",
+        "customer.days_overdue",
+        "customer.annual_volume",
+        "customer.tier",
+    ]
+    status, body = namespace["handle"](
+        json.dumps(
+            {
+                "department": "engineering",
+                "customer": {
+                    "credit_hold": True,
+                    "days_overdue": 0,
+                    "annual_volume": 1,
+                    "tier": "gold",
+                },
+            }
+        )
+    )
+    assert status == 200
+    assert json.loads(body)["directives"]["route_to"] == "accounts_receivable"
