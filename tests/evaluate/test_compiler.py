@@ -117,3 +117,42 @@ class TestSharing:
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(work, range(4)))
         assert all(result == expected for result in results)
+
+
+class TestLimits:
+    def test_deeply_nested_conditions_are_a_policy_error(self) -> None:
+        """A condition nested beyond the limit is rejected when the policy is built."""
+        from crmculture import PolicyError
+        from crmculture.model.conditions import MAX_DEPTH, Not
+
+        condition = F.x > 1
+        for _ in range(MAX_DEPTH):
+            condition = Not(condition)
+        route = Directive.text("route", default="a")
+        schema = Schema([Fact.int("x")])
+        with pytest.raises(PolicyError, match=f"nests {MAX_DEPTH + 1} levels deep"):
+            Policy("p", schema, [route], [Rule("deep", when=condition, then={"route": "b"})])
+
+    def test_the_deepest_allowed_condition_compiles(self) -> None:
+        """At the limit, both evaluators agree."""
+        from crmculture import ReferenceEvaluator
+        from crmculture.model.conditions import MAX_DEPTH, And, Not, Or
+
+        condition = F.x > 1
+        for level in range(MAX_DEPTH - 1):
+            condition = [Not(condition), And((condition, F.x < 50)), Or((condition, F.x == 7))][
+                level % 3
+            ]
+        route = Directive.text("route", default="a")
+        schema = Schema([Fact.int("x")])
+        policy = Policy("p", schema, [route], [Rule("deep", when=condition, then={"route": "b"})])
+        for x in (0, 2, 7, 60):
+            assert policy.compile()({"x": x}) == ReferenceEvaluator(policy)({"x": x})
+
+    def test_hundreds_of_rules_compile(self) -> None:
+        """A policy with 500 rules compiles and decides."""
+        route = Directive.int("score", default=0, combine="sum")
+        schema = Schema([Fact.int("x")])
+        rules = [Rule(f"r{i:03}", when=F.x > i, then={"score": 1}) for i in range(500)]
+        decide = Policy("p", schema, [route], rules).compile()
+        assert decide({"x": 250})["score"] == 250

@@ -152,7 +152,5 @@ class TestValueSemantics:
     def test_the_public_constructor_builds_the_same_decision(self, evaluator: Any) -> None:
         """`Decision(...)` from the parts of a decision equals it."""
         decision = evaluator(acme_policy())(ON_HOLD)
-        rebuilt = Decision(
-            decision.policy, decision.department, decision.facts, decision.values, decision.flags
-        )
+        rebuilt = Decision(decision.policy, decision.department, decision.facts, decision.values)
         assert rebuilt == decision

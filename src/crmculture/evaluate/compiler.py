@@ -384,14 +384,7 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
             if name == directive.name
         ]
         _emit_directive(src, position, directive, contributions, policy, flags)
-    state = ", ".join(
-        [
-            "department",
-            *variables,
-            *(f"d{k}" for k in range(len(policy.directives))),
-            *(f"r{j}" for j, _ in rule_lines),
-        ]
-    )
+    state = ", ".join(["department", *variables, *(f"d{k}" for k in range(len(policy.directives)))])
     src.emit(1, "decision = _new(_Decision)")
     src.emit(1, "_set_policy(decision, _policy)")
     src.emit(1, f"_set_state(decision, ({state}))")

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from crmculture.evaluate.combine import DirectiveOutcome, combine
-from crmculture.evaluate.truth import why_not
+from crmculture.evaluate.truth import rule_matches, why_not
 from crmculture.model.policies import Policy
 from crmculture.model.values import canonical_json, json_value, literal_text
 
@@ -44,8 +44,6 @@ class Decision:
         department: The department that asked, or None.
         facts: The customer's normalized fact values, in schema order.
         values: The directive values, in the policy's directive order.
-        flags: For each of the policy's ``effective_rules``, whether it matched (condition
-            true and the rule in scope for the department).
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -59,8 +57,9 @@ class Decision:
 
     policy: Policy
     # Everything else the evaluator computed, flattened into one tuple of plain values:
-    # ``(department, *facts, *values, *flags)``. One allocation, and a tuple the garbage
-    # collector soon stops tracking, which keeps deciding (and keeping) many decisions fast.
+    # ``(department, *facts, *values)``. One allocation, and a tuple the garbage collector
+    # soon stops tracking, which keeps deciding (and keeping) many decisions fast. Which rules
+    # matched is a function of these, derived when first asked (see `flags`).
     _state: tuple[Any, ...]
 
     def __init__(
@@ -69,10 +68,9 @@ class Decision:
         department: str | None,
         facts: tuple[Any, ...],
         values: tuple[Any, ...],
-        flags: tuple[bool, ...],
     ) -> None:
         object.__setattr__(self, "policy", policy)
-        object.__setattr__(self, "_state", (department, *facts, *values, *flags))
+        object.__setattr__(self, "_state", (department, *facts, *values))
 
     @property
     def department(self) -> str | None:
@@ -88,13 +86,17 @@ class Decision:
     @property
     def values(self) -> tuple[Any, ...]:
         """The directive values, in the policy's directive order."""
-        start = 1 + len(self.policy.schema.facts)
-        return self._state[start : start + len(self.policy.directives)]
+        return self._state[1 + len(self.policy.schema.facts) :]
 
-    @property
+    @functools.cached_property
     def flags(self) -> tuple[bool, ...]:
-        """Whether each of the policy's ``effective_rules`` matched (in scope and true)."""
-        return self._state[1 + len(self.policy.schema.facts) + len(self.policy.directives) :]
+        """Whether each of the policy's ``effective_rules`` matched (in scope and true).
+
+        Derived when first asked, by the reference semantics, from the customer and the
+        department: deciding does not pay for the trace. The compiled evaluator's values are
+        held equal to the reference's by a property test.
+        """
+        return rule_matches(self.policy, self.customer, self.department)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.directives.items())
@@ -116,7 +118,7 @@ class Decision:
         return hash(self._key())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Decision, (self.policy, self.department, self.facts, self.values, self.flags))
+        return (Decision, (self.policy, self.department, self.facts, self.values))
 
     def __getitem__(self, directive: str) -> Any:
         """The value of one directive: ``decision["route_to"]``."""

@@ -19,7 +19,7 @@ from crmculture.errors import CrmCultureError, UnknownDepartmentError
 from crmculture.evaluate.combine import combine
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.many import OnError, decide_each
-from crmculture.evaluate.truth import holds
+from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
 
 __all__ = ["ReferenceEvaluator", "check_department"]
@@ -72,10 +72,7 @@ class ReferenceEvaluator:
         check_department(policy, department)
         values = policy.schema.normalize(customer)
         facts = dict(zip(policy.schema.names, values, strict=True))
-        flags = tuple(
-            rule.applies_to(department) and holds(rule.when, facts, policy.schema)
-            for rule in policy.effective_rules
-        )
+        flags = rule_matches(policy, facts, department)
         matched = [rule for rule, hit in zip(policy.effective_rules, flags, strict=True) if hit]
         decided = tuple(
             combine(
@@ -89,7 +86,7 @@ class ReferenceEvaluator:
             ).value
             for directive in policy.directives
         )
-        return Decision(policy, department, values, decided, flags)
+        return Decision(policy, department, values, decided)
 
     @overload
     def decide_many(

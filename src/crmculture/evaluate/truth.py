@@ -24,9 +24,10 @@ from crmculture.model.conditions import (
     Or,
 )
 from crmculture.model.facts import Schema
+from crmculture.model.policies import Policy
 from crmculture.model.values import literal_text
 
-__all__ = ["holds", "why_not"]
+__all__ = ["holds", "rule_matches", "why_not"]
 
 
 def _key(schema: Schema, fact: str, value: Any) -> Any:
@@ -89,6 +90,26 @@ def holds(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> boo
     if isinstance(condition, Atom):
         return _atom_holds(condition, facts, schema)
     raise TypeError(f"`{condition!r}` is not a condition")
+
+
+def rule_matches(
+    policy: Policy, facts: Mapping[str, Any], department: str | None
+) -> tuple[bool, ...]:
+    """For each of the policy's ``effective_rules``: in scope for `department`, and true.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> policy = acme_policy()
+        >>> facts = policy.schema.validate({"credit_hold": True, "days_overdue": 0,
+        ...                                 "annual_volume": 1, "tier": "gold"})
+        >>> [r.id for r, hit in zip(policy.effective_rules, rule_matches(policy, facts, None))
+        ...  if hit]
+        ['credit-hold']
+    """
+    return tuple(
+        rule.applies_to(department) and holds(rule.when, facts, policy.schema)
+        for rule in policy.effective_rules
+    )
 
 
 def _requirement(atom: Atom, negated: bool) -> str:

@@ -50,6 +50,10 @@ OPS: tuple[Op, ...] = ("==", "!=", "<", "<=", ">", ">=")
 ORDER_OPS: frozenset[str] = frozenset({"<", "<=", ">", ">="})
 NEGATED_OP: dict[Op, Op] = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
+MAX_DEPTH = 64
+"""The deepest nesting a policy's condition may have; deeper ones are a `PolicyError` (they
+would exhaust recursion in printers and compilers, and no culture needs them)."""
+
 # Binding strength when printing: or < and < not < atom.
 _OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
 
@@ -108,6 +112,21 @@ class Condition:
             ('credit_hold', 'tier')
         """
         return tuple(sorted({n.fact for n in self.walk() if isinstance(n, Atom)}))
+
+    def depth(self) -> int:
+        """How deeply the condition nests: 1 for an atom; computed without recursion.
+
+        Examples:
+            >>> (~(F.a | (F.b & F.c))).depth()
+            4
+        """
+        deepest = 0
+        stack: list[tuple[Condition, int]] = [(self, 1)]
+        while stack:
+            node, level = stack.pop()
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in node.children())
+        return deepest
 
     def text(self, parent_precedence: int = 0) -> str:
         """The condition in the condition syntax, parenthesised for `parent_precedence`."""
@@ -443,6 +462,12 @@ def check_condition(
         'unknown fact `days_overdu` (did you mean `days_overdue`?)'
     """
     problems: list[Problem] = []
+    if not isinstance(condition, Condition):
+        return condition, [Problem(path, f"`{condition!r}` is not a condition", condition)]
+    depth = condition.depth()
+    if depth > MAX_DEPTH:
+        message = f"the condition nests {depth} levels deep; at most {MAX_DEPTH} are allowed"
+        return condition, [Problem(path, message)]
     checked = _check(condition, schema, path, problems)
     return checked, problems
 
