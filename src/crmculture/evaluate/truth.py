@@ -8,9 +8,10 @@ it is only called when an explanation is asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from crmculture.model.conditions import (
+    DECISION,
     NEGATED_OP,
     And,
     Atom,
@@ -23,20 +24,30 @@ from crmculture.model.conditions import (
     Not,
     Or,
 )
+from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.model.values import literal_text
 
-__all__ = ["holds", "rule_matches", "why_not"]
+__all__ = ["Directives", "holds", "rule_matches", "why_not"]
+
+Directives: TypeAlias = Mapping[str, Directive] | None
+"""Directive name to directive, for conditions that test a decision (handoff guards)."""
 
 
-def _key(schema: Schema, fact: str, value: Any) -> Any:
-    """The value as compared by ordering operators (enum ranks for ordered enums)."""
+def _key(schema: Schema, fact: str, value: Any, directives: Directives) -> Any:
+    """The value as compared by ordering operators (ranks for ordered enums and directives)."""
+    if fact.startswith(DECISION):
+        if directives is None:
+            raise ValueError(f"`{fact}` tests a decision, but no directives were given")
+        return directives[fact.removeprefix(DECISION)].order_key(value)
     definition = schema[fact]
     return definition.rank(value) if definition.type == "enum" else value
 
 
-def _atom_holds(atom: Atom, facts: Mapping[str, Any], schema: Schema) -> bool:
+def _atom_holds(
+    atom: Atom, facts: Mapping[str, Any], schema: Schema, directives: Directives
+) -> bool:
     value = facts[atom.fact]
     if isinstance(atom, Missing):
         return (value is None) is not atom.negated
@@ -46,15 +57,17 @@ def _atom_holds(atom: Atom, facts: Mapping[str, Any], schema: Schema) -> bool:
     if isinstance(atom, In):
         return (value in atom.values) is not atom.negated
     if isinstance(atom, Between):
-        key = _key(schema, atom.fact, value)
-        return bool(_key(schema, atom.fact, atom.low) <= key <= _key(schema, atom.fact, atom.high))
+        key = _key(schema, atom.fact, value, directives)
+        low = _key(schema, atom.fact, atom.low, directives)
+        return bool(low <= key <= _key(schema, atom.fact, atom.high, directives))
     assert isinstance(atom, Compare)
     op = atom.op
     if op == "==":
         return bool(value == atom.value)
     if op == "!=":
         return bool(value != atom.value)
-    left, right = _key(schema, atom.fact, value), _key(schema, atom.fact, atom.value)
+    left = _key(schema, atom.fact, value, directives)
+    right = _key(schema, atom.fact, atom.value, directives)
     if op == "<":
         return bool(left < right)
     if op == "<=":
@@ -64,13 +77,20 @@ def _atom_holds(atom: Atom, facts: Mapping[str, Any], schema: Schema) -> bool:
     return bool(left >= right)
 
 
-def holds(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> bool:
+def holds(
+    condition: Condition,
+    facts: Mapping[str, Any],
+    schema: Schema,
+    directives: Directives = None,
+) -> bool:
     """Whether `condition` holds for a validated customer.
 
     Args:
         condition: A condition checked against `schema` (as in a built `Policy`).
-        facts: Fact name to normalized value (``None`` for a missing optional fact).
+        facts: Fact name to normalized value (``None`` for a missing optional fact); for
+            handoff guards also ``decision.<directive>`` to the decision's value.
         schema: The schema, for the order of enum facts.
+        directives: Directive name to directive, for guards that test a decision.
 
     Examples:
         >>> from crmculture import F, Fact, Schema
@@ -80,15 +100,15 @@ def holds(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> boo
         False
     """
     if isinstance(condition, And):
-        return all(holds(item, facts, schema) for item in condition.items)
+        return all(holds(item, facts, schema, directives) for item in condition.items)
     if isinstance(condition, Or):
-        return any(holds(item, facts, schema) for item in condition.items)
+        return any(holds(item, facts, schema, directives) for item in condition.items)
     if isinstance(condition, Not):
-        return not holds(condition.item, facts, schema)
+        return not holds(condition.item, facts, schema, directives)
     if isinstance(condition, Const):
         return condition.value
     if isinstance(condition, Atom):
-        return _atom_holds(condition, facts, schema)
+        return _atom_holds(condition, facts, schema, directives)
     raise TypeError(f"`{condition!r}` is not a condition")
 
 
@@ -130,11 +150,17 @@ def _requirement(atom: Atom, negated: bool) -> str:
     return "is missing" if atom.negated is negated else "is not missing"
 
 
-def _why(condition: Condition, facts: Mapping[str, Any], schema: Schema, want: bool) -> list[str]:
-    if holds(condition, facts, schema) is want:
+def _why(
+    condition: Condition,
+    facts: Mapping[str, Any],
+    schema: Schema,
+    want: bool,
+    directives: Directives,
+) -> list[str]:
+    if holds(condition, facts, schema, directives) is want:
         return []
     if isinstance(condition, Not):
-        return _why(condition.item, facts, schema, not want)
+        return _why(condition.item, facts, schema, not want, directives)
     if isinstance(condition, Const):
         return ["the condition is always " + ("true" if condition.value else "false")]
     if isinstance(condition, Atom):
@@ -148,7 +174,7 @@ def _why(condition: Condition, facts: Mapping[str, Any], schema: Schema, want: b
     assert isinstance(condition, And | Or)
     # Every failing child must change (all must hold / none may hold) ...
     every = isinstance(condition, And) is want
-    reasons = [_why(item, facts, schema, want) for item in condition.items]
+    reasons = [_why(item, facts, schema, want, directives) for item in condition.items]
     if every:
         return [reason for group in reasons for reason in group]
     # ... or any one of the children changing would do.
@@ -158,7 +184,12 @@ def _why(condition: Condition, facts: Mapping[str, Any], schema: Schema, want: b
     return alternatives
 
 
-def why_not(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> list[str]:
+def why_not(
+    condition: Condition,
+    facts: Mapping[str, Any],
+    schema: Schema,
+    directives: Directives = None,
+) -> list[str]:
     """Why `condition` does not hold for a customer, one reason per failing clause.
 
     Returns an empty list when the condition holds.
@@ -170,4 +201,4 @@ def why_not(condition: Condition, facts: Mapping[str, Any], schema: Schema) -> l
         ...         {"days_overdue": 12, "credit_hold": True}, schema)
         ['days_overdue is 12, the rule needs > 60', 'credit_hold is true, the rule needs false']
     """
-    return _why(condition, facts, schema, True)
+    return _why(condition, facts, schema, True, directives)

@@ -15,23 +15,26 @@ is true of it. ``not`` is plain negation, so ``not (x > 5)`` is true when ``x`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
 from crmculture.errors import Problem, did_you_mean
+from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.values import Scalar, literal_text
 
 __all__ = [
     "ALWAYS",
+    "DECISION",
     "NEVER",
     "And",
     "Between",
     "Compare",
     "Condition",
     "Const",
+    "D",
     "F",
     "FactRef",
     "In",
@@ -49,6 +52,10 @@ Op: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 OPS: tuple[Op, ...] = ("==", "!=", "<", "<=", ">", ">=")
 ORDER_OPS: frozenset[str] = frozenset({"<", "<=", ">", ">="})
 NEGATED_OP: dict[Op, Op] = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+DECISION = "decision."
+"""The prefix of atoms that test a directive of the customer's decision (in handoff guards):
+``decision.route_to == "accounts_receivable"``."""
 
 MAX_DEPTH = 64
 """The deepest nesting a policy's condition may have; deeper ones are a `PolicyError` (they
@@ -105,13 +112,24 @@ class Condition:
             stack.extend(reversed(node.children()))
 
     def facts(self) -> tuple[str, ...]:
-        """The names of the facts the condition reads, sorted.
+        """The names of the customer facts the condition reads, sorted.
 
         Examples:
             >>> ((F.tier >= "gold") & ~F.credit_hold).facts()
             ('credit_hold', 'tier')
         """
-        return tuple(sorted({n.fact for n in self.walk() if isinstance(n, Atom)}))
+        names = {n.fact for n in self.walk() if isinstance(n, Atom)}
+        return tuple(sorted(name for name in names if not name.startswith(DECISION)))
+
+    def directives(self) -> tuple[str, ...]:
+        """The names of the decision directives the condition reads (handoff guards), sorted.
+
+        Examples:
+            >>> ((D.route_to == "accounts_receivable") & F.credit_hold).directives()
+            ('route_to',)
+        """
+        names = {n.fact for n in self.walk() if isinstance(n, Atom)}
+        return tuple(sorted(n.removeprefix(DECISION) for n in names if n.startswith(DECISION)))
 
     def depth(self) -> int:
         """How deeply the condition nests: 1 for an atom; computed without recursion.
@@ -427,6 +445,33 @@ F = _FactBuilder()
 """The condition builder: ``F.<fact name>`` is a `FactRef`."""
 
 
+class _DecisionBuilder:
+    """Builds references to the directives of the customer's decision, for handoff guards:
+    ``D.route_to == "accounts_receivable"`` is ``decision.route_to == "accounts_receivable"``.
+
+    Examples:
+        >>> str(D.route_to == "accounts_receivable")
+        'decision.route_to == "accounts_receivable"'
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> FactRef:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return FactRef(DECISION + name)
+
+    def __getitem__(self, name: str) -> FactRef:
+        return FactRef(DECISION + name)
+
+    def __repr__(self) -> str:
+        return "D"
+
+
+D = _DecisionBuilder()
+"""The guard builder: ``D.<directive name>`` refers to the customer's decision."""
+
+
 def as_condition(value: Condition | FactRef | bool) -> Condition:
     """Coerce a fact reference (meaning ``fact == true``) or a bool to a `Condition`.
 
@@ -446,7 +491,10 @@ def as_condition(value: Condition | FactRef | bool) -> Condition:
 
 
 def check_condition(
-    condition: Condition, schema: Schema, path: str
+    condition: Condition,
+    schema: Schema,
+    path: str,
+    directives: Mapping[str, Directive] | None = None,
 ) -> tuple[Condition, list[Problem]]:
     """Check a condition against a schema; return it with normalized constants, and problems.
 
@@ -454,6 +502,10 @@ def check_condition(
     fact's domain, ordering comparisons on unordered facts, empty lists, ``between`` with its
     ends reversed, ``is missing`` on a required fact. Constants are normalized the way customer
     values are (ints become `Decimal` for decimal facts, floats for float facts).
+
+    Atoms naming ``decision.<directive>`` are allowed only when `directives` is given (handoff
+    guards test the customer's decision; a policy's rules cannot): they are checked against
+    the directive's type and values.
 
     Examples:
         >>> from crmculture.model.facts import Fact, Schema
@@ -468,20 +520,30 @@ def check_condition(
     if depth > MAX_DEPTH:
         message = f"the condition nests {depth} levels deep; at most {MAX_DEPTH} are allowed"
         return condition, [Problem(path, message)]
-    checked = _check(condition, schema, path, problems)
+    checked = _check(condition, schema, path, problems, directives)
     return checked, problems
 
 
-def _check(node: Condition, schema: Schema, path: str, problems: list[Problem]) -> Condition:
+def _check(
+    node: Condition,
+    schema: Schema,
+    path: str,
+    problems: list[Problem],
+    directives: Mapping[str, Directive] | None,
+) -> Condition:
     if isinstance(node, And | Or):
-        return type(node)(tuple(_check(item, schema, path, problems) for item in node.items))
+        return type(node)(
+            tuple(_check(item, schema, path, problems, directives) for item in node.items)
+        )
     if isinstance(node, Not):
-        return Not(_check(node.item, schema, path, problems))
+        return Not(_check(node.item, schema, path, problems, directives))
     if isinstance(node, Const):
         return node
     if not isinstance(node, Atom):
         problems.append(Problem(path, f"`{node!r}` is not a condition"))
         return node
+    if node.fact.startswith(DECISION):
+        return _check_decision_atom(node, directives, path, problems)
     if node.fact not in schema:
         problems.append(
             Problem(path, f"unknown fact `{node.fact}`" + did_you_mean(node.fact, schema.names))
@@ -553,3 +615,68 @@ def _check_ordered(fact: Fact, op: str, where: str, problems: list[Problem]) -> 
                 "direction)",
             )
         )
+
+
+def _check_decision_atom(
+    node: Atom, directives: Mapping[str, Directive] | None, path: str, problems: list[Problem]
+) -> Condition:
+    name = node.fact.removeprefix(DECISION)
+    if directives is None:
+        problems.append(
+            Problem(
+                path,
+                f"`{node.fact}` tests a decision: only handoff guards "
+                "can, a rule's condition reads customer facts",
+            )
+        )
+        return node
+    if name not in directives:
+        problems.append(
+            Problem(path, f"unknown directive `{name}`" + did_you_mean(name, list(directives)))
+        )
+        return node
+    directive = directives[name]
+    where = f"{path}: `{node}`"
+    if directive.combine.value == "collect":
+        problems.append(
+            Problem(
+                where,
+                f"directive `{name}` collects a list of values; guards "
+                "can test only single-valued directives",
+            )
+        )
+        return node
+    ordered = directive.type in ("ordered", "int", "decimal")
+
+    def constant(value: Any) -> Any:
+        normalized, problem = directive.check(value)
+        if problem:
+            problems.append(Problem(where, f"directive `{name}`: {problem}", value))
+        return normalized
+
+    if isinstance(node, Missing):
+        problems.append(Problem(where, f"directive `{name}` always has a value"))
+        return node
+    if isinstance(node, Compare):
+        if node.op in ORDER_OPS and not ordered:
+            problems.append(
+                Problem(
+                    where,
+                    f"`{node.op}` needs an ordered directive; "
+                    f"`{name}` is a `{directive.type}` directive",
+                )
+            )
+        return Compare(node.fact, node.op, constant(node.value))
+    if isinstance(node, In):
+        if not node.values:
+            problems.append(Problem(where, "the list of values is empty"))
+        return In(node.fact, [constant(v) for v in node.values], negated=node.negated)
+    assert isinstance(node, Between)
+    if not ordered:
+        problems.append(
+            Problem(
+                where,
+                f"`between` needs an ordered directive; `{name}` is a `{directive.type}` directive",
+            )
+        )
+    return Between(node.fact, constant(node.low), constant(node.high))
