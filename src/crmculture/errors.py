@@ -15,6 +15,8 @@ CrmCultureError
 ├── InvalidCustomer(ValueError)      a customer record does not fit the schema
 ├── UnknownDepartmentError(ValueError)  a department the policy does not know
 ├── BatchError(ValueError)           some records of a batch were invalid
+├── ConditionSyntaxError(ValueError) condition text that does not parse
+├── DocumentError(ValueError)        a culture document that does not load
 └── EvaluationError(RuntimeError)    a valid customer for whom the policy cannot decide
     ├── ConflictError                a `unique` directive got two different values
     └── UndecidedError               a directive without default got no value
@@ -31,8 +33,10 @@ import attrs
 
 __all__ = [
     "BatchError",
+    "ConditionSyntaxError",
     "ConflictError",
     "CrmCultureError",
+    "DocumentError",
     "EvaluationError",
     "InvalidCustomer",
     "PolicyError",
@@ -52,6 +56,8 @@ class Problem:
         path: Where the problem is, e.g. ``customer.days_overdue`` or ``rules[vip].then.route_to``.
         message: Why it is a problem, lowercase, one line.
         value: The offending value, or None when there is none (a missing fact).
+        line: The line in the source document (1-based), when known.
+        column: The column in the source document (1-based), when known.
 
     Examples:
         >>> str(Problem("customer.tier", "`diamond` is not one of the allowed values", "diamond"))
@@ -61,9 +67,22 @@ class Problem:
     path: str
     message: str
     value: Any = attrs.field(default=None, eq=False)
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def where(self) -> str:
+        """The path and, when known, the line and column in the source document."""
+        place = self.path
+        if self.line is not None:
+            place += f", line {self.line}" if place else f"line {self.line}"
+            if self.column is not None:
+                place += f", col {self.column}"
+        return place
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        where = self.where
+        return f"{where}: {self.message}" if where else self.message
 
 
 class CrmCultureError(Exception):
@@ -169,6 +188,41 @@ class BatchError(CrmCultureError, ValueError):
 def _index_of(error: CrmCultureError) -> str:
     index = getattr(error, "index", None)
     return "?" if index is None else str(index)
+
+
+class ConditionSyntaxError(CrmCultureError, ValueError):
+    """Condition text that does not parse, or names something the schema does not have.
+
+    The message says what was expected, where (line and column, 1-based), and shows the line
+    with a caret under the problem.
+
+    Attributes:
+        text: The condition text.
+        line: The line of the problem (1-based).
+        column: The column of the problem (1-based).
+        reason: The message without the location and the caret.
+    """
+
+    def __init__(self, reason: str, text: str, line: int, column: int) -> None:
+        self.reason = reason
+        self.text = text
+        self.line = line
+        self.column = column
+        lines = text.splitlines() or [""]
+        shown = lines[line - 1] if 0 < line <= len(lines) else ""
+        if len(shown) > 120:  # keep huge one-line inputs readable around the problem
+            start = max(0, column - 60)
+            shown, column = shown[start : start + 120], column - start
+        caret = " " * (column - 1) + "^"
+        super().__init__(f"line {line}, col {self.column}: {reason}\n  {shown}\n  {caret}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.text, self.line, self.column))
+
+
+class DocumentError(_ProblemsError, ValueError):
+    """A culture document that does not load: every problem, each with its path in the
+    document and, for YAML and JSON, its line and column."""
 
 
 class EvaluationError(CrmCultureError, RuntimeError):

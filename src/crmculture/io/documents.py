@@ -1,0 +1,869 @@
+"""Culture documents: load a policy from YAML, JSON or TOML, and dump it back.
+
+A document says everything once, in business words::
+
+    format: crmculture/1
+    name: acme
+    facts:
+      credit_hold:  {type: bool}
+      days_overdue: {type: int, min: 0, better: lower}
+    directives:
+      route_to: {type: text, default: frontline, uniform: true}
+    rules:
+      - id: credit-hold
+        when: credit_hold or days_overdue > 60
+        then: {route_to: accounts_receivable}
+
+Loading collects every problem (unknown keys, wrong types, unknown facts in conditions,
+values outside a directive's domain, repeated rule ids, ...) and raises one `DocumentError`
+whose problems each name their place: ``rules[3].when, line 41, col 12: unknown fact
+`days_overdu` (did you mean `days_overdue`?)``. Dumping writes conditions as text, and
+``load(dump(policy)) == policy``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path as FilePath
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from crmculture.errors import (
+    ConditionSyntaxError,
+    DocumentError,
+    PolicyError,
+    Problem,
+    SchemaError,
+    did_you_mean,
+)
+from crmculture.io.condition_text import parse_condition
+from crmculture.io.converter import (
+    ABSENT,
+    FORMAT,
+    CultureDoc,
+    DirectiveDoc,
+    FactDoc,
+    LayerDoc,
+    RuleDoc,
+    make_converter,
+    structure_problems,
+)
+from crmculture.io.positions import READERS, Path, Positions, path_text
+from crmculture.model.conditions import (
+    MAX_DEPTH,
+    ORDER_OPS,
+    And,
+    Between,
+    Compare,
+    Condition,
+    In,
+    Missing,
+    Not,
+    Or,
+    as_condition,
+    check_condition,
+)
+from crmculture.model.directives import Combine, Directive
+from crmculture.model.facts import Fact, Schema
+from crmculture.model.policies import Layer, Policy
+from crmculture.model.rules import Rule
+from crmculture.model.values import NO_DEFAULT, decimal_text
+
+__all__ = ["Format", "dump_policy", "load_policy", "policy_document", "read_document"]
+
+Format: TypeAlias = Literal["yaml", "json", "toml"]
+"""The document formats."""
+
+_EXTENSIONS: dict[str, Format] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+_TOP_KEYS = [field.name for field in attrs.fields(CultureDoc)]
+_OPS_IN_DOCUMENTS = (
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "between",
+    "is missing",
+    "is not missing",
+)
+
+
+# -- reading text -------------------------------------------------------------------------------
+
+
+def _sniff(text: str) -> Format:
+    """Guess the format of document text: JSON starts with `{`, TOML assigns with `=`."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("{"):
+            return "json"
+        if re.match(r"[A-Za-z0-9_\"'.-]+\s*=", stripped) or stripped.startswith("["):
+            return "toml"
+        return "yaml"
+    return "yaml"
+
+
+def read_document(
+    source: str | bytes | os.PathLike[str], format: Format | None = None
+) -> tuple[Any, Positions, str, Format]:
+    """Read a document from a path or from text: its data, positions, name and format.
+
+    A `str` that names an existing file (and holds no newline) is read as a path; any other
+    `str` is document text. The format comes from `format`, the file extension, or the text.
+    """
+    name = "document"
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and len(source) < 4096
+        and FilePath(source).suffix.lower() in _EXTENSIONS
+        and FilePath(source).is_file()
+    ):
+        path = FilePath(source)
+        name = str(path)
+        raw: str | bytes
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise DocumentError(
+                f"cannot read {name}", [Problem("", error.strerror or str(error))]
+            ) from None
+        format = format or _EXTENSIONS.get(path.suffix.lower())
+    elif isinstance(source, bytes | str):
+        raw = source
+    else:
+        raise TypeError(f"expected a path, text or bytes, not `{type(source).__name__}`")
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise DocumentError(
+                f"cannot read {name}",
+                [Problem("", f"not UTF-8 text: byte {error.start} is `{raw[error.start]:#04x}`")],
+            ) from None
+    else:
+        text = raw
+    if format is None:
+        format = _sniff(text)
+    if format not in READERS:
+        raise ValueError(f"format must be one of yaml, json, toml, not `{format}`")
+    data, positions = READERS[format](text, name)
+    return data, positions, name, format
+
+
+# -- typing values by their fact or directive ---------------------------------------------------
+
+
+def _number_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value.strip()):
+        return value.strip()
+    return None
+
+
+def _fact_value(fact_type: str, value: Any) -> Any:
+    """A document value as the fact type wants it (decimals from strings, dates from ISO
+    strings); values of the wrong type are returned as they are, for the fact to reject."""
+    if fact_type == "decimal":
+        text = _number_text(value)
+        if text is not None:
+            try:
+                return Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+                return value
+    if fact_type == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if fact_type == "date" and isinstance(value, dt.datetime):
+        return value  # a timestamp is not a date: the fact says so
+    return value
+
+
+def _directive_value(directive: Directive, value: Any) -> Any:
+    kind = "decimal" if directive.type == "decimal" else directive.type
+    if isinstance(value, list):
+        return [_fact_value(kind, item) for item in value]
+    return _fact_value(kind, value)
+
+
+# -- the loader ---------------------------------------------------------------------------------
+
+
+class _Loader:
+    """Builds a policy from document data, collecting every problem with its place."""
+
+    def __init__(self, data: Any, positions: Positions, name: str) -> None:
+        self.data = data
+        self.positions = positions
+        self.name = name
+        self.problems: list[Problem] = []
+        self.converter = make_converter()
+
+    def problem(self, path: Path, message: str, value: Any = None) -> None:
+        line, column = self.locate(path)
+        self.problems.append(Problem(path_text(path), message, value, line=line, column=column))
+
+    def locate(self, path: Path) -> tuple[int | None, int | None]:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return None, None
+
+    def structure(self, raw: Any, kind: type[Any], path: Path) -> Any:
+        try:
+            return self.converter.structure(raw, kind)
+        except Exception as error:  # cattrs raises groups of many kinds
+            for where, message in structure_problems(error, path):
+                self.problem(where, message)
+            return None
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            # Document order: by line where known, then in the order found.
+            ordered = sorted(
+                enumerate(self.problems),
+                key=lambda item: (item[1].line is None, item[1].line or 0, item[0]),
+            )
+            raise DocumentError(
+                f"invalid culture document {self.name}", [problem for _, problem in ordered]
+            )
+
+    # -- the parts ----------------------------------------------------------------------------
+
+    def load(self) -> Policy:
+        data = self.data
+        if not isinstance(data, dict):
+            self.problem((), f"a culture document is a mapping of keys, not {type(data).__name__}")
+            self.raise_problems()
+        if "format" not in data:
+            self.problem((), f"the document must start with `format: {FORMAT}`")
+        elif data["format"] != FORMAT:
+            self.problem(
+                ("format",),
+                f"unsupported format `{data['format']}`: this version reads `{FORMAT}`",
+                data["format"],
+            )
+        for key in data:
+            if key not in _TOP_KEYS:
+                self.problem((key,), f"unknown key `{key}`" + did_you_mean(str(key), _TOP_KEYS))
+        for key in ("name", "facts", "directives"):
+            if key not in data:
+                self.problem((), f"required key `{key}` is missing")
+        top = {
+            key: data[key]
+            for key in ("name", "version", "description", "departments")
+            if key in data
+        }
+        header = self.structure(
+            {"format": FORMAT, "name": "", "facts": {}, "directives": {}, **top}, CultureDoc, ()
+        )
+        schema = self.schema(data.get("facts", {}))
+        directives = self.directives(data.get("directives", {}))
+        rules = self.rules(data.get("rules", []), ("rules",), schema, directives)
+        layers = self.layers(data.get("layers", []), schema, directives)
+        if "org" in data:
+            self.problem(("org",), "the org section is not supported by this version yet")
+        self.raise_problems()
+        assert header is not None
+        assert schema is not None
+        assert directives is not None
+        return self.policy(header, schema, directives, rules, layers)
+
+    def mapping(self, raw: Any, path: Path) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            self.problem(path, f"expected a mapping of names, got {type(raw).__name__}")
+            return {}
+        return raw
+
+    def sequence(self, raw: Any, path: Path) -> list[Any]:
+        if not isinstance(raw, list):
+            self.problem(path, f"expected a list, got {type(raw).__name__}")
+            return []
+        return raw
+
+    def schema(self, raw: Any) -> Schema | None:
+        facts: list[Fact] = []
+        ok = True
+        for name, fact_raw in self.mapping(raw, ("facts",)).items():
+            path: Path = ("facts", name)
+            doc: FactDoc | None = self.structure(fact_raw, FactDoc, path)
+            if doc is None:
+                ok = False
+                continue
+            fact = self.fact(name, doc, path)
+            if fact is None:
+                ok = False
+            else:
+                facts.append(fact)
+        if not ok:
+            return None
+        try:
+            return Schema(facts)
+        except SchemaError as error:  # pragma: no cover - names are unique mapping keys
+            for problem in error.problems:
+                self.problem(("facts",), problem.message)
+            return None
+
+    def fact(self, name: str, doc: FactDoc, path: Path) -> Fact | None:
+        def typed(value: Any) -> Any:
+            return None if value is None else _fact_value(doc.type, value)
+
+        ordered = (
+            doc.ordered
+            if doc.ordered is not None
+            else (doc.better is not None if doc.type == "enum" else True)
+        )
+        if doc.type != "enum" and doc.ordered is not None:
+            self.problem((*path, "ordered"), "only enum facts are declared ordered or not")
+            return None
+        try:
+            return Fact(
+                name,
+                doc.type,  # type: ignore[arg-type]
+                values=None if doc.values is None else tuple(doc.values),
+                ordered=ordered,
+                min=typed(doc.min),
+                max=typed(doc.max),
+                optional=doc.optional,
+                default=NO_DEFAULT if doc.default is ABSENT else typed(doc.default),
+                better=doc.better,  # type: ignore[arg-type]
+                description=doc.description,
+            )
+        except SchemaError as error:
+            for problem in error.problems:
+                field = _field_of(problem.message, ("min", "max", "default", "better", "values"))
+                self.problem((*path, field) if field else path, problem.message)
+            return None
+
+    def directives(self, raw: Any) -> dict[str, Directive] | None:
+        result: dict[str, Directive] = {}
+        ok = True
+        for name, directive_raw in self.mapping(raw, ("directives",)).items():
+            path: Path = ("directives", name)
+            doc: DirectiveDoc | None = self.structure(directive_raw, DirectiveDoc, path)
+            directive = None if doc is None else self.directive(name, doc, path)
+            if directive is None:
+                ok = False
+            else:
+                result[name] = directive
+        return result if ok else None
+
+    def directive(self, name: str, doc: DirectiveDoc, path: Path) -> Directive | None:
+        kind = "ordered" if doc.type == "enum" else doc.type
+
+        def typed(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, list):
+                return [_fact_value(kind, item) for item in value]
+            return _fact_value(kind, value)
+
+        try:
+            return Directive(
+                name,
+                kind,  # type: ignore[arg-type]
+                values=None if doc.values is None else tuple(doc.values),
+                combine=doc.combine,
+                default=NO_DEFAULT if doc.default is ABSENT else typed(doc.default),
+                uniform=doc.uniform,
+                monotone=doc.monotone,
+                better=doc.better,  # type: ignore[arg-type]
+                min=typed(doc.min),
+                max=typed(doc.max),
+                description=doc.description,
+            )
+        except PolicyError as error:
+            for problem in error.problems:
+                field = _field_of(
+                    problem.message,
+                    ("combine", "default", "min", "max", "better", "values", "type"),
+                )
+                self.problem((*path, field) if field else path, problem.message)
+            return None
+
+    def rules(
+        self,
+        raw: Any,
+        path: Path,
+        schema: Schema | None,
+        directives: Mapping[str, Directive] | None,
+    ) -> list[Rule]:
+        rules: list[Rule] = []
+        for index, rule_raw in enumerate(self.sequence(raw, path)):
+            rule_path: Path = (*path, index)
+            doc: RuleDoc | None = self.structure(rule_raw, RuleDoc, rule_path)
+            if doc is None or schema is None or directives is None:
+                continue
+            rule = self.rule(doc, rule_path, schema, directives)
+            if rule is not None:
+                rules.append(rule)
+        return rules
+
+    def rule(
+        self, doc: RuleDoc, path: Path, schema: Schema, directives: Mapping[str, Directive]
+    ) -> Rule | None:
+        when = self.condition(doc.when, (*path, "when"), schema)
+        then: dict[str, Any] = {}
+        for name, value in doc.then.items():
+            directive = directives.get(name)
+            if directive is None:
+                self.problem(
+                    (*path, "then", name),
+                    f"unknown directive `{name}`" + did_you_mean(name, directives),
+                )
+                continue
+            typed = _directive_value(directive, value)
+            problem = directive.check(typed)[1]
+            if problem:
+                self.problem((*path, "then", name), problem, value)
+                continue
+            then[name] = typed
+        if when is None or len(then) != len(doc.then):
+            return None
+        try:
+            return Rule(
+                doc.id,
+                when=when,
+                then=then,
+                priority=doc.priority,
+                departments=doc.departments,
+                rationale=doc.rationale,
+            )
+        except PolicyError as error:
+            for found in error.problems:
+                field = found.path.rsplit(".", 1)[-1]
+                self.problem((*path, field), found.message)
+            return None
+
+    def condition(self, raw: Any, path: Path, schema: Schema) -> Condition | None:
+        if isinstance(raw, bool):
+            return as_condition(raw)
+        if isinstance(raw, str):
+            try:
+                return parse_condition(raw, schema)
+            except ConditionSyntaxError as error:
+                line, column = self.locate(path)
+                if line is not None and column is not None:
+                    if error.line == 1:
+                        column += error.column - 1
+                    else:
+                        line, column = line + error.line - 1, error.column
+                detail = error.reason
+                snippet = str(error).split("\n", 1)[1] if "\n" in str(error) else ""
+                self.problems.append(
+                    Problem(path_text(path), detail, raw, line=line, column=column)
+                )
+                if snippet:
+                    self.problems[-1] = attrs.evolve(
+                        self.problems[-1], message=f"{detail}\n{snippet}"
+                    )
+                return None
+        if isinstance(raw, dict):
+            return self.structured(raw, path, schema, 0)
+        self.problem(
+            path, f"a condition is text, true/false or a mapping, not {type(raw).__name__}"
+        )
+        return None
+
+    def structured(
+        self, raw: dict[str, Any], path: Path, schema: Schema, depth: int
+    ) -> Condition | None:
+        if depth > MAX_DEPTH:
+            self.problem(path, f"the condition nests deeper than {MAX_DEPTH} levels")
+            return None
+        keys = sorted(raw)
+        if keys in (["all"], ["any"]):
+            key = keys[0]
+            items = raw[key]
+            if not isinstance(items, list) or len(items) < 2:
+                self.problem((*path, key), f"`{key}` takes a list of at least two conditions")
+                return None
+            parts = [
+                self.nested(item, (*path, key, i), schema, depth) for i, item in enumerate(items)
+            ]
+            if any(part is None for part in parts):
+                return None
+            return (And if key == "all" else Or)(parts)  # type: ignore[arg-type]
+        if keys == ["not"]:
+            inner = self.nested(raw["not"], (*path, "not"), schema, depth)
+            return None if inner is None else Not(inner)
+        if "fact" in raw and set(keys) <= {"fact", "op", "value"}:
+            return self.atom(raw, path, schema)
+        self.problem(
+            path,
+            "a structured condition is {all: [...]}, {any: [...]}, {not: ...} or "
+            "{fact: ..., op: ..., value: ...}",
+        )
+        return None
+
+    def nested(self, raw: Any, path: Path, schema: Schema, depth: int) -> Condition | None:
+        if isinstance(raw, dict):
+            return self.structured(raw, path, schema, depth + 1)
+        return self.condition(raw, path, schema)
+
+    def atom(self, raw: dict[str, Any], path: Path, schema: Schema) -> Condition | None:
+        name, op, value = raw.get("fact"), raw.get("op", "=="), raw.get("value", ABSENT)
+        if not isinstance(name, str) or name not in schema:
+            self.problem(
+                (*path, "fact"), f"unknown fact `{name}`" + did_you_mean(str(name), schema.names)
+            )
+            return None
+        if op not in _OPS_IN_DOCUMENTS:
+            self.problem(
+                (*path, "op"),
+                f"unknown operator `{op}` (use one of " + ", ".join(_OPS_IN_DOCUMENTS) + ")",
+            )
+            return None
+        fact = schema[name]
+        if op in ("is missing", "is not missing"):
+            condition: Condition = Missing(name, negated=op == "is not missing")
+        elif value is ABSENT:
+            self.problem(path, f"operator `{op}` needs a `value`")
+            return None
+        elif op in ("in", "not in"):
+            if not isinstance(value, list):
+                self.problem((*path, "value"), f"`{op}` needs a list of values")
+                return None
+            condition = In(name, [_fact_value(fact.type, v) for v in value], negated=op == "not in")
+        elif op == "between":
+            if not isinstance(value, list) or len(value) != 2:
+                self.problem((*path, "value"), "`between` needs a list of two values [low, high]")
+                return None
+            condition = Between(
+                name, _fact_value(fact.type, value[0]), _fact_value(fact.type, value[1])
+            )
+        else:
+            assert op in ORDER_OPS or op in ("==", "!=")
+            condition = Compare(name, op, _fact_value(fact.type, value))
+
+        checked, problems = check_condition(condition, schema, path_text(path))
+        for problem in problems:
+            self.problem(path, problem.message)
+        return None if problems else checked
+
+    def layers(
+        self,
+        raw: Any,
+        schema: Schema | None,
+        directives: Mapping[str, Directive] | None,
+    ) -> list[Layer]:
+        layers: list[Layer] = []
+        for index, layer_raw in enumerate(self.sequence(raw, ("layers",))):
+            path: Path = ("layers", index)
+            if not isinstance(layer_raw, dict):
+                self.problem(path, f"a layer is a mapping, not {type(layer_raw).__name__}")
+                continue
+            rules_raw = layer_raw.get("rules", [])
+            head: LayerDoc | None = self.structure({**layer_raw, "rules": []}, LayerDoc, path)
+            rules = self.rules(rules_raw, (*path, "rules"), schema, directives)
+            if head is not None:
+                layers.append(Layer(head.name, head.departments, rules))
+        return layers
+
+    def policy(
+        self,
+        header: CultureDoc,
+        schema: Schema,
+        directives: Mapping[str, Directive],
+        rules: list[Rule],
+        layers: list[Layer],
+    ) -> Policy:
+        try:
+            return Policy(
+                header.name,
+                schema,
+                list(directives.values()),
+                rules,
+                layers=layers,
+                version=header.version,
+                departments=header.departments,
+                description=header.description,
+            )
+        except PolicyError as error:
+            for problem in error.problems:
+                path, message = self.policy_path(problem)
+                self.problem(path, message, problem.value)
+            self.raise_problems()
+            raise  # pragma: no cover - raise_problems always raises here
+
+    def policy_path(self, problem: Problem) -> tuple[Path, str]:
+        """Map a policy problem's path (``rules[<id>].then.x``) back to the document."""
+        match = re.match(
+            r"(rules|layers\[(?P<layer>[^\]]+)\]\.rules)\[(?P<id>[^\]]+)\](?P<rest>.*)",
+            problem.path,
+        )
+        if match:
+            for path, rule_id in self.rule_ids():
+                if rule_id == match.group("id") and (
+                    match.group("layer") is None or self.layer_name(path) == match.group("layer")
+                ):
+                    rest = tuple(part for part in match.group("rest").split(".") if part)
+                    return (*path, *rest), problem.message
+        match = re.match(r"layers\[(?P<name>[^\]]+)\](?P<rest>.*)", problem.path)
+        if match:
+            for index, layer in enumerate(self.data.get("layers", [])):
+                if isinstance(layer, dict) and layer.get("name") == match.group("name"):
+                    rest = tuple(part for part in match.group("rest").split(".") if part)
+                    return ("layers", index, *rest), problem.message
+        return tuple(part for part in problem.path.split(".") if part), problem.message
+
+    def rule_ids(self) -> Iterator[tuple[Path, str]]:
+        for index, rule in enumerate(self.data.get("rules", []) or []):
+            if isinstance(rule, dict):
+                yield ("rules", index), str(rule.get("id"))
+        for layer_index, layer in enumerate(self.data.get("layers", []) or []):
+            if isinstance(layer, dict):
+                for index, rule in enumerate(layer.get("rules", []) or []):
+                    if isinstance(rule, dict):
+                        yield ("layers", layer_index, "rules", index), str(rule.get("id"))
+
+    def layer_name(self, path: Path) -> str | None:
+        if path[0] != "layers":
+            return None
+        layer = self.data["layers"][path[1]]
+        return str(layer.get("name")) if isinstance(layer, dict) else None
+
+
+def _field_of(message: str, fields: tuple[str, ...]) -> str | None:
+    """The document field a model problem message is about (``default: ...`` is `default`)."""
+    for field in fields:
+        if message.startswith((f"{field}:", f"{field} ")):
+            return field
+    if "combine" in message:
+        return "combine" if "combine" in fields else None
+    return None
+
+
+def load_policy(source: str | bytes | os.PathLike[str], format: Format | None = None) -> Policy:
+    """Load a policy from a culture document (a path, or YAML/JSON/TOML text).
+
+    Raises:
+        DocumentError: listing every problem with its place (path, line and column).
+
+    Examples:
+        >>> policy = load_policy('''
+        ... format: crmculture/1
+        ... name: acme
+        ... facts:
+        ...   credit_hold: {type: bool}
+        ... directives:
+        ...   route_to: {type: text, default: frontline, uniform: true}
+        ... rules:
+        ...   - id: credit-hold
+        ...     when: credit_hold
+        ...     then: {route_to: accounts_receivable}
+        ... ''')
+        >>> policy.compile()({"credit_hold": True})["route_to"]
+        'accounts_receivable'
+    """
+    data, positions, name, _ = read_document(source, format)
+    return _Loader(data, positions, name).load()
+
+
+# -- dumping ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _fact_document(fact: Fact) -> dict[str, Any]:
+    document: dict[str, Any] = {"type": fact.type}
+    if fact.values is not None:
+        document["values"] = list(fact.values)
+        if fact.ordered != (fact.better is not None):
+            document["ordered"] = fact.ordered
+    for key, value in (("min", fact.min), ("max", fact.max)):
+        if value is not None:
+            document[key] = _plain(value)
+    if fact.optional:
+        document["optional"] = True
+    if fact.default is not NO_DEFAULT:
+        document["default"] = _plain(fact.default)
+    if fact.better is not None:
+        document["better"] = fact.better
+    if fact.description:
+        document["description"] = fact.description
+    return document
+
+
+def _directive_document(directive: Directive) -> dict[str, Any]:
+    document: dict[str, Any] = {"type": "enum" if directive.type == "ordered" else directive.type}
+    if directive.values is not None:
+        document["values"] = list(directive.values)
+    collect_default = directive.combine is Combine.COLLECT and directive.default == ()
+    if directive.default is not NO_DEFAULT and not collect_default:
+        document["default"] = _plain(directive.default)
+    if directive.combine is not Combine.FIRST:
+        document["combine"] = directive.combine.value
+    for key in ("uniform", "monotone"):
+        if getattr(directive, key):
+            document[key] = True
+    for key in ("better", "min", "max"):
+        if getattr(directive, key) is not None:
+            document[key] = _plain(getattr(directive, key))
+    if directive.description:
+        document["description"] = directive.description
+    return document
+
+
+def _rule_document(rule: Rule, scope: tuple[str, ...] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {"id": rule.id, "when": str(rule.when)}
+    document["then"] = {name: _plain(value) for name, value in rule.then}
+    if rule.priority:
+        document["priority"] = rule.priority
+    if rule.departments is not None and rule.departments != scope:
+        document["departments"] = list(rule.departments)
+    if rule.rationale:
+        document["rationale"] = rule.rationale
+    return document
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """The policy as document data (plain dicts and lists, keys in document order).
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> list(policy_document(acme_policy()))[:4]
+        ['format', 'name', 'version', 'description']
+    """
+    document: dict[str, Any] = {"format": FORMAT, "name": policy.name}
+    if policy.version != "1":
+        document["version"] = policy.version
+    if policy.description:
+        document["description"] = policy.description
+    if policy.departments is not None:
+        document["departments"] = list(policy.departments)
+    document["facts"] = {fact.name: _fact_document(fact) for fact in policy.schema}
+    document["directives"] = {d.name: _directive_document(d) for d in policy.directives}
+    document["rules"] = [_rule_document(rule) for rule in policy.rules]
+    if policy.layers:
+        document["layers"] = [
+            {
+                "name": layer.name,
+                "departments": list(layer.departments),
+                "rules": [_rule_document(rule, layer.departments) for rule in layer.rules],
+            }
+            for layer in policy.layers
+        ]
+    return document
+
+
+def _dump_yaml(document: dict[str, Any]) -> str:
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - exercised without the extra installed
+        raise ImportError("writing YAML needs PyYAML: `pip install 'crmculture[yaml]'`") from None
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+
+
+def _dump_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write `{value!r}` as JSON")  # pragma: no cover
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise TypeError(f"cannot write `{value!r}` as TOML")  # pragma: no cover
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _dump_toml(document: dict[str, Any]) -> str:
+    lines: list[str] = []
+    tables: list[tuple[str, Any]] = []
+    for key, value in document.items():
+        if isinstance(value, dict) or (
+            isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+        ):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in tables:
+        if isinstance(value, dict):
+            for name, entry in value.items():
+                lines.append("")
+                lines.append(f"[{_toml_key(key)}.{_toml_key(name)}]")
+                lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items())
+        else:
+            for entry in value:
+                lines.append("")
+                lines.append(f"[[{_toml_key(key)}]]")
+                nested = []
+                for k, v in entry.items():
+                    if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
+                        nested.append((k, v))
+                    else:
+                        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+                for k, items in nested:
+                    for item in items:
+                        lines.append("")
+                        lines.append(f"[[{_toml_key(key)}.{_toml_key(k)}]]")
+                        lines.extend(f"{_toml_key(a)} = {_toml_value(b)}" for a, b in item.items())
+    return "\n".join(lines) + "\n"
+
+
+_WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "yaml": _dump_yaml,
+    "json": _dump_json,
+    "toml": _dump_toml,
+}
+
+
+def dump_policy(policy: Policy, format: Format = "yaml") -> str:
+    """Write a policy as a culture document; conditions are written as text.
+
+    ``load_policy(dump_policy(policy, f)) == policy`` for every format `f`.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> text = dump_policy(acme_policy(), "yaml")
+        >>> text.splitlines()[0]
+        'format: crmculture/1'
+        >>> load_policy(text) == acme_policy()
+        True
+    """
+    if format not in _WRITERS:
+        raise ValueError(f"format must be one of yaml, json, toml, not `{format}`")
+    return _WRITERS[format](policy_document(policy))
