@@ -9,7 +9,13 @@ import pytest
 
 import crmculture
 
-PUBLIC_MODULES = ["crmculture", "crmculture.model", "crmculture.evaluate", "crmculture.testing"]
+PUBLIC_MODULES = [
+    "crmculture",
+    "crmculture.model",
+    "crmculture.evaluate",
+    "crmculture.io",
+    "crmculture.testing",
+]
 DOCS = pathlib.Path(__file__).parent.parent / "docs" / "reference"
 
 

@@ -19,8 +19,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from crmculture.errors import (
     BatchError,
+    ConditionSyntaxError,
     ConflictError,
     CrmCultureError,
+    DocumentError,
     EvaluationError,
     InvalidCustomer,
     PolicyError,
@@ -37,6 +39,7 @@ from crmculture.evaluate import (
     ReferenceEvaluator,
     compile_policy,
 )
+from crmculture.io import dump_policy, load_policy, parse_condition
 from crmculture.model import (
     ALWAYS,
     NEVER,
@@ -66,12 +69,14 @@ __all__ = [
     "Combine",
     "CompiledPolicy",
     "Condition",
+    "ConditionSyntaxError",
     "ConflictError",
     "CrmCultureError",
     "D",
     "Decision",
     "Directive",
     "DirectiveOutcome",
+    "DocumentError",
     "EvaluationError",
     "F",
     "Fact",
@@ -89,4 +94,7 @@ __all__ = [
     "UnknownDepartmentError",
     "__version__",
     "compile_policy",
+    "dump_policy",
+    "load_policy",
+    "parse_condition",
 ]

@@ -122,7 +122,7 @@ def read_document(
     A `str` that names an existing file (and holds no newline) is read as a path; any other
     `str` is document text. The format comes from `format`, the file extension, or the text.
     """
-    name = "document"
+    name = "the document"
     if isinstance(source, os.PathLike) or (
         isinstance(source, str)
         and "\n" not in source
@@ -216,6 +216,7 @@ class _Loader:
         self.name = name
         self.problems: list[Problem] = []
         self.converter = make_converter()
+        self.broken: set[str] = set()  # facts and directives already reported as invalid
 
     def problem(self, path: Path, message: str, value: Any = None) -> None:
         line, column = self.locate(path)
@@ -235,6 +236,10 @@ class _Loader:
                 self.problem(where, message)
             return None
 
+    @property
+    def name_suffix(self) -> str:
+        return "" if self.name == "the document" else f" {self.name}"
+
     def raise_problems(self) -> None:
         if self.problems:
             # Document order: by line where known, then in the order found.
@@ -243,7 +248,7 @@ class _Loader:
                 key=lambda item: (item[1].line is None, item[1].line or 0, item[0]),
             )
             raise DocumentError(
-                f"invalid culture document {self.name}", [problem for _, problem in ordered]
+                f"invalid culture document{self.name_suffix}", [problem for _, problem in ordered]
             )
 
     # -- the parts ----------------------------------------------------------------------------
@@ -283,8 +288,6 @@ class _Loader:
             self.problem(("org",), "the org section is not supported by this version yet")
         self.raise_problems()
         assert header is not None
-        assert schema is not None
-        assert directives is not None
         return self.policy(header, schema, directives, rules, layers)
 
     def mapping(self, raw: Any, path: Path) -> dict[str, Any]:
@@ -299,28 +302,19 @@ class _Loader:
             return []
         return raw
 
-    def schema(self, raw: Any) -> Schema | None:
+    def schema(self, raw: Any) -> Schema:
+        """The schema of the facts that are valid; the names of the others are remembered, so
+        that rules using them are not reported again as using unknown facts."""
         facts: list[Fact] = []
-        ok = True
         for name, fact_raw in self.mapping(raw, ("facts",)).items():
             path: Path = ("facts", name)
             doc: FactDoc | None = self.structure(fact_raw, FactDoc, path)
-            if doc is None:
-                ok = False
-                continue
-            fact = self.fact(name, doc, path)
+            fact = None if doc is None else self.fact(name, doc, path)
             if fact is None:
-                ok = False
+                self.broken.add(str(name))
             else:
                 facts.append(fact)
-        if not ok:
-            return None
-        try:
-            return Schema(facts)
-        except SchemaError as error:  # pragma: no cover - names are unique mapping keys
-            for problem in error.problems:
-                self.problem(("facts",), problem.message)
-            return None
+        return Schema(facts)
 
     def fact(self, name: str, doc: FactDoc, path: Path) -> Fact | None:
         def typed(value: Any) -> Any:
@@ -353,18 +347,18 @@ class _Loader:
                 self.problem((*path, field) if field else path, problem.message)
             return None
 
-    def directives(self, raw: Any) -> dict[str, Directive] | None:
+    def directives(self, raw: Any) -> dict[str, Directive]:
+        """The valid directives; like facts, the names of the others are remembered."""
         result: dict[str, Directive] = {}
-        ok = True
         for name, directive_raw in self.mapping(raw, ("directives",)).items():
             path: Path = ("directives", name)
             doc: DirectiveDoc | None = self.structure(directive_raw, DirectiveDoc, path)
             directive = None if doc is None else self.directive(name, doc, path)
             if directive is None:
-                ok = False
+                self.broken.add(str(name))
             else:
                 result[name] = directive
-        return result if ok else None
+        return result
 
     def directive(self, name: str, doc: DirectiveDoc, path: Path) -> Directive | None:
         kind = "ordered" if doc.type == "enum" else doc.type
@@ -403,14 +397,21 @@ class _Loader:
         self,
         raw: Any,
         path: Path,
-        schema: Schema | None,
-        directives: Mapping[str, Directive] | None,
+        schema: Schema,
+        directives: Mapping[str, Directive],
     ) -> list[Rule]:
         rules: list[Rule] = []
         for index, rule_raw in enumerate(self.sequence(raw, path)):
             rule_path: Path = (*path, index)
+            if not isinstance(rule_raw, dict):
+                self.problem(
+                    rule_path,
+                    "a rule is a mapping with `id`, `when` and `then`, not "
+                    f"{type(rule_raw).__name__}",
+                )
+                continue
             doc: RuleDoc | None = self.structure(rule_raw, RuleDoc, rule_path)
-            if doc is None or schema is None or directives is None:
+            if doc is None:
                 continue
             rule = self.rule(doc, rule_path, schema, directives)
             if rule is not None:
@@ -424,6 +425,8 @@ class _Loader:
         then: dict[str, Any] = {}
         for name, value in doc.then.items():
             directive = directives.get(name)
+            if directive is None and name in self.broken:
+                continue
             if directive is None:
                 self.problem(
                     (*path, "then", name),
@@ -460,6 +463,9 @@ class _Loader:
             try:
                 return parse_condition(raw, schema)
             except ConditionSyntaxError as error:
+                unknown = re.match(r"unknown fact `([^`]*)`", error.reason)
+                if unknown and unknown.group(1) in self.broken:
+                    return None
                 line, column = self.locate(path)
                 if line is not None and column is not None:
                     if error.line == 1:
@@ -559,12 +565,7 @@ class _Loader:
             self.problem(path, problem.message)
         return None if problems else checked
 
-    def layers(
-        self,
-        raw: Any,
-        schema: Schema | None,
-        directives: Mapping[str, Directive] | None,
-    ) -> list[Layer]:
+    def layers(self, raw: Any, schema: Schema, directives: Mapping[str, Directive]) -> list[Layer]:
         layers: list[Layer] = []
         for index, layer_raw in enumerate(self.sequence(raw, ("layers",))):
             path: Path = ("layers", index)
@@ -611,12 +612,18 @@ class _Loader:
             problem.path,
         )
         if match:
-            for path, rule_id in self.rule_ids():
-                if rule_id == match.group("id") and (
-                    match.group("layer") is None or self.layer_name(path) == match.group("layer")
-                ):
-                    rest = tuple(part for part in match.group("rest").split(".") if part)
-                    return (*path, *rest), problem.message
+            layer = match.group("layer")
+            paths = [
+                path
+                for path, rule_id in self.rule_ids()
+                if rule_id == match.group("id")
+                and (layer is None or self.layer_name(path) == layer)
+            ]
+            if paths:
+                # A repeated id is reported where it is repeated, not where it is first used.
+                repeated = "used twice" in problem.message and len(paths) > 1
+                rest = tuple(part for part in match.group("rest").split(".") if part)
+                return (*(paths[1] if repeated else paths[0]), *rest), problem.message
         match = re.match(r"layers\[(?P<name>[^\]]+)\](?P<rest>.*)", problem.path)
         if match:
             for index, layer in enumerate(self.data.get("layers", [])):
@@ -644,6 +651,8 @@ class _Loader:
 
 def _field_of(message: str, fields: tuple[str, ...]) -> str | None:
     """The document field a model problem message is about (``default: ...`` is `default`)."""
+    if message.startswith(("unknown fact type", "unknown directive type")):
+        return "type"
     for field in fields:
         if message.startswith((f"{field}:", f"{field} ")):
             return field

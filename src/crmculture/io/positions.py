@@ -66,8 +66,9 @@ def read_yaml(text: str, source: str) -> tuple[Any, Positions]:
         ) from None
     positions: Positions = {}
     duplicates: list[Problem] = []
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None, positions
@@ -84,7 +85,8 @@ def read_yaml(text: str, source: str) -> tuple[Any, Positions]:
     except RecursionError:
         raise _fail(source, "the document nests too deeply", None, None) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if duplicates:
         raise DocumentError(f"cannot read {source}", duplicates)
     return data, positions

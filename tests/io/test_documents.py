@@ -1,0 +1,309 @@
+"""Culture documents: round trips in three formats, and precise errors for malformed ones."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmculture import CrmCultureError, DocumentError, Policy, dump_policy, load_policy
+from crmculture.io.documents import policy_document, read_document
+from crmculture.stories import acme_policy
+from crmculture.testing import policies
+
+MALFORMED = Path(__file__).parent / "malformed"
+FORMATS = ["yaml", "json", "toml"]
+
+# file -> (path, line, column, what the message says); source: written for this corpus.
+EXPECTED: dict[str, tuple[str, int | None, int | None, str]] = {
+    "01_unknown_fact_in_when.yaml": (
+        "rules[0].when",
+        16,
+        26,
+        "unknown fact `days_overdu` (did you mean `days_overdue`?)",
+    ),
+    "02_unknown_top_key.yaml": ("factz", 3, 8, "unknown key `factz` (did you mean `facts`?)"),
+    "03_missing_format.yaml": ("", 1, 1, "must start with `format: crmculture/1`"),
+    "04_wrong_format.yaml": ("format", 1, 9, "unsupported format `crmculture/9`"),
+    "05_unknown_fact_key.yaml": (
+        "facts.credit_hold.beter",
+        6,
+        37,
+        "unknown key `beter` (did you mean `better`?)",
+    ),
+    "06_unknown_fact_type.yaml": (
+        "facts.credit_hold.type",
+        6,
+        24,
+        "unknown fact type `boolean` (did you mean `bool`?)",
+    ),
+    "07_min_above_max.yaml": (
+        "facts.days_overdue.min",
+        7,
+        34,
+        "min `4000` is greater than max `3650`",
+    ),
+    "08_duplicate_rule_id.yaml": ("rules[1].id", 19, 9, "rule id `credit-hold` is used twice"),
+    "09_directive_value_outside_domain.yaml": (
+        "rules[1].then.service_level",
+        21,
+        27,
+        "`platinum` is not one of the allowed values",
+    ),
+    "10_unknown_directive_in_then.yaml": (
+        "rules[1].then.service_levl",
+        21,
+        26,
+        "unknown directive `service_levl` (did you mean `service_level`?)",
+    ),
+    "11_layer_sets_uniform.yaml": (
+        "layers[0].rules[0].then.route_to",
+        28,
+        26,
+        "department layer `support` may not set the uniform directive `route_to`",
+    ),
+    "12_unquoted_string_in_condition.yaml": (
+        "rules[1].when",
+        20,
+        19,
+        'strings need double quotes: "gold"',
+    ),
+    "13_version_not_a_string.yaml": ("version", 3, 10, "expected a string, got float"),
+    "14_wrong_type_bool.yaml": (
+        "directives.may_ship.default",
+        13,
+        40,
+        "expected a bool, got str `'yes please'`",
+    ),
+    "15_unknown_combine.yaml": (
+        "directives.service_level.combine",
+        12,
+        102,
+        "unknown combine strategy `maximum` (did you mean `max`?)",
+    ),
+    "16_combine_not_for_type.yaml": (
+        "directives.may_ship.combine",
+        13,
+        55,
+        "combine `sum` does not apply to a `bool`",
+    ),
+    "17_rule_missing_then.yaml": ("rules[1].then", 19, 5, "required key is missing"),
+    "18_rule_not_a_mapping.yaml": ("rules[1]", 19, 5, "a rule is a mapping with `id`"),
+    "19_duplicate_key.yaml": ("facts.credit_hold", 8, 3, "key is given twice"),
+    "20_yaml_syntax_error.yaml": ("", 18, 14, "invalid YAML"),
+    "21_enum_value_not_string.yaml": (
+        "facts.tier.values[2]",
+        8,
+        55,
+        "expected a string, got int `3`",
+    ),
+    "22_default_outside_domain.yaml": (
+        "facts.balance.default",
+        9,
+        66,
+        "`-5` is below the minimum 0",
+    ),
+    "23_department_unknown.yaml": (
+        "layers[0].departments",
+        24,
+        18,
+        "unknown department `suport` (did you mean `support`?)",
+    ),
+    "24_priority_not_int.yaml": ("rules[0].priority", 18, 15, "expected an integer, got str"),
+    "25_condition_syntax_error.yaml": (
+        "layers[0].rules[0].when",
+        27,
+        36,
+        "expected a fact name, `not` or `(`, found the end",
+    ),
+    "26_ordering_unordered.yaml": ("rules[1].when", 20, 11, "`>` needs an ordered fact"),
+    "27_structured_unknown_op.yaml": ("rules[1].when.op", 20, 28, "unknown operator `=>`"),
+    "28_structured_bad_shape.yaml": (
+        "rules[1].when.all",
+        20,
+        17,
+        "`all` takes a list of at least two conditions",
+    ),
+    "29_rules_not_a_list.yaml": ("rules", 14, 8, "expected a list, got dict"),
+    "30_better_invalid.yaml": (
+        "facts.tier.better",
+        8,
+        80,
+        "better must be `higher` or `lower`, not `up`",
+    ),
+    "31_constant_outside_domain.yaml": (
+        "rules[0].when",
+        16,
+        41,
+        "`9000` is above the maximum 3650",
+    ),
+    "32_top_level_list.yaml": ("", 1, 1, "a culture document is a mapping of keys, not list"),
+    "33_json_wrong_value_type.json": (
+        "rules[0].then.route_to",
+        20,
+        21,
+        "expected a string, got int `5`",
+    ),
+    "34_json_duplicate_key.json": ("name", 4, 3, "key is given twice"),
+    "35_json_syntax_error.json": ("", 4, 13, "invalid JSON: expected a key in double quotes"),
+    "36_toml_unknown_key.toml": ("facts.credit_hold.colour", None, None, "unknown key `colour`"),
+    "37_toml_syntax_error.toml": ("", 2, 8, "invalid TOML"),
+    "38_not_utf8.yaml": ("", None, None, "not UTF-8 text: byte 27 is `0xff`"),
+}
+
+
+class TestMalformed:
+    def test_the_corpus_is_complete(self) -> None:
+        """Every file in the corpus has an expectation, and there are at least 30."""
+        files = sorted(p.name for p in MALFORMED.iterdir() if not p.name.startswith("_"))
+        assert files == sorted(EXPECTED)
+        assert len(files) >= 30
+
+    def test_the_base_document_is_valid(self) -> None:
+        """The corpus is built from a valid document, so each file has exactly its fault."""
+        policy = load_policy(MALFORMED / "_base.yaml")
+        assert [rule.id for rule in policy.effective_rules] == [
+            "best-customers",
+            "credit-hold",
+            "support-priority",
+        ]
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_each_fault_is_reported_at_its_place(self, name: str) -> None:
+        """The first problem names the document path, line, column and reason."""
+        path, line, column, reason = EXPECTED[name]
+        with pytest.raises(DocumentError) as raised:
+            load_policy(MALFORMED / name)
+        problem = raised.value.problems[0]
+        assert (problem.path, problem.line, problem.column) == (path, line, column)
+        assert reason in problem.message
+        assert str(MALFORMED / name) in str(raised.value)
+
+    def test_every_problem_is_reported_at_once(self) -> None:
+        """Several faults in one document are all listed, in document order."""
+        text = (MALFORMED / "_base.yaml").read_text()
+        text = text.replace("days_overdue > 60", "days_overdu > 60")
+        text = text.replace("then: {service_level: white_glove}", "then: {service_level: gold}")
+        text = text.replace(
+            "balance:      {type: decimal,", "balance:      {type: decimal, colour: 1,"
+        )
+        with pytest.raises(DocumentError) as raised:
+            load_policy(text)
+        assert [p.path for p in raised.value.problems] == [
+            "facts.balance.colour",
+            "rules[0].when",
+            "rules[1].then.service_level",
+        ]
+
+    def test_rules_using_a_broken_fact_are_not_reported_twice(self) -> None:
+        """A fact with a problem is reported once, not again in every rule that uses it."""
+        text = (MALFORMED / "_base.yaml").read_text()
+        text = text.replace("credit_hold:  {type: bool,", "credit_hold:  {type: bool, colour: red,")
+        with pytest.raises(DocumentError) as raised:
+            load_policy(text)
+        assert [p.path for p in raised.value.problems] == ["facts.credit_hold.colour"]
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize("format", FORMATS)
+    def test_the_acme_policy_round_trips(self, format: str) -> None:
+        """load(dump(policy)) == policy, and a second round trip changes nothing."""
+        text = dump_policy(acme_policy(), format)  # type: ignore[arg-type]
+        loaded = load_policy(text, format)  # type: ignore[arg-type]
+        assert loaded == acme_policy()
+        assert loaded.fingerprint == acme_policy().fingerprint
+        assert dump_policy(loaded, format) == text  # type: ignore[arg-type]
+
+    @given(policies(), st.sampled_from(FORMATS))
+    def test_generated_policies_round_trip(self, policy: Policy, format: str) -> None:
+        """Every generated policy survives dump and load in every format."""
+        text = dump_policy(policy, format)  # type: ignore[arg-type]
+        loaded = load_policy(text, format)  # type: ignore[arg-type]
+        assert loaded == policy
+        assert dump_policy(loaded, format) == text  # type: ignore[arg-type]
+
+    @given(policies())
+    def test_the_three_formats_load_to_equal_policies(self, policy: Policy) -> None:
+        """YAML, JSON and TOML carry the same structure."""
+        loaded = [load_policy(dump_policy(policy, f), f) for f in FORMATS]  # type: ignore[arg-type]
+        assert loaded[0] == loaded[1] == loaded[2]
+
+    def test_the_format_is_sniffed_from_text_and_taken_from_extensions(
+        self, tmp_path: Path
+    ) -> None:
+        """Text is recognised as JSON, TOML or YAML; files by their extension."""
+        for format in FORMATS:
+            text = dump_policy(acme_policy(), format)  # type: ignore[arg-type]
+            assert read_document(text)[3] == format
+            file = tmp_path / f"acme.{'yml' if format == 'yaml' else format}"
+            file.write_text(text)
+            assert load_policy(file) == acme_policy()
+            assert load_policy(str(file)) == acme_policy()
+
+    def test_structured_conditions_load_and_dump_as_text(self) -> None:
+        """{all/any/not/fact-op-value} conditions are accepted; dump writes text."""
+        document = policy_document(acme_policy())
+        rules = {rule["id"]: rule for rule in document["rules"]}
+        rules["credit-hold"]["when"] = {
+            "any": [
+                {"fact": "credit_hold", "value": True},
+                {"fact": "days_overdue", "op": ">", "value": 60},
+            ]
+        }
+        rules["best-customers"]["when"] = {
+            "all": [
+                {"fact": "tier", "op": ">=", "value": "gold"},
+                {"not": "credit_hold"},
+            ]
+        }
+        import json
+
+        loaded = load_policy(json.dumps(document), "json")
+        assert loaded == acme_policy()
+
+
+class TestFuzz:
+    @given(st.text(max_size=300))
+    def test_arbitrary_text_raises_only_library_errors(self, text: str) -> None:
+        """Any text either loads or raises a crmculture error."""
+        for format in FORMATS:
+            with contextlib.suppress(CrmCultureError):
+                load_policy(text, format)  # type: ignore[arg-type]
+
+    @given(st.binary(max_size=200))
+    def test_arbitrary_bytes_raise_only_library_errors(self, data: bytes) -> None:
+        """Any bytes either load or raise a crmculture error."""
+        with contextlib.suppress(CrmCultureError):
+            load_policy(data)
+
+    @given(st.data())
+    def test_mutated_documents_raise_only_library_errors(self, data: st.DataObject) -> None:
+        """A valid document with a value replaced by junk loads or fails cleanly."""
+        document = policy_document(acme_policy())
+        junk = data.draw(
+            st.one_of(
+                st.none(),
+                st.integers(),
+                st.text(max_size=5),
+                st.booleans(),
+                st.lists(st.integers(), max_size=2),
+                st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+            )
+        )
+        section = data.draw(st.sampled_from(["facts", "directives", "rules", "top"]))
+        if section == "top":
+            key = data.draw(st.sampled_from(sorted(document)))
+            document[key] = junk
+        elif section == "rules":
+            rule = data.draw(st.sampled_from(document["rules"]))
+            rule[data.draw(st.sampled_from(sorted(rule)))] = junk
+        else:
+            entry = document[section][data.draw(st.sampled_from(sorted(document[section])))]
+            entry[data.draw(st.sampled_from([*sorted(entry), "extra"]))] = junk
+        import json
+
+        with contextlib.suppress(CrmCultureError):
+            load_policy(json.dumps(document), "json")
