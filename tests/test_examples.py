@@ -67,3 +67,19 @@ def test_the_decision_service_example(capsys: object) -> None:
     )
     assert status == 200
     assert json.loads(body)["directives"]["route_to"] == "accounts_receivable"
+
+
+def test_the_example_culture_document_is_the_acme_policy() -> None:
+    """examples/acme-culture.yaml loads to the built-in ACME policy and decides the stories."""
+    from crmculture import load_policy
+    from crmculture.stories import acme_policy
+
+    policy = load_policy(EXAMPLES / "acme-culture.yaml")
+    assert policy == acme_policy()
+    assert policy.fingerprint == acme_policy().fingerprint
+    decide = policy.compile()
+    on_hold = {"credit_hold": True, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+    for department in ("sales", "engineering", "support"):
+        assert decide(on_hold, department)["route_to"] == "accounts_receivable"
+    gold = {**on_hold, "credit_hold": False, "annual_volume": 300_000}
+    assert decide(gold, "sales")["service_level"] == "white_glove"

@@ -223,6 +223,7 @@ class TestRoundTrip:
         text = dump_policy(policy, format)  # type: ignore[arg-type]
         loaded = load_policy(text, format)  # type: ignore[arg-type]
         assert loaded == policy
+        assert loaded.fingerprint == policy.fingerprint
         assert dump_policy(loaded, format) == text  # type: ignore[arg-type]
 
     @given(policies())

@@ -785,7 +785,11 @@ def _dump_yaml(document: dict[str, Any]) -> str:
         import yaml
     except ImportError:  # pragma: no cover - exercised without the extra installed
         raise ImportError("writing YAML needs PyYAML: `pip install 'crmculture[yaml]'`") from None
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    return str(
+        yaml.safe_dump(
+            document, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+        )
+    )
 
 
 def _dump_json(document: dict[str, Any]) -> str:

@@ -142,6 +142,10 @@ class Directive:
         problems = [Problem(f"directives.{self.name}", m) for m in self._definition_problems()]
         if problems:
             raise PolicyError(f"invalid directive `{self.name}`", problems)
+        if self.type == "decimal":
+            for bound in ("min", "max"):
+                if getattr(self, bound) is not None:
+                    object.__setattr__(self, bound, Decimal(getattr(self, bound)))
 
     def _definition_problems(self) -> Iterator[str]:
         name_problem = check_name(self.name, "directive")

@@ -109,8 +109,16 @@ class Fact:
         problems = [Problem(f"facts.{self.name}", m) for m in self._definition_problems()]
         if problems:
             raise SchemaError(f"invalid fact `{self.name}`", problems)
+        # Bounds and defaults are stored normalized (ints become floats for float facts and
+        # Decimals for decimal facts), so that equal facts have one canonical form.
+        for bound in ("min", "max"):
+            value = getattr(self, bound)
+            if value is not None and self.type in ("float", "decimal"):
+                object.__setattr__(
+                    self, bound, float(value) if self.type == "float" else Decimal(value)
+                )
         if self.default is not NO_DEFAULT:
-            # Stored normalized, so that an absent fact and one given explicitly agree.
+            # An absent fact and one given explicitly agree.
             object.__setattr__(self, "default", self.check(self.default)[0])
 
     def _definition_problems(self) -> Iterator[str]:
