@@ -367,19 +367,14 @@ class _Parser:
         definition = self.check_known(name)
         if definition is None:
             return _untyped(literal, self.text)
-        if isinstance(definition, Directive):
-            value = _as_directive_value(definition, literal, self.text)
-            if definition.combine is Combine.COLLECT:
-                raise _error(
-                    self.text,
-                    name.offset,
-                    f"directive `{definition.name}` collects a "
-                    "list of values; guards can test only single-valued directives",
-                )
-            normalized, problem = definition.check(value)
-        else:
-            value = _as_fact_value(definition, literal, self.text)
-            normalized, problem = definition.check(value)
+        if isinstance(definition, Directive) and definition.combine is Combine.COLLECT:
+            raise _error(
+                self.text,
+                name.offset,
+                f"directive `{definition.name}` collects a "
+                "list of values; guards can test only single-valued directives",
+            )
+        normalized, problem = definition.check(_typed_value(definition, literal, self.text))
         if problem:
             raise _error(self.text, literal.offset, f"`{name.text}`: {problem}")
         return normalized
@@ -407,67 +402,50 @@ def _untyped(literal: _Literal, text: str) -> Any:
 _KIND_NAMES = {"number": "a number", "string": "a string", "date": "a date", "bool": "a boolean"}
 
 
-def _as_fact_value(fact: Fact, literal: _Literal, text: str) -> Any:
-    expected = {
-        "bool": "bool",
-        "int": "number",
-        "float": "number",
-        "decimal": "number",
-        "enum": "string",
-        "date": "date",
-    }[fact.type]
+# The literal each type of fact or directive takes.
+_LITERAL_OF = {
+    "bool": "bool",
+    "int": "number",
+    "float": "number",
+    "decimal": "number",
+    "enum": "string",
+    "date": "date",
+    "text": "string",
+    "ordered": "string",
+}
+
+
+def _typed_value(definition: Fact | Directive, literal: _Literal, text: str) -> Any:
+    """The literal's value for a fact or directive: its kind must match the type, and numbers
+    become ints, floats or Decimals as the type says."""
+    if isinstance(definition, Fact):
+        label, what = definition.name, "fact"
+    else:
+        label, what = f"decision.{definition.name}", "directive"
+    kind = definition.type
+    expected = _LITERAL_OF[kind]
+    article = "an" if kind[0] in "aeiou" else "a"
     if literal.kind != expected:
         raise _error(
             text,
             literal.offset,
-            f"`{fact.name}` is a `{fact.type}` fact: expected "
+            f"`{label}` is {article} `{kind}` {what}: expected "
             f"{_KIND_NAMES[expected]}, found {_KIND_NAMES[literal.kind]} "
             f"`{literal.text}`",
         )
     if literal.kind != "number":
         return literal.value
     number = _number(literal, text)
-    if fact.type == "int":
+    if kind == "int":
         if number != number.to_integral_value():
             raise _error(
                 text,
                 literal.offset,
-                f"`{fact.name}` is an `int` fact: `{literal.text}` is not a whole number",
+                f"`{label}` is an `int` {what}: `{literal.text}` is not a whole number",
             )
         return int(number)
-    if fact.type == "float":
+    if kind == "float":
         return float(literal.text.replace("_", ""))
-    return number
-
-
-def _as_directive_value(directive: Directive, literal: _Literal, text: str) -> Any:
-    expected = {
-        "text": "string",
-        "ordered": "string",
-        "bool": "bool",
-        "int": "number",
-        "decimal": "number",
-    }[directive.type]
-    if literal.kind != expected:
-        raise _error(
-            text,
-            literal.offset,
-            f"`decision.{directive.name}` is a "
-            f"`{directive.type}` directive: expected {_KIND_NAMES[expected]}, found "
-            f"{_KIND_NAMES[literal.kind]} `{literal.text}`",
-        )
-    if literal.kind != "number":
-        return literal.value
-    number = _number(literal, text)
-    if directive.type == "int":
-        if number != number.to_integral_value():
-            raise _error(
-                text,
-                literal.offset,
-                f"`decision.{directive.name}` is an `int` "
-                f"directive: `{literal.text}` is not a whole number",
-            )
-        return int(number)
     return number
 
 
