@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m crmculture.demo
+	$(BIN)/crmculture demo
 
 test: lint typecheck pytest docs
 

@@ -8,7 +8,7 @@ from every department, and decides a small batch with one bad record in it.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import IO
 
 from crmculture.errors import CrmCultureError
 from crmculture.stories import ACME_DEPARTMENTS, acme_policy, example_customers
@@ -18,7 +18,7 @@ __all__ = ["main", "run"]
 _RULE = "-" * 78
 
 
-def run(out: TextIO) -> None:
+def run(out: IO[str]) -> None:
     """Print the demo to `out`."""
     policy = acme_policy()
     decide = policy.compile()
