@@ -69,11 +69,13 @@ def test_the_decision_service_example(capsys: object) -> None:
     assert json.loads(body)["directives"]["route_to"] == "accounts_receivable"
 
 
-def test_the_example_culture_document_is_the_acme_policy() -> None:
-    """examples/acme-culture.yaml loads to the built-in ACME policy and decides the stories."""
-    from crmculture import load_policy
-    from crmculture.stories import acme_policy
+def test_the_example_culture_document_is_the_acme_culture() -> None:
+    """examples/acme-culture.yaml loads to the built-in ACME culture and decides the stories."""
+    from crmculture import load, load_policy
+    from crmculture.stories import acme_culture, acme_policy
 
+    culture = load(EXAMPLES / "acme-culture.yaml")
+    assert culture == acme_culture()
     policy = load_policy(EXAMPLES / "acme-culture.yaml")
     assert policy == acme_policy()
     assert policy.fingerprint == acme_policy().fingerprint
@@ -83,3 +85,19 @@ def test_the_example_culture_document_is_the_acme_policy() -> None:
         assert decide(on_hold, department)["route_to"] == "accounts_receivable"
     gold = {**on_hold, "credit_hold": False, "annual_volume": 300_000}
     assert decide(gold, "sales")["service_level"] == "white_glove"
+
+
+def test_the_example_culture_walks_the_replacement_part_story() -> None:
+    """From the sales door: on hold -> accounts receivable; in good standing -> shipping;
+    a few days overdue -> five departments."""
+    from crmculture import load
+
+    culture = load(EXAMPLES / "acme-culture.yaml")
+    base = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+    on_hold = culture.journey({**base, "credit_hold": True}, "replacement_part", door="sales")
+    good = culture.journey(base, "replacement_part", door="sales")
+    late = culture.journey({**base, "days_overdue": 12}, "replacement_part", door="sales")
+    assert on_hold.routes[0].departments == ("sales", "accounts_receivable")
+    assert good.routes[0].departments == ("sales", "engineering", "shipping")
+    assert good.resolved
+    assert len(late.routes[0].departments) == 5

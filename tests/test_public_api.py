@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "crmculture.model",
     "crmculture.evaluate",
     "crmculture.io",
+    "crmculture.org",
     "crmculture.testing",
 ]
 DOCS = pathlib.Path(__file__).parent.parent / "docs" / "reference"

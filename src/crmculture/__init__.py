@@ -17,6 +17,7 @@ Examples:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from crmculture.culture import Culture
 from crmculture.errors import (
     BatchError,
     ConditionSyntaxError,
@@ -25,6 +26,7 @@ from crmculture.errors import (
     DocumentError,
     EvaluationError,
     InvalidCustomer,
+    OrgError,
     PolicyError,
     Problem,
     SchemaError,
@@ -39,7 +41,7 @@ from crmculture.evaluate import (
     ReferenceEvaluator,
     compile_policy,
 )
-from crmculture.io import dump_policy, load_policy, parse_condition
+from crmculture.io import dump, dump_policy, load, load_policy, parse_condition
 from crmculture.model import (
     ALWAYS,
     NEVER,
@@ -55,6 +57,7 @@ from crmculture.model import (
     Rule,
     Schema,
 )
+from crmculture.org import Department, Handoff, Journey, OrgGraph, Route
 
 try:
     __version__ = version("crmculture")
@@ -72,21 +75,28 @@ __all__ = [
     "ConditionSyntaxError",
     "ConflictError",
     "CrmCultureError",
+    "Culture",
     "D",
     "Decision",
+    "Department",
     "Directive",
     "DirectiveOutcome",
     "DocumentError",
     "EvaluationError",
     "F",
     "Fact",
+    "Handoff",
     "InvalidCustomer",
+    "Journey",
     "Layer",
+    "OrgError",
+    "OrgGraph",
     "Overridden",
     "Policy",
     "PolicyError",
     "Problem",
     "ReferenceEvaluator",
+    "Route",
     "Rule",
     "Schema",
     "SchemaError",
@@ -94,7 +104,9 @@ __all__ = [
     "UnknownDepartmentError",
     "__version__",
     "compile_policy",
+    "dump",
     "dump_policy",
+    "load",
     "load_policy",
     "parse_condition",
 ]

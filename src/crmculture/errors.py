@@ -17,6 +17,7 @@ CrmCultureError
 ├── BatchError(ValueError)           some records of a batch were invalid
 ├── ConditionSyntaxError(ValueError) condition text that does not parse
 ├── DocumentError(ValueError)        a culture document that does not load
+├── OrgError(ValueError)             an org graph, what-if change or culture's org is wrong
 └── EvaluationError(RuntimeError)    a valid customer for whom the policy cannot decide
     ├── ConflictError                a `unique` directive got two different values
     └── UndecidedError               a directive without default got no value
@@ -39,6 +40,7 @@ __all__ = [
     "DocumentError",
     "EvaluationError",
     "InvalidCustomer",
+    "OrgError",
     "PolicyError",
     "Problem",
     "SchemaError",
@@ -150,6 +152,14 @@ def _rebuild_invalid_customer(
     summary: str, problems: tuple[Problem, ...], index: int | None
 ) -> InvalidCustomer:
     return InvalidCustomer(summary, problems, index=index)
+
+
+class OrgError(_ProblemsError, ValueError):
+    """An org graph, a what-if change or a culture's org is defined wrongly.
+
+    ``problems`` lists every fault at once, each with its path: ``departments[billing]``,
+    ``handoffs[3].target``, ``merge.into``.
+    """
 
 
 class UnknownDepartmentError(CrmCultureError, ValueError):

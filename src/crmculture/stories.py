@@ -19,9 +19,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crmculture.model import Directive, F, Fact, Layer, Policy, Rule, Schema
+from crmculture.culture import Culture
+from crmculture.model import D, Directive, F, Fact, Layer, Policy, Rule, Schema
+from crmculture.org.graph import Department, Handoff, OrgGraph
 
-__all__ = ["ACME_DEPARTMENTS", "acme_policy", "acme_schema", "example_customers"]
+__all__ = [
+    "ACME_DEPARTMENTS",
+    "acme_culture",
+    "acme_org",
+    "acme_policy",
+    "acme_schema",
+    "example_customers",
+]
 
 ACME_DEPARTMENTS = (
     "accounts_receivable",
@@ -204,3 +213,77 @@ def example_customers() -> dict[str, dict[str, object]]:
             "balance": Decimal("18250.00"),
         },
     }
+
+
+# -- the org: the replacement-part story ----------------------------------------------------
+
+
+def acme_org() -> OrgGraph:
+    """ACME's six departments and the handoffs between them, as they are today.
+
+    The replacement-part story:
+
+    - From any department, a customer the policy routes to accounts receivable (credit hold,
+      or more than 60 days overdue) is sent there, whatever they asked for.
+    - Sales sends a customer in good standing to engineering, which identifies the part and
+      hands it to shipping; support does the same.
+    - But sales will not pass on a customer with any overdue days without a detour: billing,
+      then accounts receivable, which releases the order to engineering. That customer talks
+      to five departments to get one part.
+
+    Examples:
+        >>> acme_org().names
+        ('accounts_receivable', 'billing', 'engineering', 'sales', 'shipping', 'support')
+    """
+    good_standing = D.route_to != "accounts_receivable"
+    on_hold = D.route_to == "accounts_receivable"
+    # The model covers two requests: a replacement part, and a payment plan.
+    departments = [
+        Department("accounts_receivable", ["payment_plan"]),
+        Department("billing"),
+        Department("engineering"),
+        Department("sales"),
+        Department("shipping", ["replacement_part"]),
+        Department("support"),
+    ]
+    redirects = [
+        Handoff(source, "accounts_receivable", when=on_hold, kind="redirect", minutes=5)
+        for source in ("billing", "engineering", "sales", "shipping", "support")
+    ]
+    payment_plans = [
+        Handoff(source, "accounts_receivable", ["payment_plan"], when=good_standing, minutes=5)
+        for source in ("billing", "engineering", "sales", "shipping", "support")
+    ]
+    part = ["replacement_part"]
+    parts = [
+        Handoff(
+            "sales", "engineering", part, when=good_standing & (F.days_overdue == 0), minutes=20
+        ),
+        Handoff("sales", "billing", part, when=good_standing & (F.days_overdue > 0), minutes=10),
+        Handoff(
+            "billing",
+            "accounts_receivable",
+            part,
+            when=good_standing & (F.days_overdue > 0),
+            minutes=15,
+        ),
+        Handoff("accounts_receivable", "engineering", part, when=good_standing, minutes=15),
+        Handoff("support", "engineering", part, when=good_standing, minutes=10),
+        Handoff("engineering", "shipping", part, when=D.may_ship, minutes=30),
+    ]
+    return OrgGraph(departments, [*redirects, *payment_plans, *parts])
+
+
+def acme_culture() -> Culture:
+    """ACME's policy (`acme_policy`) with its org (`acme_org`).
+
+    Examples:
+        >>> culture = acme_culture()
+        >>> good = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+        >>> culture.journey(good, "replacement_part", door="sales").departments
+        ('sales', 'engineering', 'shipping')
+        >>> late = {**good, "days_overdue": 12}
+        >>> culture.journey(late, "replacement_part", door="sales").touched
+        5
+    """
+    return Culture(acme_policy(), acme_org())

@@ -9,10 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmculture import CrmCultureError, DocumentError, Policy, dump_policy, load_policy
+from crmculture import (
+    CrmCultureError,
+    Culture,
+    DocumentError,
+    Policy,
+    dump,
+    dump_policy,
+    load,
+    load_policy,
+)
 from crmculture.io.documents import policy_document, read_document
-from crmculture.stories import acme_policy
-from crmculture.testing import policies
+from crmculture.stories import acme_culture, acme_policy
+from crmculture.testing import cultures, policies
 
 MALFORMED = Path(__file__).parent / "malformed"
 FORMATS = ["yaml", "json", "toml"]
@@ -152,6 +161,24 @@ EXPECTED: dict[str, tuple[str, int | None, int | None, str]] = {
     "36_toml_unknown_key.toml": ("facts.credit_hold.colour", None, None, "unknown key `colour`"),
     "37_toml_syntax_error.toml": ("", 2, 8, "invalid TOML"),
     "38_not_utf8.yaml": ("", None, None, "not UTF-8 text: byte 27 is `0xff`"),
+    "39_org_handoff_to_unknown_department.yaml": (
+        "org.handoffs[0].to",
+        34,
+        25,
+        "unknown department `suport` (did you mean `support`?)",
+    ),
+    "40_org_guard_unknown_directive.yaml": (
+        "org.handoffs[0].when",
+        34,
+        85,
+        "unknown directive `rout_to` (did you mean `route_to`?)",
+    ),
+    "41_org_handoff_uses_source_key.yaml": (
+        "org.handoffs[0].source",
+        34,
+        16,
+        "unknown key `source` (a handoff goes `from`",
+    ),
 }
 
 
@@ -176,7 +203,7 @@ class TestMalformed:
         """The first problem names the document path, line, column and reason."""
         path, line, column, reason = EXPECTED[name]
         with pytest.raises(DocumentError) as raised:
-            load_policy(MALFORMED / name)
+            load(MALFORMED / name)
         problem = raised.value.problems[0]
         assert (problem.path, problem.line, problem.column) == (path, line, column)
         assert reason in problem.message
@@ -225,6 +252,27 @@ class TestRoundTrip:
         assert loaded == policy
         assert loaded.fingerprint == policy.fingerprint
         assert dump_policy(loaded, format) == text  # type: ignore[arg-type]
+
+    @given(cultures(), st.sampled_from(FORMATS))
+    def test_generated_cultures_round_trip(self, culture: Culture, format: str) -> None:
+        """load(dump(culture)) == culture, org and all, and dumping again changes nothing."""
+        text = dump(culture, format)  # type: ignore[arg-type]
+        loaded = load(text, format)  # type: ignore[arg-type]
+        assert loaded == culture
+        assert dump(loaded, format) == text  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("format", FORMATS)
+    def test_the_acme_culture_round_trips(self, format: str) -> None:
+        """The replacement-part org survives every format."""
+        text = dump(acme_culture(), format)  # type: ignore[arg-type]
+        assert load(text, format) == acme_culture()  # type: ignore[arg-type]
+
+    def test_a_document_without_org_is_a_culture_with_an_empty_org(self) -> None:
+        """load() of a policy-only document gives an empty org; dump() leaves `org` out."""
+        culture = load(dump_policy(acme_policy()))
+        assert culture.policy == acme_policy()
+        assert culture.org.departments == ()
+        assert "org" not in dump(culture)
 
     @given(policies())
     def test_the_three_formats_load_to_equal_policies(self, policy: Policy) -> None:

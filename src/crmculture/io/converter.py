@@ -28,9 +28,12 @@ from crmculture.io.positions import Path
 __all__ = [
     "FORMAT",
     "CultureDoc",
+    "DepartmentDoc",
     "DirectiveDoc",
     "FactDoc",
+    "HandoffDoc",
     "LayerDoc",
+    "OrgDoc",
     "RuleDoc",
     "configure_converter",
     "make_converter",
@@ -56,8 +59,10 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-def _doc(description: str, **schema: Any) -> dict[str, Any]:
-    return {"description": description, "json_schema": schema}
+def _doc(description: str, key: str | None = None, **schema: Any) -> dict[str, Any]:
+    """Field metadata: its description, its key in documents when it differs from the
+    attribute (``from`` for `HandoffDoc.source`), and extra JSON Schema keywords."""
+    return {"description": description, "key": key, "json_schema": schema}
 
 
 @attrs.frozen
@@ -152,6 +157,52 @@ class LayerDoc:
     name: str = attrs.field(metadata=_doc("The layer's name."))
     departments: list[str] = attrs.field(metadata=_doc("The departments it applies to."))
     rules: list[RuleDoc] = attrs.field(factory=list, metadata=_doc("The layer's rules."))
+
+
+@attrs.frozen
+class DepartmentDoc:
+    """A department: ``engineering: {resolves: [technical_question]}``."""
+
+    resolves: list[str] = attrs.field(
+        factory=list, metadata=_doc("The request types the department resolves itself.")
+    )
+    decides_as: str | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The department whose rules apply while the customer is here (default: its own)."
+        ),
+    )
+    merged_from: list[str] = attrs.field(
+        factory=list, metadata=_doc("For a merged department, the departments it replaced.")
+    )
+    description: str = attrs.field(default="", metadata=_doc("Free text."))
+
+
+@attrs.frozen
+class HandoffDoc:
+    """A handoff: ``{from: sales, to: engineering, requests: [technical_question]}``."""
+
+    source: str = attrs.field(metadata=_doc("The department handing the customer on.", key="from"))
+    target: str = attrs.field(metadata=_doc("The department receiving them.", key="to"))
+    requests: list[str] | None = attrs.field(
+        default=None, metadata=_doc("The request types it is for (default: every request).")
+    )
+    when: Any = attrs.field(
+        default=True,
+        metadata=_doc(
+            "The guard, over customer facts and `decision.<directive>` (default: always)."
+        ),
+    )
+    kind: str = attrs.field(default="transfer", metadata=_doc("The kind of handoff."))
+    minutes: int = attrs.field(default=0, metadata=_doc("What it costs the customer."))
+
+
+@attrs.frozen
+class OrgDoc:
+    """The organisation: departments and the handoffs between them."""
+
+    departments: dict[str, DepartmentDoc] = attrs.field(metadata=_doc("Departments by name."))
+    handoffs: list[HandoffDoc] = attrs.field(factory=list, metadata=_doc("The handoffs."))
 
 
 @attrs.frozen

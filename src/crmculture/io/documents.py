@@ -34,9 +34,11 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from crmculture.culture import Culture
 from crmculture.errors import (
     ConditionSyntaxError,
     DocumentError,
+    OrgError,
     PolicyError,
     Problem,
     SchemaError,
@@ -50,12 +52,15 @@ from crmculture.io.converter import (
     DirectiveDoc,
     FactDoc,
     LayerDoc,
+    OrgDoc,
     RuleDoc,
     make_converter,
     structure_problems,
 )
 from crmculture.io.positions import READERS, Path, Positions, path_text
 from crmculture.model.conditions import (
+    ALWAYS,
+    DECISION,
     MAX_DEPTH,
     ORDER_OPS,
     And,
@@ -74,14 +79,26 @@ from crmculture.model.facts import Fact, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT, decimal_text
+from crmculture.org.graph import Department, Handoff, OrgGraph
 
-__all__ = ["Format", "dump_policy", "load_policy", "policy_document", "read_document"]
+__all__ = [
+    "Format",
+    "culture_document",
+    "dump",
+    "dump_policy",
+    "load",
+    "load_policy",
+    "policy_document",
+    "read_document",
+]
 
 Format: TypeAlias = Literal["yaml", "json", "toml"]
 """The document formats."""
 
 _EXTENSIONS: dict[str, Format] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 _TOP_KEYS = [field.name for field in attrs.fields(CultureDoc)]
+_HANDOFF_KEYS = {"from": "source", "to": "target"}
+_DOCUMENT_KEYS = {"source": "from", "target": "to"}
 _OPS_IN_DOCUMENTS = (
     "==",
     "!=",
@@ -253,7 +270,7 @@ class _Loader:
 
     # -- the parts ----------------------------------------------------------------------------
 
-    def load(self) -> Policy:
+    def load(self) -> Culture:
         data = self.data
         if not isinstance(data, dict):
             self.problem((), f"a culture document is a mapping of keys, not {type(data).__name__}")
@@ -284,11 +301,98 @@ class _Loader:
         directives = self.directives(data.get("directives", {}))
         rules = self.rules(data.get("rules", []), ("rules",), schema, directives)
         layers = self.layers(data.get("layers", []), schema, directives)
-        if "org" in data:
-            self.problem(("org",), "the org section is not supported by this version yet")
+        org_doc = self.org_document(data["org"]) if data.get("org") is not None else None
         self.raise_problems()
         assert header is not None
-        return self.policy(header, schema, directives, rules, layers)
+        policy = self.policy(header, schema, directives, rules, layers)
+        org = OrgGraph([]) if org_doc is None else self.org(org_doc, policy)
+        try:
+            return Culture(policy, org)
+        except OrgError as error:
+            for problem in error.problems:
+                self.problem(_org_path(problem.path), problem.message, problem.value)
+            self.raise_problems()
+            raise  # pragma: no cover - raise_problems always raises here
+
+    # -- the org ----------------------------------------------------------------------------
+
+    def org_document(self, raw: Any) -> OrgDoc | None:
+        if not isinstance(raw, dict):
+            self.problem(
+                ("org",),
+                f"the org is a mapping with `departments` and `handoffs`, not {type(raw).__name__}",
+            )
+            return None
+        handoffs = raw.get("handoffs", [])
+        renamed = []
+        if isinstance(handoffs, list):
+            for index, handoff in enumerate(handoffs):
+                if isinstance(handoff, dict):
+                    for key in ("source", "target"):
+                        if key in handoff:
+                            self.problem(
+                                ("org", "handoffs", index, key),
+                                f"unknown key `{key}` "
+                                "(a handoff goes `from` one department `to` another)",
+                            )
+                    handoff = {
+                        _HANDOFF_KEYS.get(k, k): v
+                        for k, v in handoff.items()
+                        if k not in ("source", "target")
+                    }
+                renamed.append(handoff)
+        else:
+            renamed = handoffs
+        before = len(self.problems)
+        doc: OrgDoc | None = self.structure({**raw, "handoffs": renamed}, OrgDoc, ("org",))
+        for position in range(before, len(self.problems)):
+            problem = self.problems[position]
+            self.problems[position] = attrs.evolve(
+                problem,
+                path=re.sub(
+                    r"(handoffs\[\d+\])\.(source|target)\b",
+                    lambda m: f"{m.group(1)}.{'from' if m.group(2) == 'source' else 'to'}",
+                    problem.path,
+                ),
+            )
+        return doc
+
+    def org(self, doc: OrgDoc, policy: Policy) -> OrgGraph:
+        departments = [
+            Department(
+                name,
+                entry.resolves,
+                decides_as=entry.decides_as,
+                merged_from=entry.merged_from,
+                description=entry.description,
+            )
+            for name, entry in doc.departments.items()
+        ]
+        handoffs = []
+        for index, entry in enumerate(doc.handoffs):
+            path: Path = ("org", "handoffs", index)
+            when = self.condition(
+                entry.when, (*path, "when"), policy.schema, policy.directive_index
+            )
+            if when is not None:
+                handoffs.append(
+                    Handoff(
+                        entry.source,
+                        entry.target,
+                        entry.requests,
+                        when=when,
+                        kind=entry.kind,
+                        minutes=entry.minutes,
+                    )
+                )
+        self.raise_problems()
+        try:
+            return OrgGraph(departments, handoffs)
+        except OrgError as error:
+            for problem in error.problems:
+                self.problem(_org_path(problem.path), problem.message, problem.value)
+            self.raise_problems()
+            raise  # pragma: no cover - raise_problems always raises here
 
     def mapping(self, raw: Any, path: Path) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -456,12 +560,18 @@ class _Loader:
                 self.problem((*path, field), found.message)
             return None
 
-    def condition(self, raw: Any, path: Path, schema: Schema) -> Condition | None:
+    def condition(
+        self,
+        raw: Any,
+        path: Path,
+        schema: Schema,
+        directives: Mapping[str, Directive] | None = None,
+    ) -> Condition | None:
         if isinstance(raw, bool):
             return as_condition(raw)
         if isinstance(raw, str):
             try:
-                return parse_condition(raw, schema)
+                return parse_condition(raw, schema, directives=directives)
             except ConditionSyntaxError as error:
                 unknown = re.match(r"unknown fact `([^`]*)`", error.reason)
                 if unknown and unknown.group(1) in self.broken:
@@ -483,14 +593,19 @@ class _Loader:
                     )
                 return None
         if isinstance(raw, dict):
-            return self.structured(raw, path, schema, 0)
+            return self.structured(raw, path, schema, 0, directives)
         self.problem(
             path, f"a condition is text, true/false or a mapping, not {type(raw).__name__}"
         )
         return None
 
     def structured(
-        self, raw: dict[str, Any], path: Path, schema: Schema, depth: int
+        self,
+        raw: dict[str, Any],
+        path: Path,
+        schema: Schema,
+        depth: int,
+        directives: Mapping[str, Directive] | None = None,
     ) -> Condition | None:
         if depth > MAX_DEPTH:
             self.problem(path, f"the condition nests deeper than {MAX_DEPTH} levels")
@@ -503,16 +618,17 @@ class _Loader:
                 self.problem((*path, key), f"`{key}` takes a list of at least two conditions")
                 return None
             parts = [
-                self.nested(item, (*path, key, i), schema, depth) for i, item in enumerate(items)
+                self.nested(item, (*path, key, i), schema, depth, directives)
+                for i, item in enumerate(items)
             ]
             if any(part is None for part in parts):
                 return None
             return (And if key == "all" else Or)(parts)  # type: ignore[arg-type]
         if keys == ["not"]:
-            inner = self.nested(raw["not"], (*path, "not"), schema, depth)
+            inner = self.nested(raw["not"], (*path, "not"), schema, depth, directives)
             return None if inner is None else Not(inner)
         if "fact" in raw and set(keys) <= {"fact", "op", "value"}:
-            return self.atom(raw, path, schema)
+            return self.atom(raw, path, schema, directives)
         self.problem(
             path,
             "a structured condition is {all: [...]}, {any: [...]}, {not: ...} or "
@@ -520,25 +636,36 @@ class _Loader:
         )
         return None
 
-    def nested(self, raw: Any, path: Path, schema: Schema, depth: int) -> Condition | None:
+    def nested(
+        self,
+        raw: Any,
+        path: Path,
+        schema: Schema,
+        depth: int,
+        directives: Mapping[str, Directive] | None,
+    ) -> Condition | None:
         if isinstance(raw, dict):
-            return self.structured(raw, path, schema, depth + 1)
-        return self.condition(raw, path, schema)
+            return self.structured(raw, path, schema, depth + 1, directives)
+        return self.condition(raw, path, schema, directives)
 
-    def atom(self, raw: dict[str, Any], path: Path, schema: Schema) -> Condition | None:
+    def atom(
+        self,
+        raw: dict[str, Any],
+        path: Path,
+        schema: Schema,
+        directives: Mapping[str, Directive] | None,
+    ) -> Condition | None:
         name, op, value = raw.get("fact"), raw.get("op", "=="), raw.get("value", ABSENT)
-        if not isinstance(name, str) or name not in schema:
-            self.problem(
-                (*path, "fact"), f"unknown fact `{name}`" + did_you_mean(str(name), schema.names)
-            )
+        kind = self.atom_kind(name, path, schema, directives)
+        if kind is None:
             return None
+        assert isinstance(name, str)
         if op not in _OPS_IN_DOCUMENTS:
             self.problem(
                 (*path, "op"),
                 f"unknown operator `{op}` (use one of " + ", ".join(_OPS_IN_DOCUMENTS) + ")",
             )
             return None
-        fact = schema[name]
         if op in ("is missing", "is not missing"):
             condition: Condition = Missing(name, negated=op == "is not missing")
         elif value is ABSENT:
@@ -548,22 +675,44 @@ class _Loader:
             if not isinstance(value, list):
                 self.problem((*path, "value"), f"`{op}` needs a list of values")
                 return None
-            condition = In(name, [_fact_value(fact.type, v) for v in value], negated=op == "not in")
+            condition = In(name, [_fact_value(kind, v) for v in value], negated=op == "not in")
         elif op == "between":
             if not isinstance(value, list) or len(value) != 2:
                 self.problem((*path, "value"), "`between` needs a list of two values [low, high]")
                 return None
-            condition = Between(
-                name, _fact_value(fact.type, value[0]), _fact_value(fact.type, value[1])
-            )
+            condition = Between(name, _fact_value(kind, value[0]), _fact_value(kind, value[1]))
         else:
             assert op in ORDER_OPS or op in ("==", "!=")
-            condition = Compare(name, op, _fact_value(fact.type, value))
-
-        checked, problems = check_condition(condition, schema, path_text(path))
+            condition = Compare(name, op, _fact_value(kind, value))
+        checked, problems = check_condition(condition, schema, path_text(path), directives)
         for problem in problems:
             self.problem(path, problem.message)
         return None if problems else checked
+
+    def atom_kind(
+        self,
+        name: Any,
+        path: Path,
+        schema: Schema,
+        directives: Mapping[str, Directive] | None,
+    ) -> str | None:
+        """The value type the atom's `fact` takes (a fact's, or a decision directive's)."""
+        if isinstance(name, str) and name.startswith(DECISION) and directives is not None:
+            directive = directives.get(name.removeprefix(DECISION))
+            if directive is not None:
+                return directive.type
+            self.problem(
+                (*path, "fact"),
+                f"unknown directive `{name.removeprefix(DECISION)}`"
+                + did_you_mean(name.removeprefix(DECISION), list(directives)),
+            )
+            return None
+        if isinstance(name, str) and name in schema:
+            return schema[name].type
+        self.problem(
+            (*path, "fact"), f"unknown fact `{name}`" + did_you_mean(str(name), schema.names)
+        )
+        return None
 
     def layers(self, raw: Any, schema: Schema, directives: Mapping[str, Directive]) -> list[Layer]:
         layers: list[Layer] = []
@@ -649,6 +798,20 @@ class _Loader:
         return str(layer.get("name")) if isinstance(layer, dict) else None
 
 
+def _org_path(text: str) -> Path:
+    """An org problem's path in the document: ``handoffs[3].target`` is
+    ``("org", "handoffs", 3, "to")`` (handoffs go `from` one department `to` another)."""
+    parts: list[str | int] = ["org"]
+    for piece in re.findall(r"[^.\[\]]+|\[\d+\]", text):
+        if piece.startswith("["):
+            parts.append(int(piece[1:-1]))
+        elif len(parts) >= 3 and parts[-2] == "handoffs" and piece in _DOCUMENT_KEYS:
+            parts.append(_DOCUMENT_KEYS[piece])
+        else:
+            parts.append(piece)
+    return tuple(parts)
+
+
 def _field_of(message: str, fields: tuple[str, ...]) -> str | None:
     """The document field a model problem message is about (``default: ...`` is `default`)."""
     if message.startswith(("unknown fact type", "unknown directive type")):
@@ -682,6 +845,22 @@ def load_policy(source: str | bytes | os.PathLike[str], format: Format | None = 
         ... ''')
         >>> policy.compile()({"credit_hold": True})["route_to"]
         'accounts_receivable'
+    """
+    return load(source, format).policy
+
+
+def load(source: str | bytes | os.PathLike[str], format: Format | None = None) -> Culture:
+    """Load a culture (its policy, and its org where the document has one).
+
+    A document without an ``org`` section gives a culture with an empty org.
+
+    Raises:
+        DocumentError: listing every problem with its place (path, line and column).
+
+    Examples:
+        >>> culture = load("examples/acme-culture.yaml")
+        >>> culture.policy.name, culture.org.names[:2]
+        ('acme', ('accounts_receivable', 'billing'))
     """
     data, positions, name, _ = read_document(source, format)
     return _Loader(data, positions, name).load()
@@ -780,6 +959,47 @@ def policy_document(policy: Policy) -> dict[str, Any]:
     return document
 
 
+def _org_document(org: OrgGraph) -> dict[str, Any]:
+    departments: dict[str, Any] = {}
+    for department in org.departments:
+        entry: dict[str, Any] = {"resolves": list(department.resolves)}
+        if department.decides_as is not None:
+            entry["decides_as"] = department.decides_as
+        if department.merged_from:
+            entry["merged_from"] = list(department.merged_from)
+        if department.description:
+            entry["description"] = department.description
+        departments[department.name] = entry
+    handoffs = []
+    for handoff in org.handoffs:
+        item: dict[str, Any] = {"from": handoff.source, "to": handoff.target}
+        if handoff.requests is not None:
+            item["requests"] = list(handoff.requests)
+        if handoff.when != ALWAYS:
+            item["when"] = str(handoff.when)
+        if handoff.kind != "transfer":
+            item["kind"] = handoff.kind
+        if handoff.minutes:
+            item["minutes"] = handoff.minutes
+        handoffs.append(item)
+    return {"departments": departments, "handoffs": handoffs}
+
+
+def culture_document(culture: Culture) -> dict[str, Any]:
+    """The culture as document data: the policy's document, and the org when it has
+    departments.
+
+    Examples:
+        >>> from crmculture.stories import acme_culture
+        >>> sorted(culture_document(acme_culture())["org"])
+        ['departments', 'handoffs']
+    """
+    document = policy_document(culture.policy)
+    if culture.org.departments:
+        document["org"] = _org_document(culture.org)
+    return document
+
+
 def _dump_yaml(document: dict[str, Any]) -> str:
     try:
         import yaml
@@ -823,37 +1043,40 @@ def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
 
 
-def _dump_toml(document: dict[str, Any]) -> str:
-    lines: list[str] = []
-    tables: list[tuple[str, Any]] = []
-    for key, value in document.items():
-        if isinstance(value, dict) or (
-            isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+def _is_table_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _toml_table(
+    lines: list[str], path: list[str], table: dict[str, Any], header: str | None, in_array: bool
+) -> None:
+    """Write a table: its plain keys, then its sub-tables, then its arrays of tables. Inside
+    an array of tables, a mapping of plain values stays inline (a rule's `then`)."""
+    plain, tables, arrays = [], [], []
+    for key, value in table.items():
+        if _is_table_list(value):
+            arrays.append((key, value))
+        elif isinstance(value, dict) and not (
+            in_array and not any(isinstance(v, dict | list) for v in value.values())
         ):
             tables.append((key, value))
         else:
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+            plain.append((key, value))
+    if header is not None:
+        lines.extend(["", header])
+    lines.extend(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in plain)
     for key, value in tables:
-        if isinstance(value, dict):
-            for name, entry in value.items():
-                lines.append("")
-                lines.append(f"[{_toml_key(key)}.{_toml_key(name)}]")
-                lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items())
-        else:
-            for entry in value:
-                lines.append("")
-                lines.append(f"[[{_toml_key(key)}]]")
-                nested = []
-                for k, v in entry.items():
-                    if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
-                        nested.append((k, v))
-                    else:
-                        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-                for k, items in nested:
-                    for item in items:
-                        lines.append("")
-                        lines.append(f"[[{_toml_key(key)}.{_toml_key(k)}]]")
-                        lines.extend(f"{_toml_key(a)} = {_toml_value(b)}" for a, b in item.items())
+        dotted = ".".join(_toml_key(part) for part in (*path, key))
+        _toml_table(lines, [*path, key], value, f"[{dotted}]", in_array=False)
+    for key, items in arrays:
+        dotted = ".".join(_toml_key(part) for part in (*path, key))
+        for item in items:
+            _toml_table(lines, [*path, key], item, f"[[{dotted}]]", in_array=True)
+
+
+def _dump_toml(document: dict[str, Any]) -> str:
+    lines: list[str] = []
+    _toml_table(lines, [], document, None, in_array=False)
     return "\n".join(lines) + "\n"
 
 
@@ -862,6 +1085,19 @@ _WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "json": _dump_json,
     "toml": _dump_toml,
 }
+
+
+def dump(culture: Culture, format: Format = "yaml") -> str:
+    """Write a culture as a document: ``load(dump(culture, f)) == culture`` for every format.
+
+    Examples:
+        >>> from crmculture.stories import acme_culture
+        >>> load(dump(acme_culture(), "toml"), "toml") == acme_culture()
+        True
+    """
+    if format not in _WRITERS:
+        raise ValueError(f"format must be one of yaml, json, toml, not `{format}`")
+    return _WRITERS[format](culture_document(culture))
 
 
 def dump_policy(policy: Policy, format: Format = "yaml") -> str:

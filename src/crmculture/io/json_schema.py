@@ -64,9 +64,10 @@ def _class_schema(cls: type, definitions: dict[str, Any]) -> dict[str, Any]:
         description = field.metadata.get("description")
         if description:
             schema["description"] = description
-        properties[field.name] = schema
+        key = field.metadata.get("key") or field.name
+        properties[key] = schema
         if field.default is attrs.NOTHING:
-            required.append(field.name)
+            required.append(key)
     document = (cls.__doc__ or "").strip().splitlines()[0]
     return {
         "type": "object",

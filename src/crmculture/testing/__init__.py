@@ -11,6 +11,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
         "`pip install 'crmculture[testing]'`"
     ) from error
 
+from crmculture.testing.org_strategies import cultures, guards_for, org_graphs
 from crmculture.testing.strategies import (
     conditions,
     customers,
@@ -26,12 +27,15 @@ from crmculture.testing.strategies import (
 
 __all__ = [
     "conditions",
+    "cultures",
     "customers",
     "departments_for",
     "directive_values",
     "directives",
     "fact_values",
     "facts",
+    "guards_for",
+    "org_graphs",
     "policies",
     "rules",
     "schemas",

@@ -1,0 +1,661 @@
+"""What the analysis reports: findings with witnesses, what was covered, and the report.
+
+Every finding that concerns customers carries a *witness*: a concrete customer record (and the
+department that asks) for which the reference interpreter reproduces the problem. The verifier
+re-evaluates every witness before it returns a finding (`outcomes_for`); a witness that does not
+reproduce is a bug in the verifier and raises `AnalysisError` rather than being reported or
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import attrs
+
+from crmculture.analysis.outcomes import Undetermined, show_outcome
+from crmculture.errors import ConflictError, CrmCultureError, EvaluationError, UndecidedError
+from crmculture.evaluate.combine import DirectiveOutcome, combine
+from crmculture.evaluate.reference import ReferenceEvaluator
+from crmculture.evaluate.truth import rule_matches
+from crmculture.model.policies import Policy
+from crmculture.model.values import canonical_json, json_value, literal_text
+
+__all__ = [
+    "AnalysisError",
+    "AnalysisReport",
+    "Conflict",
+    "Coverage",
+    "DeadRule",
+    "Finding",
+    "Gap",
+    "MonotonicityBreak",
+    "NonUniform",
+    "Severity",
+    "ShadowedRule",
+    "outcomes_for",
+]
+
+
+class AnalysisError(CrmCultureError, RuntimeError):
+    """The verifier produced a witness the reference interpreter does not confirm (a bug in
+    the verifier; please report it), or was asked something it cannot answer."""
+
+
+class Severity(enum.Enum):
+    """How serious a finding is."""
+
+    ERROR = "error"
+    """The policy breaks its own contract: some customer makes evaluation fail, or is treated
+    in a way the policy declares forbidden (non-uniform, non-monotone)."""
+    WARNING = "warning"
+    """Probably a mistake: a rule that can never act, or a requested property that fails."""
+    INFO = "info"
+    """Worth knowing: customers no rule talks about."""
+
+    def __repr__(self) -> str:
+        return f"Severity.{self.name}"
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+Customer: TypeAlias = tuple[tuple[str, Any], ...]
+"""A witness customer, as ``(fact, value)`` pairs in schema order (None when missing)."""
+
+
+def _customer(pairs: Customer) -> dict[str, Any]:
+    return dict(pairs)
+
+
+def _show_customer(pairs: Customer) -> str:
+    return ", ".join(
+        f"{name}={'missing' if value is None else literal_text(value)}" for name, value in pairs
+    )
+
+
+def _show_department(department: str | None) -> str:
+    return "no department" if department is None else f"`{department}`"
+
+
+def _ids(ids: Iterable[str]) -> str:
+    return ", ".join(f"`{rule}`" for rule in ids)
+
+
+def _json_key(value: Any) -> str:
+    if isinstance(value, Undetermined):
+        return f"<{value.value}>"
+    return canonical_json(json_value(value))
+
+
+@attrs.frozen
+class Conflict:
+    """Matching rules set a ``unique`` directive to different values for one customer.
+
+    Attributes:
+        directive: The directive.
+        values: ``(rule id, value)`` for every matching rule that sets it, at the witness.
+        witness: The customer, as ``(fact, value)`` pairs; `customer` gives a dict.
+        departments: The departments asking which the customer meets the conflict (None: a
+            decision without department, or any department the policy does not name).
+        severity: Always `Severity.ERROR`: evaluation raises `crmculture.ConflictError`.
+    """
+
+    kind: ClassVar[str] = "conflict"
+    directive: str
+    values: tuple[tuple[str, Any], ...]
+    witness: Customer
+    departments: tuple[str | None, ...]
+    severity: Severity = Severity.ERROR
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The ids of the conflicting rules."""
+        return tuple(rule for rule, _ in self.values)
+
+    @property
+    def directives(self) -> tuple[str, ...]:
+        """The directive involved."""
+        return (self.directive,)
+
+    @property
+    def customer(self) -> dict[str, Any]:
+        """The witness customer as a record the evaluators accept."""
+        return _customer(self.witness)
+
+    @property
+    def department(self) -> str | None:
+        """The department of the witness decision."""
+        return self.departments[0]
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"`{rule}` sets {show_outcome(v)}" for rule, v in self.values)
+        return (
+            f"{self.severity.value}: conflict on unique directive `{self.directive}`: {listed} "
+            f"for {_show_customer(self.witness)} ({_show_department(self.department)})"
+        )
+
+
+@attrs.frozen
+class Gap:
+    """A customer for whom a directive without default gets no value (or, with `directive`
+    None, a customer no rule matches at all).
+
+    Attributes:
+        directive: The directive left undecided, or None for customers no rule matches.
+        witness: The customer.
+        departments: The departments asking which the customer falls in the gap.
+        severity: `Severity.ERROR` for a directive (evaluation raises
+            `crmculture.UndecidedError`), `Severity.INFO` for customers no rule matches.
+    """
+
+    kind: ClassVar[str] = "gap"
+    directive: str | None
+    witness: Customer
+    departments: tuple[str | None, ...]
+    severity: Severity = Severity.ERROR
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """No rule is involved: that is the point."""
+        return ()
+
+    @property
+    def directives(self) -> tuple[str, ...]:
+        """The undecided directive, if any."""
+        return () if self.directive is None else (self.directive,)
+
+    @property
+    def customer(self) -> dict[str, Any]:
+        """The witness customer as a record the evaluators accept."""
+        return _customer(self.witness)
+
+    @property
+    def department(self) -> str | None:
+        """The department of the witness decision."""
+        return self.departments[0]
+
+    def __str__(self) -> str:
+        what = (
+            "no rule matches"
+            if self.directive is None
+            else f"directive `{self.directive}` has no default and no rule sets it"
+        )
+        return (
+            f"{self.severity.value}: gap: {what} for {_show_customer(self.witness)} "
+            f"({_show_department(self.department)})"
+        )
+
+
+@attrs.frozen
+class DeadRule:
+    """A rule that no valid customer matches, in any department it applies to.
+
+    There is no witness: the finding is the proof that none exists (the search covered the
+    whole fact space).
+
+    Attributes:
+        rule: The rule's id.
+        directives: The directives it would set.
+        severity: `Severity.WARNING`.
+    """
+
+    kind: ClassVar[str] = "dead_rule"
+    rule: str
+    directives: tuple[str, ...]
+    severity: Severity = Severity.WARNING
+    witness: Customer = ()
+    departments: tuple[str | None, ...] = ()
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The dead rule."""
+        return (self.rule,)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.severity.value}: dead rule `{self.rule}`: no customer within the schema's "
+            "domains matches it"
+        )
+
+
+@attrs.frozen
+class ShadowedRule:
+    """A rule that matches some customers but never determines any directive it sets: where
+    it matches, other rules always win (or its directive always conflicts).
+
+    Attributes:
+        rule: The rule's id.
+        directives: The directives it sets.
+        overridden_by: At the witness, the rules that determined those directives.
+        witness: A customer the rule matches, where it determines nothing.
+        departments: The department of the witness decision.
+        severity: `Severity.WARNING`.
+    """
+
+    kind: ClassVar[str] = "shadowed_rule"
+    rule: str
+    directives: tuple[str, ...]
+    overridden_by: tuple[str, ...]
+    witness: Customer
+    departments: tuple[str | None, ...]
+    severity: Severity = Severity.WARNING
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The shadowed rule, then the rules that won at the witness."""
+        return (self.rule, *self.overridden_by)
+
+    @property
+    def customer(self) -> dict[str, Any]:
+        """The witness customer as a record the evaluators accept."""
+        return _customer(self.witness)
+
+    @property
+    def department(self) -> str | None:
+        """The department of the witness decision."""
+        return self.departments[0]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.severity.value}: shadowed rule `{self.rule}`: it matches customers but never "
+            f"determines {_ids(self.directives)}; e.g. for "
+            f"{_show_customer(self.witness)} ({_show_department(self.department)}) "
+            f"{_ids(self.overridden_by) or 'no rule'} decide instead"
+        )
+
+
+@attrs.frozen
+class NonUniform:
+    """One customer gets different values of a directive depending on the department asking.
+
+    Attributes:
+        directive: The directive.
+        values: ``(department, outcome)`` for every department compared, at the witness.
+        witness: The customer.
+        departments: Two departments that disagree (the first compared one and the first
+            that differs from it).
+        rules: The rules that determined the differing values.
+        severity: `Severity.ERROR` for a directive declared uniform, `Severity.WARNING` for
+            one checked on request.
+    """
+
+    kind: ClassVar[str] = "non_uniform"
+    directive: str
+    values: tuple[tuple[str | None, Any], ...]
+    witness: Customer
+    departments: tuple[str | None, ...]
+    rules: tuple[str, ...]
+    severity: Severity = Severity.ERROR
+
+    @property
+    def directives(self) -> tuple[str, ...]:
+        """The directive involved."""
+        return (self.directive,)
+
+    @property
+    def customer(self) -> dict[str, Any]:
+        """The witness customer as a record the evaluators accept."""
+        return _customer(self.witness)
+
+    def value_in(self, department: str | None) -> Any:
+        """The directive's outcome at the witness when `department` asks."""
+        return dict(self.values)[department]
+
+    def __str__(self) -> str:
+        first, second = self.departments
+        return (
+            f"{self.severity.value}: non-uniform `{self.directive}`: "
+            f"{show_outcome(self.value_in(first))} when {_show_department(first)} asks, "
+            f"{show_outcome(self.value_in(second))} when {_show_department(second)} asks, "
+            f"for {_show_customer(self.witness)}"
+        )
+
+
+@attrs.frozen
+class MonotonicityBreak:
+    """A better customer gets a worse value of a monotone directive than a worse customer.
+
+    The better customer is at least as good on every fact that has a `better` direction and
+    equal on every other fact (a missing value is comparable only with missing).
+
+    Attributes:
+        directive: The directive.
+        better: The better customer (the witness).
+        worse: The worse customer.
+        better_value: The directive's value for the better customer.
+        worse_value: The value for the worse customer: more favourable, which is the break.
+        facts: The facts on which the two customers differ.
+        rules: The rules that determined the two values.
+        departments: The department asking, for both.
+        severity: `Severity.ERROR` for a directive declared monotone, `Severity.WARNING` for
+            one checked on request.
+    """
+
+    kind: ClassVar[str] = "monotonicity_break"
+    directive: str
+    better: Customer
+    worse: Customer
+    better_value: Any
+    worse_value: Any
+    facts: tuple[str, ...]
+    rules: tuple[str, ...]
+    departments: tuple[str | None, ...]
+    severity: Severity = Severity.ERROR
+
+    @property
+    def witness(self) -> Customer:
+        """The better customer."""
+        return self.better
+
+    @property
+    def directives(self) -> tuple[str, ...]:
+        """The directive involved."""
+        return (self.directive,)
+
+    @property
+    def better_customer(self) -> dict[str, Any]:
+        """The better customer as a record the evaluators accept."""
+        return _customer(self.better)
+
+    @property
+    def worse_customer(self) -> dict[str, Any]:
+        """The worse customer as a record the evaluators accept."""
+        return _customer(self.worse)
+
+    @property
+    def department(self) -> str | None:
+        """The department asking."""
+        return self.departments[0]
+
+    def __str__(self) -> str:
+        better = dict(self.better)
+        worse = dict(self.worse)
+        changes = ", ".join(
+            f"{fact} {_show_value(better[fact])} instead of {_show_value(worse[fact])}"
+            for fact in self.facts
+        )
+        return (
+            f"{self.severity.value}: monotonicity break on `{self.directive}`: a customer with "
+            f"{changes} gets {show_outcome(self.better_value)} instead of "
+            f"{show_outcome(self.worse_value)} ({_show_department(self.department)}); "
+            f"otherwise {_show_customer(tuple(p for p in self.better if p[0] not in self.facts))}"
+        )
+
+
+def _show_value(value: Any) -> str:
+    return "missing" if value is None else literal_text(value)
+
+
+Finding: TypeAlias = Conflict | Gap | DeadRule | ShadowedRule | NonUniform | MonotonicityBreak
+"""Any finding."""
+
+KINDS: tuple[str, ...] = (
+    "conflict",
+    "gap",
+    "dead_rule",
+    "shadowed_rule",
+    "non_uniform",
+    "monotonicity_break",
+)
+
+
+def finding_key(finding: Finding) -> tuple[Any, ...]:
+    """The deterministic sort key of findings: severity, kind, directives, rules, witness."""
+    return (
+        _SEVERITY_RANK[finding.severity],
+        KINDS.index(finding.kind),
+        finding.directives,
+        finding.rules,
+        tuple("" if d is None else "~" + d for d in finding.departments),
+        canonical_json(json_value(dict(finding.witness))),
+    )
+
+
+CoverageStatus: TypeAlias = Literal["complete", "quota", "budget", "unsupported"]
+"""How a search of the analysis ended; see `Coverage`."""
+
+
+@attrs.frozen
+class Coverage:
+    """What one search of the analysis covered.
+
+    Attributes:
+        check: The check (``conflicts``, ``gaps``, ``unmatched``, ``rules`` for dead and
+            shadowed rules, ``uniformity``, ``monotonicity``).
+        subject: The directive or rule id the search was about (empty for ``unmatched``).
+        status: ``complete`` (the question is answered exactly: every distinct finding is
+            reported, or the absence of findings is proved), ``quota`` (the search stopped
+            once it had the most findings it may report: they are real, more may exist),
+            ``budget`` (it ran out of boxes: nothing is claimed about what it did not cover) or
+            ``unsupported`` (the check does not apply to this subject, e.g. the monotonicity of
+            a ``collect`` directive: nothing is claimed).
+        boxes: How many boxes it looked at.
+        covered: The share of the searched space it resolved (1 when exhausted).
+    """
+
+    check: str
+    subject: str
+    status: CoverageStatus
+    boxes: int
+    covered: Fraction
+
+    def __str__(self) -> str:
+        percent = f"{float(self.covered) * 100:.1f}%"
+        subject = f" `{self.subject}`" if self.subject else ""
+        return f"{self.check}{subject}: {self.status} after {self.boxes} boxes ({percent} covered)"
+
+
+def _sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=finding_key))
+
+
+def _sorted_coverage(coverage: Iterable[Coverage]) -> tuple[Coverage, ...]:
+    return tuple(sorted(coverage, key=lambda c: (c.check, c.subject)))
+
+
+@attrs.frozen
+class AnalysisReport:
+    """The findings of an analysis, sorted, and what its searches covered.
+
+    Attributes:
+        policy: The policy's name.
+        version: The policy's version.
+        findings: Every finding, sorted by severity, kind, directives, rules and witness.
+        coverage: One entry per search, sorted by check and subject.
+        departments: The department contexts the analysis considered (None: a decision
+            without department, or any department the policy does not name).
+        checks: The checks that ran.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> from crmculture.analysis import analyze
+        >>> report = analyze(acme_policy(), checks=["conflicts", "gaps"])
+        >>> report.findings, report.complete, report.clean("conflicts")
+        ((), True, True)
+    """
+
+    policy: str
+    version: str
+    findings: tuple[Finding, ...] = attrs.field(converter=_sorted_findings)
+    coverage: tuple[Coverage, ...] = attrs.field(converter=_sorted_coverage)
+    departments: tuple[str | None, ...] = ()
+    checks: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether every search answered its question: no budget ran out, no subject was
+        skipped, so every absence of findings is proved."""
+        return not self.incomplete
+
+    @property
+    def incomplete(self) -> tuple[Coverage, ...]:
+        """The searches that ran out of budget or did not apply."""
+        return tuple(c for c in self.coverage if c.status in ("budget", "unsupported"))
+
+    def of_kind(self, kind: str) -> tuple[Finding, ...]:
+        """The findings of one kind (``conflict``, ``gap``, ``dead_rule``, ...)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown finding kind `{kind}`; kinds are {', '.join(KINDS)}")
+        return tuple(f for f in self.findings if f.kind == kind)
+
+    def clean(self, check: str, subject: str | None = None) -> bool:
+        """Whether the analysis *proved* that `check` has no finding (for one subject, a
+        directive or rule id, or all): it ran, exhausted its space, and found nothing."""
+        searches = [c for c in self.coverage if c.check == check and subject in (None, c.subject)]
+        if not searches or any(c.status != "complete" for c in searches):
+            return False
+        kinds = _CHECK_KINDS[check]
+        return not any(
+            f.kind in kinds and (subject is None or subject == _subject(f)) for f in self.findings
+        )
+
+    def __str__(self) -> str:
+        state = "complete" if self.complete else "INCOMPLETE"
+        lines = [
+            f"analysis of policy `{self.policy}` version {self.version}: "
+            f"{len(self.findings)} findings, {state}"
+        ]
+        lines.extend(f"  {finding}" for finding in self.findings)
+        for coverage in self.incomplete:
+            lines.append(f"  not proved: {coverage}")
+        return "\n".join(lines)
+
+    def merge(self, other: AnalysisReport) -> AnalysisReport:
+        """The findings and coverage of both reports (of the same policy)."""
+        departments = tuple(dict.fromkeys((*self.departments, *other.departments)))
+        checks = tuple(dict.fromkeys((*self.checks, *other.checks)))
+        return AnalysisReport(
+            self.policy,
+            self.version,
+            (*self.findings, *other.findings),
+            (*self.coverage, *other.coverage),
+            departments,
+            checks,
+        )
+
+
+def _subject(finding: Finding) -> str:
+    """The directive (or, for dead and shadowed rules, the rule) a finding is about."""
+    if isinstance(finding, DeadRule | ShadowedRule):
+        return finding.rule
+    return "" if finding.directive is None else finding.directive
+
+
+_CHECK_KINDS: Mapping[str, tuple[str, ...]] = {
+    "conflicts": ("conflict",),
+    "gaps": ("gap",),
+    "unmatched": ("gap",),
+    "rules": ("dead_rule", "shadowed_rule"),
+    "uniformity": ("non_uniform",),
+    "monotonicity": ("monotonicity_break",),
+}
+
+
+def _outcome(outcome: DirectiveOutcome | EvaluationError) -> Any:
+    if isinstance(outcome, ConflictError):
+        return Undetermined.CONFLICT
+    if isinstance(outcome, UndecidedError):
+        return Undetermined.UNDECIDED
+    assert isinstance(outcome, DirectiveOutcome)
+    return outcome.value
+
+
+@attrs.frozen
+class Evaluated:
+    """A witness re-evaluated by the reference interpreter.
+
+    Attributes:
+        matched: The ids of the matching rules.
+        outcomes: Directive name to its value, or an `Undetermined` member when evaluating it
+            raises.
+        determined_by: Directive name to the ids of the rules that determined it (empty for a
+            default or an error).
+        contributions: Directive name to ``(rule id, value)`` of every matching rule setting it.
+    """
+
+    matched: tuple[str, ...]
+    outcomes: Mapping[str, Any]
+    determined_by: Mapping[str, tuple[str, ...]]
+    contributions: Mapping[str, tuple[tuple[str, Any], ...]]
+
+
+def outcomes_for(policy: Policy, customer: Mapping[str, Any], department: str | None) -> Evaluated:
+    """Re-evaluate a witness with the reference interpreter, directive by directive.
+
+    The whole decision comes from `crmculture.ReferenceEvaluator`. When it raises (a conflict
+    or an undecided directive anywhere in the decision), each directive is evaluated on its own
+    with the interpreter's own parts (`rule_matches`, `combine`), so that one directive's error
+    does not hide another's outcome.
+
+    Raises:
+        AnalysisError: when the witness is not a valid customer (a bug in the verifier).
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> evaluated = outcomes_for(acme_policy(), {"credit_hold": True, "days_overdue": 0,
+        ...     "annual_volume": 1, "tier": "gold"}, "engineering")
+        >>> evaluated.outcomes["route_to"], evaluated.determined_by["route_to"]
+        ('accounts_receivable', ('credit-hold',))
+    """
+    try:
+        decision = ReferenceEvaluator(policy).decide(customer, department)
+    except EvaluationError:
+        pass
+    except CrmCultureError as error:
+        raise AnalysisError(f"the verifier built an invalid witness: {error}") from error
+    else:
+        outcomes = decision.outcomes
+        return Evaluated(
+            decision.matched,
+            {name: o.value for name, o in outcomes.items()},
+            {name: o.determined_by for name, o in outcomes.items()},
+            {
+                name: tuple(
+                    (rule.id, value)
+                    for rule in policy.effective_rules
+                    if rule.id in decision.matched
+                    for key, value in rule.then
+                    if key == name
+                )
+                for name in outcomes
+            },
+        )
+    facts = dict(zip(policy.schema.names, policy.schema.normalize(customer), strict=True))
+    flags = rule_matches(policy, facts, department)
+    matched = [rule for rule, hit in zip(policy.effective_rules, flags, strict=True) if hit]
+    values: dict[str, Any] = {}
+    determined: dict[str, tuple[str, ...]] = {}
+    contributions: dict[str, tuple[tuple[str, Any], ...]] = {}
+    for directive in policy.directives:
+        pairs = [
+            (rule, value) for rule in matched for name, value in rule.then if name == directive.name
+        ]
+        contributions[directive.name] = tuple((rule.id, value) for rule, value in pairs)
+        try:
+            outcome = combine(directive, pairs)
+        except EvaluationError as error:
+            values[directive.name] = _outcome(error)
+            determined[directive.name] = ()
+        else:
+            values[directive.name] = outcome.value
+            determined[directive.name] = outcome.determined_by
+    return Evaluated(tuple(rule.id for rule in matched), values, determined, contributions)
+
+
+def confirm(condition: bool, what: str) -> None:
+    """Raise `AnalysisError` unless the reference interpreter confirmed a witness."""
+    if not condition:
+        raise AnalysisError(f"the reference interpreter does not confirm {what}")
+
+
+def as_witness(policy: Policy, customer: Mapping[str, Any]) -> Customer:
+    """A customer as ``(fact, value)`` pairs in schema order."""
+    return tuple((name, customer.get(name)) for name in policy.schema.names)
+
+
+def sort_key(value: Any) -> str:
+    """A deterministic key for outcomes of one directive (for de-duplicating findings)."""
+    return _json_key(value)

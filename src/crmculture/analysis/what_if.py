@@ -1,0 +1,275 @@
+"""What-if: compare two cultures (a reorganisation, a new handoff, a policy change).
+
+`compare` analyses both cultures (`crmculture.analysis.org_metrics.analyze_org`) and lines
+them up: the change of every metric, and every journey that changed, side by side, for each
+customer segment that either culture's conditions distinguish, with an example customer that
+both cultures' evaluators walk again.
+
+Doors are matched by name; a door of the first culture that a merge absorbed is matched with
+the department that lists it in ``merged_from``. Doors with no match, and request types only
+one culture knows, are left out of the side-by-side journeys (their cases still count in each
+culture's own metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from crmculture.analysis.org_metrics import (
+    Example,
+    OrgReport,
+    RequestMetrics,
+    _atoms,
+    _confirm_journey,
+    _describe,
+    _filled,
+    _segments,
+    _Symbolic,
+    analyze_org,
+    representatives,
+)
+from crmculture.culture import Culture
+from crmculture.errors import Problem
+from crmculture.model.conditions import Condition
+from crmculture.org.graph import OrgError, OrgGraph
+from crmculture.org.journeys import MAX_ROUTES, Journey
+
+__all__ = ["ChangedJourney", "Comparison", "MetricDelta", "compare", "match_doors"]
+
+_METRICS = (
+    "cases",
+    "resolved_share",
+    "first_contact_share",
+    "mean_departments",
+    "max_departments",
+    "long_journeys",
+    "dead_ends",
+    "loops",
+    "ambiguous",
+)
+
+
+@attrs.frozen
+class MetricDelta:
+    """One metric before and after.
+
+    Attributes:
+        request: The request type, or ``*`` for all.
+        metric: The metric's name, an attribute of `RequestMetrics`.
+        before: Its value in the first culture (None when undefined there).
+        after: Its value in the second culture.
+    """
+
+    request: str
+    metric: str
+    before: float | int | None
+    after: float | int | None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the value differs."""
+        return self.before != self.after
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.metric}: {self.before} -> {self.after}"
+
+
+@attrs.frozen
+class ChangedJourney:
+    """A segment whose journey differs between the two cultures.
+
+    Attributes:
+        door: The door in the first culture.
+        door_after: The matching door in the second.
+        request: The request type.
+        segment: The customers concerned, as a condition.
+        customer: An example customer, walked again in both cultures.
+        before: The journey in the first culture.
+        after: The journey in the second.
+    """
+
+    door: str
+    door_after: str
+    request: str
+    segment: Condition
+    customer: Example
+    before: Journey
+    after: Journey
+
+    @property
+    def example(self) -> dict[str, Any]:
+        """The example customer as a record."""
+        return dict(self.customer)
+
+    def __str__(self) -> str:
+        return f"{self.request} from {self.door}: {self.before}  =>  {self.after}"
+
+
+@attrs.frozen
+class Comparison:
+    """Two cultures side by side.
+
+    Attributes:
+        before: The analysis of the first culture.
+        after: The analysis of the second.
+        deltas: Every metric, in total (``*``) then per request type both know.
+        changed: Every segment whose journey changed, by door, request and segment.
+    """
+
+    before: OrgReport
+    after: OrgReport
+    deltas: tuple[MetricDelta, ...]
+    changed: tuple[ChangedJourney, ...]
+
+    def delta(self, metric: str, request: str = "*") -> MetricDelta:
+        """The delta of one metric (in total, or for one request type).
+
+        Raises:
+            KeyError: for an unknown metric or request type.
+        """
+        for delta in self.deltas:
+            if delta.metric == metric and delta.request == request:
+                return delta
+        raise KeyError(f"no metric `{metric}` for request type `{request}`")
+
+
+def match_doors(before: OrgGraph, after: OrgGraph) -> dict[str, str]:
+    """Each department of `before` to the department of `after` that stands for it: the same
+    name, or the merged department whose ``merged_from`` lists it.
+
+    Examples:
+        >>> from crmculture.stories import acme_org
+        >>> org = acme_org()
+        >>> merged = org.merge(["billing", "accounts_receivable"], into="finance")
+        >>> match_doors(org, merged)["billing"]
+        'finance'
+    """
+    absorbed = {name: d.name for d in after.departments for name in d.merged_from}
+    matched = {}
+    for name in before.names:
+        if name in after:
+            matched[name] = name
+        elif name in absorbed:
+            matched[name] = absorbed[name]
+    return matched
+
+
+def _deltas(before: OrgReport, after: OrgReport) -> list[MetricDelta]:
+    pairs: list[tuple[str, RequestMetrics, RequestMetrics]] = [("*", before.total, after.total)]
+    known_after = {metrics.request: metrics for metrics in after.requests}
+    pairs.extend(
+        (metrics.request, metrics, known_after[metrics.request])
+        for metrics in before.requests
+        if metrics.request in known_after
+    )
+    return [
+        MetricDelta(request, metric, getattr(old, metric), getattr(new, metric))
+        for request, old, new in pairs
+        for metric in _METRICS
+    ]
+
+
+def compare(
+    before: Culture,
+    after: Culture,
+    *,
+    max_departments: int = 3,
+    cutoff: int | None = None,
+    max_routes: int = MAX_ROUTES,
+) -> Comparison:
+    """Compare the journeys of two cultures over the same customer facts.
+
+    Args:
+        before: The culture as it is.
+        after: The culture after the change (another org, another policy, or both).
+        max_departments: The bound for long journeys, in both analyses.
+        cutoff: The most departments a route may hold (None: no bound).
+        max_routes: The most routes enumerated for an ambiguous journey.
+
+    Raises:
+        OrgError: when the two policies have different schemas, or for bad bounds.
+
+    Examples:
+        >>> from crmculture.stories import acme_culture
+        >>> today = acme_culture()
+        >>> merged = today.with_org(today.org.merge(
+        ...     ["sales", "billing", "accounts_receivable"], into="commercial"))
+        >>> comparison = compare(today, merged)
+        >>> print(comparison.delta("max_departments"))
+        * max_departments: 5 -> 3
+        >>> for change in comparison.changed:
+        ...     if change.door == "sales" and change.request == "replacement_part":
+        ...         print(change.segment, "|", change.before.departments, "=>", change.after.departments)
+        not credit_hold and not days_overdue > 0 | ('sales', 'engineering', 'shipping') => ('commercial', 'engineering', 'shipping')
+        not credit_hold and days_overdue > 0 and not days_overdue > 60 | ('sales', 'billing', 'accounts_receivable', 'engineering', 'shipping') => ('commercial', 'engineering', 'shipping')
+        not credit_hold and days_overdue > 60 | ('sales', 'accounts_receivable') => ('commercial',)
+        credit_hold | ('sales', 'accounts_receivable') => ('commercial',)
+    """  # noqa: E501
+    if before.policy.schema != after.policy.schema:
+        raise OrgError(
+            "cannot compare",
+            [Problem("after.policy.schema", "the two cultures talk about different facts")],
+        )
+    report_before = analyze_org(
+        before, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
+    )
+    report_after = analyze_org(
+        after, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
+    )
+    old, new = _Symbolic(before), _Symbolic(after)
+    schema = before.policy.schema
+    atoms = _atoms([*old.conditions(), *new.conditions()])
+    cells = representatives(schema, atoms)
+    doors = match_doors(before.org, after.org)
+    requests = sorted(set(before.org.requests) & set(after.org.requests))
+    changed: list[ChangedJourney] = []
+    for door, door_after in doors.items():
+        for request in requests:
+
+            def probe(
+                known: Mapping[str, Any],
+                request: str = request,
+                door: str = door,
+                door_after: str = door_after,
+            ) -> tuple[Journey, Journey]:
+                return (
+                    old.journey(known, request, door, cutoff, max_routes),
+                    new.journey(known, request, door_after, cutoff, max_routes),
+                )
+
+            for known, (journey_before, journey_after) in _segments(cells, probe):
+                if _same_walk(journey_before, journey_after, doors):
+                    continue
+                segment, example = _describe(schema, atoms, cells, known)
+                record = _filled(schema, cells, example)
+                _confirm_journey(before, record, journey_before, cutoff, max_routes)
+                _confirm_journey(after, record, journey_after, cutoff, max_routes)
+                changed.append(
+                    ChangedJourney(
+                        door,
+                        door_after,
+                        request,
+                        segment,
+                        tuple(record.items()),
+                        journey_before,
+                        journey_after,
+                    )
+                )
+    return Comparison(
+        report_before, report_after, tuple(_deltas(report_before, report_after)), tuple(changed)
+    )
+
+
+def _same_walk(before: Journey, after: Journey, doors: Mapping[str, str]) -> bool:
+    """Whether two journeys take the same departments (renamed by the door matching) with
+    the same outcomes and minutes."""
+    if len(before.routes) != len(after.routes) or before.truncated != after.truncated:
+        return False
+    for old, new in zip(before.routes, after.routes, strict=True):
+        renamed = tuple(doors.get(name, "") for name in old.departments)
+        if (renamed, old.outcome, old.minutes) != (new.departments, new.outcome, new.minutes):
+            return False
+    return True

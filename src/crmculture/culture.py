@@ -1,0 +1,201 @@
+"""A culture: a policy and an org graph together.
+
+`Culture.decide` asks the policy how to treat a customer at a department of the org;
+`Culture.journey` walks the customer through the org with one request, deciding at every
+department they reach and following the handoffs whose guards hold for that decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crmculture.errors import OrgError, Problem, did_you_mean
+from crmculture.evaluate.compiler import CompiledPolicy
+from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.truth import holds
+from crmculture.model.conditions import DECISION, Condition, check_condition
+from crmculture.model.policies import Policy
+from crmculture.org.graph import Handoff, OrgGraph
+from crmculture.org.journeys import MAX_ROUTES, Journey, walk
+
+__all__ = ["Culture"]
+
+
+class Culture:
+    """A policy and an org graph, checked against each other once.
+
+    Building a culture checks that every department decides as a department the policy
+    knows (when the policy declares its departments), and every handoff guard against the
+    policy's facts and directives. Guards see the customer's facts and the decision at the
+    handoff's source department (``decision.<directive>``).
+
+    Args:
+        policy: How customers are treated.
+        org: Who they talk to.
+
+    Raises:
+        OrgError: listing every problem: unknown facts or directives in guards, values
+            outside their domain, departments the policy does not know.
+
+    Examples:
+        >>> from crmculture.stories import acme_culture
+        >>> culture = acme_culture()
+        >>> customer = {"credit_hold": True, "days_overdue": 0, "annual_volume": 9000,
+        ...             "tier": "gold"}
+        >>> culture.decide(customer, department="sales")["route_to"]
+        'accounts_receivable'
+        >>> print(culture.journey(customer, "replacement_part", door="sales"))
+        sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
+    """
+
+    __slots__ = ("_decide", "_guards", "org", "policy")
+
+    policy: Policy
+    org: OrgGraph
+
+    def __init__(self, policy: Policy, org: OrgGraph) -> None:
+        problems: list[Problem] = []
+        if not isinstance(policy, Policy):
+            raise TypeError(f"expected a Policy, got {type(policy).__name__}")
+        if not isinstance(org, OrgGraph):
+            raise TypeError(f"expected an OrgGraph, got {type(org).__name__}")
+        if policy.departments is not None:
+            for department in org.departments:
+                asked = department.policy_department
+                if asked not in policy.departments:
+                    field = "name" if department.decides_as is None else "decides_as"
+                    problems.append(
+                        Problem(
+                            f"departments[{department.name}].{field}",
+                            f"policy `{policy.name}` does not know department `{asked}`"
+                            + did_you_mean(asked, policy.departments),
+                            asked,
+                        )
+                    )
+        guards: dict[Handoff, Condition] = {}
+        for position, handoff in enumerate(org.handoffs):
+            guard, found = check_condition(
+                handoff.when,
+                policy.schema,
+                f"handoffs[{position}].when",
+                directives=policy.directive_index,
+            )
+            problems.extend(found)
+            guards[handoff] = guard
+        if problems:
+            raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
+        self.policy = policy
+        self.org = org
+        self._guards = guards
+        self._decide: CompiledPolicy = policy.compile()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Culture policy={self.policy.name!r} version={self.policy.version!r} "
+            f"departments={len(self.org)} handoffs={len(self.org.handoffs)}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Culture):
+            return NotImplemented
+        return (self.policy, self.org) == (other.policy, other.org)
+
+    def __hash__(self) -> int:
+        return hash((self.policy, self.org))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Culture, (self.policy, self.org))
+
+    def with_org(self, org: OrgGraph) -> Culture:
+        """The same policy with another org (a what-if), checked as the constructor does."""
+        return Culture(self.policy, org)
+
+    def guard(self, handoff: Handoff) -> Condition:
+        """The guard of one of the org's handoffs as checked against the policy (constants
+        normalized the way customer values are)."""
+        return self._guards[handoff]
+
+    def policy_department(self, department: str) -> str:
+        """The policy department the org department `department` decides as.
+
+        Raises:
+            UnknownDepartmentError: when the org has no such department.
+        """
+        return self.org.department(department).policy_department
+
+    def decide(self, customer: object, *, department: str) -> Decision:
+        """How the policy treats `customer` while they are at `department` of the org.
+
+        Raises:
+            InvalidCustomer: listing every problem of the record; nothing was evaluated.
+            UnknownDepartmentError: when the org has no such department.
+        """
+        return self._decide(customer, self.policy_department(department))
+
+    def journey(
+        self,
+        customer: object,
+        request: str,
+        *,
+        door: str,
+        cutoff: int | None = None,
+        max_routes: int = MAX_ROUTES,
+    ) -> Journey:
+        """Walk `customer` with `request` through the org from `door`.
+
+        At each department the policy decides for the customer there, and the handoffs for
+        the request whose guards hold (facts and that decision) are followed; see
+        `crmculture.org.journeys` for the rules of the walk.
+
+        Args:
+            customer: A customer record.
+            request: The request type; the org must know it.
+            door: The department the customer contacts first.
+            cutoff: The most departments a route may hold (None: no bound).
+            max_routes: The most routes enumerated for an ambiguous journey.
+
+        Raises:
+            InvalidCustomer: listing every problem of the record; nothing was walked.
+            UnknownDepartmentError: for a door the org does not have.
+            OrgError: for a request type the org does not know, or bad bounds.
+        """
+        self.org.department(door)
+        problems: list[Problem] = []
+        if request not in self.org.requests:
+            problems.append(
+                Problem(
+                    "request",
+                    f"unknown request type `{request}`"
+                    + did_you_mean(str(request), self.org.requests),
+                    request,
+                )
+            )
+        if cutoff is not None and (isinstance(cutoff, bool) or not isinstance(cutoff, int)):
+            problems.append(Problem("cutoff", f"cutoff must be an int or None: `{cutoff!r}`"))
+        elif cutoff is not None and cutoff < 1:
+            problems.append(Problem("cutoff", f"cutoff must be at least 1, not `{cutoff}`"))
+        if isinstance(max_routes, bool) or not isinstance(max_routes, int) or max_routes < 1:
+            problems.append(
+                Problem("max_routes", f"max_routes must be an int of at least 1: `{max_routes!r}`")
+            )
+        if problems:
+            raise OrgError("invalid journey", problems)
+        facts = self.policy.schema.validate(customer)
+        seen: dict[str, Mapping[str, Any]] = {}
+        schema, directives = self.policy.schema, self.policy.directive_index
+
+        def at(department: str) -> Mapping[str, Any]:
+            known = seen.get(department)
+            if known is None:
+                decision = self._decide(facts, self.policy_department(department))
+                known = dict(facts)
+                for name, value in decision.directives.items():
+                    known[DECISION + name] = value
+                seen[department] = known
+            return known
+
+        def applies(handoff: Handoff) -> bool:
+            return holds(self._guards[handoff], at(handoff.source), schema, directives)
+
+        return walk(self.org, request, door, applies, cutoff=cutoff, max_routes=max_routes)

@@ -1,0 +1,229 @@
+"""Hypothesis strategies for org graphs and cultures.
+
+Generated orgs shrink towards few departments, few handoffs, unguarded handoffs for every
+request and zero minutes; departments are ``d0``, ``d1``, ... and request types come from a
+small vocabulary, so that failing examples read easily.
+
+Examples:
+    >>> from hypothesis import find
+    >>> org = find(org_graphs(min_departments=2), lambda org: len(org.handoffs) > 0)
+    >>> org.names, [str(handoff) for handoff in org.handoffs]
+    (('d0', 'd1'), ['d0 -> d1 [every request]'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from crmculture.culture import Culture
+from crmculture.model.conditions import ALWAYS, DECISION, Compare, Condition, In
+from crmculture.model.directives import Combine, Directive
+from crmculture.model.facts import Schema
+from crmculture.model.policies import Policy
+from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.testing.strategies import conditions, directive_values, rules, schemas
+
+__all__ = ["REQUESTS", "cultures", "guards_for", "org_graphs"]
+
+REQUESTS = ("part", "quote", "refund")
+"""The default request types of generated orgs."""
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidArgument(f"{name}={value!r} must be an int of at least {low}")
+
+
+def _check_sizes(
+    min_departments: int, max_departments: int, max_handoffs: int, requests: Sequence[str]
+) -> tuple[str, ...]:
+    _check_int("min_departments", min_departments, 1)
+    _check_int("max_departments", max_departments, 1)
+    _check_int("max_handoffs", max_handoffs, 0)
+    if max_departments < min_departments:
+        raise InvalidArgument(
+            f"max_departments={max_departments!r} must be at least "
+            f"min_departments={min_departments!r}"
+        )
+    if isinstance(requests, str):
+        raise InvalidArgument(f"requests must be a list of strings, not the string {requests!r}")
+    chosen = tuple(requests)
+    if not chosen or any(not isinstance(r, str) or not r for r in chosen):
+        raise InvalidArgument(f"requests must be a non-empty list of non-empty strings: {chosen!r}")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidArgument(f"requests lists a request type twice: {chosen!r}")
+    return chosen
+
+
+@st.composite
+def _org(
+    draw: st.DrawFn,
+    min_departments: int,
+    max_departments: int,
+    max_handoffs: int,
+    requests: tuple[str, ...],
+    guards: st.SearchStrategy[Condition],
+    policy_departments: tuple[str, ...] | None,
+) -> OrgGraph:
+    count = draw(st.integers(min_departments, max_departments))
+    names = [f"d{index}" for index in range(count)]
+    departments = []
+    for name in names:
+        resolves = draw(st.lists(st.sampled_from(requests), max_size=2, unique=True))
+        decides_as = None
+        if policy_departments is not None:
+            decides_as = draw(st.sampled_from(policy_departments))
+        departments.append(Department(name, resolves, decides_as=decides_as))
+    handoffs: list[Handoff] = []
+    if count > 1:
+        handoff = st.builds(
+            _handoff,
+            st.integers(0, count - 1),
+            st.integers(1, count - 1),
+            st.one_of(st.none(), st.lists(st.sampled_from(requests), min_size=1, unique=True)),
+            guards,
+            st.integers(0, 30),
+            st.just(names),
+        )
+        handoffs = draw(st.lists(handoff, max_size=max_handoffs, unique=True))
+    return OrgGraph(departments, handoffs)
+
+
+def _handoff(
+    source: int,
+    offset: int,
+    requests: list[str] | None,
+    when: Condition,
+    minutes: int,
+    names: list[str],
+) -> Handoff:
+    # The target is `offset` steps after the source, round the list: never the source itself.
+    target = (source + offset) % len(names)
+    return Handoff(names[source], names[target], requests, when=when, minutes=minutes)
+
+
+def org_graphs(
+    *,
+    min_departments: int = 1,
+    max_departments: int = 5,
+    max_handoffs: int = 10,
+    requests: Sequence[str] = REQUESTS,
+) -> st.SearchStrategy[OrgGraph]:
+    """Valid org graphs of departments ``d0``, ``d1``, ... with unguarded handoffs.
+
+    Args:
+        min_departments: The fewest departments (at least 1).
+        max_departments: The most departments.
+        max_handoffs: The most handoffs; parallel handoffs and cycles are generated too.
+        requests: The request types departments resolve and handoffs carry.
+
+    Raises:
+        InvalidArgument: for sizes out of order or below their minimum, or bad request types.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> len(find(org_graphs(max_departments=3), lambda org: len(org) == 3))
+        3
+    """
+    chosen = _check_sizes(min_departments, max_departments, max_handoffs, requests)
+    return _org(min_departments, max_departments, max_handoffs, chosen, st.just(ALWAYS), None)
+
+
+def _decision_atoms(directives: Sequence[Directive]) -> list[st.SearchStrategy[Condition]]:
+    atoms: list[st.SearchStrategy[Condition]] = []
+    for directive in directives:
+        if directive.combine is Combine.COLLECT:
+            continue
+        name = DECISION + directive.name
+        values = directive_values(directive)
+        atoms.append(st.builds(Compare, st.just(name), st.sampled_from(["==", "!="]), values))
+        atoms.append(
+            st.builds(In, st.just(name), st.lists(values, min_size=1, max_size=2), st.booleans())
+        )
+    return atoms
+
+
+def guards_for(policy: Policy) -> st.SearchStrategy[Condition]:
+    """Handoff guards valid for `policy`: ``ALWAYS`` (what they shrink to), conditions on
+    customer facts, and tests of the decision's single-valued directives."""
+    options: list[st.SearchStrategy[Condition]] = [st.just(ALWAYS)]
+    options.extend(_decision_atoms(policy.directives))
+    if len(policy.schema):
+        options.append(conditions(policy.schema, max_leaves=2))
+    return st.one_of(options)
+
+
+def _safe_directives() -> list[Directive]:
+    """Directives every customer gets a value for, without conflicts: generated cultures
+    decide everyone."""
+    return [
+        Directive.text("route_to", values=["desk", "finance", "partners"], default="desk"),
+        Directive.ordered(
+            "level", ["standard", "priority", "top"], default="standard", combine="max"
+        ),
+        Directive.bool("may_ship", default=True, combine="all"),
+    ]
+
+
+@st.composite
+def _culture(
+    draw: st.DrawFn,
+    policy: Policy | None,
+    min_departments: int,
+    max_departments: int,
+    max_handoffs: int,
+    requests: tuple[str, ...],
+) -> Culture:
+    if policy is None:
+        schema: Schema = draw(schemas(max_facts=3))
+        directives = _safe_directives()
+        company = draw(rules(schema, directives, max_size=4))
+        policy = Policy("generated", schema, directives, company)
+    org = draw(
+        _org(
+            min_departments,
+            max_departments,
+            max_handoffs,
+            requests,
+            guards_for(policy),
+            policy.departments,
+        )
+    )
+    return Culture(policy, org)
+
+
+def cultures(
+    *,
+    policy: Policy | None = None,
+    min_departments: int = 1,
+    max_departments: int = 5,
+    max_handoffs: int = 10,
+    requests: Sequence[str] = REQUESTS,
+) -> st.SearchStrategy[Culture]:
+    """Valid cultures: a policy (given, or generated so that it decides every customer) and a
+    generated org whose handoffs are guarded by conditions on facts and on the decision.
+
+    Args:
+        policy: A fixed policy; by default a small one is generated (up to 3 facts, a
+            ``route_to``, a ``level`` and a ``may_ship`` directive, up to 4 rules).
+        min_departments: The fewest departments (at least 1).
+        max_departments: The most departments.
+        max_handoffs: The most handoffs.
+        requests: The request types.
+
+    Raises:
+        InvalidArgument: for bad sizes or request types, or a `policy` that is not a Policy.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> culture = find(cultures(min_departments=2), lambda c: len(c.org.handoffs) > 0)
+        >>> len(culture.org.handoffs)
+        1
+    """
+    chosen = _check_sizes(min_departments, max_departments, max_handoffs, requests)
+    if policy is not None and not isinstance(policy, Policy):
+        raise InvalidArgument(f"cultures(): policy must be a Policy, not {policy!r}")
+    return _culture(policy, min_departments, max_departments, max_handoffs, chosen)
