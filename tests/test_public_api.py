@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "crmculture",
     "crmculture.model",
     "crmculture.evaluate",
+    "crmculture.analysis",
     "crmculture.io",
     "crmculture.org",
     "crmculture.testing",

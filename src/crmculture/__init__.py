@@ -17,8 +17,11 @@ Examples:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from crmculture import analysis
+from crmculture.analysis import analyze, diff
 from crmculture.culture import Culture
 from crmculture.errors import (
+    AnalysisError,
     BatchError,
     ConditionSyntaxError,
     ConflictError,
@@ -68,6 +71,7 @@ __all__ = [
     "ALWAYS",
     "NEVER",
     "NO_DEFAULT",
+    "AnalysisError",
     "BatchError",
     "Combine",
     "CompiledPolicy",
@@ -103,7 +107,10 @@ __all__ = [
     "UndecidedError",
     "UnknownDepartmentError",
     "__version__",
+    "analysis",
+    "analyze",
     "compile_policy",
+    "diff",
     "dump",
     "dump_policy",
     "load",

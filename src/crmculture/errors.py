@@ -18,6 +18,7 @@ CrmCultureError
 ├── ConditionSyntaxError(ValueError) condition text that does not parse
 ├── DocumentError(ValueError)        a culture document that does not load
 ├── OrgError(ValueError)             an org graph, what-if change or culture's org is wrong
+├── AnalysisError(RuntimeError)      the verifier cannot answer (or found a bug in itself)
 └── EvaluationError(RuntimeError)    a valid customer for whom the policy cannot decide
     ├── ConflictError                a `unique` directive got two different values
     └── UndecidedError               a directive without default got no value
@@ -33,6 +34,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "AnalysisError",
     "BatchError",
     "ConditionSyntaxError",
     "ConflictError",
@@ -233,6 +235,12 @@ class ConditionSyntaxError(CrmCultureError, ValueError):
 class DocumentError(_ProblemsError, ValueError):
     """A culture document that does not load: every problem, each with its path in the
     document and, for YAML and JSON, its line and column."""
+
+
+class AnalysisError(CrmCultureError, RuntimeError):
+    """The verifier produced a witness the reference interpreter does not confirm (a bug in
+    the verifier; please report it), or was asked something it cannot answer (a `diff`
+    between policies over different schemas)."""
 
 
 class EvaluationError(CrmCultureError, RuntimeError):

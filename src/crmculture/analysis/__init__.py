@@ -14,6 +14,14 @@ from crmculture.analysis.findings import (
     Severity,
     ShadowedRule,
 )
+from crmculture.analysis.org_metrics import (
+    Case,
+    OrgFinding,
+    OrgReport,
+    RequestMetrics,
+    analyze_org,
+    representatives,
+)
 from crmculture.analysis.outcomes import Undetermined
 from crmculture.analysis.verifier import (
     CHECKS,
@@ -26,12 +34,22 @@ from crmculture.analysis.verifier import (
     check_uniformity,
     check_unmatched,
 )
+from crmculture.analysis.what_if import (
+    ChangedJourney,
+    Comparison,
+    MetricDelta,
+    compare,
+    match_doors,
+)
 
 __all__ = [
     "CHECKS",
     "DEFAULT_CHECKS",
     "AnalysisError",
     "AnalysisReport",
+    "Case",
+    "ChangedJourney",
+    "Comparison",
     "Conflict",
     "Coverage",
     "DeadRule",
@@ -39,18 +57,26 @@ __all__ = [
     "DirectiveChange",
     "Finding",
     "Gap",
+    "MetricDelta",
     "MonotonicityBreak",
     "NonUniform",
+    "OrgFinding",
+    "OrgReport",
     "PolicyDiff",
+    "RequestMetrics",
     "Severity",
     "ShadowedRule",
     "Undetermined",
     "analyze",
+    "analyze_org",
     "check_conflicts",
     "check_gaps",
     "check_monotonicity",
     "check_rules",
     "check_uniformity",
     "check_unmatched",
+    "compare",
     "diff",
+    "match_doors",
+    "representatives",
 ]

@@ -17,7 +17,13 @@ from typing import Any, ClassVar, Literal, TypeAlias
 import attrs
 
 from crmculture.analysis.outcomes import Undetermined, show_outcome
-from crmculture.errors import ConflictError, CrmCultureError, EvaluationError, UndecidedError
+from crmculture.errors import (
+    AnalysisError,
+    ConflictError,
+    CrmCultureError,
+    EvaluationError,
+    UndecidedError,
+)
 from crmculture.evaluate.combine import DirectiveOutcome, combine
 from crmculture.evaluate.reference import ReferenceEvaluator
 from crmculture.evaluate.truth import rule_matches
@@ -38,11 +44,6 @@ __all__ = [
     "ShadowedRule",
     "outcomes_for",
 ]
-
-
-class AnalysisError(CrmCultureError, RuntimeError):
-    """The verifier produced a witness the reference interpreter does not confirm (a bug in
-    the verifier; please report it), or was asked something it cannot answer."""
 
 
 class Severity(enum.Enum):
