@@ -23,6 +23,9 @@ def test_the_demo_decides_and_explains_several_customers() -> None:
     assert text.count("Rules that did not match:") >= 3
     assert "record 4: rejected: invalid customer: 4 problems" in text
     assert text.count("route_to=accounts_receivable  may_ship=false") == 6
+    assert "sales -> billing -> accounts_receivable -> engineering -> shipping (resolved" in text
+    assert "monotonicity break on `service_level`" in text
+    assert "* max_departments: 5 -> 3" in text
 
 
 def test_the_demo_runs_as_a_module() -> None:

@@ -1,8 +1,9 @@
 """The demo: ACME Industrial's customer culture, end to end (``make demo``).
 
-Run it with ``python -m crmculture.demo``. It prints how the built-in culture treats a few
-customers, with the explanation of each decision, shows that a uniform directive is the same
-from every department, and decides a small batch with one bad record in it.
+Run it with ``crmculture demo``. It prints how the built-in culture treats a few customers,
+with the explanation of each decision, shows that a uniform directive is the same from every
+department, decides a small batch with one bad record in it, walks the replacement-part
+journey through the org, shows what the verifier finds, and tries a reorganisation.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import sys
 from typing import IO
 
+from crmculture.analysis.org_metrics import analyze_org
+from crmculture.analysis.verifier import analyze
+from crmculture.analysis.what_if import compare
 from crmculture.errors import CrmCultureError
-from crmculture.stories import ACME_DEPARTMENTS, acme_policy, example_customers
+from crmculture.stories import ACME_DEPARTMENTS, acme_culture, acme_policy, example_customers
 
 __all__ = ["main", "run"]
 
@@ -88,6 +92,42 @@ def run(out: IO[str]) -> None:
                 f"service_level={result['service_level']}",
                 file=out,
             )
+    _org_part(out)
+
+
+def _org_part(out: IO[str]) -> None:
+    culture = acme_culture()
+    base = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9_000, "tier": "gold"}
+    print(f"\n{_RULE}\nA replacement part, asked for at the sales door\n{_RULE}", file=out)
+    for label, customer in (
+        ("in good standing", base),
+        ("12 days overdue", {**base, "days_overdue": 12}),
+        ("on credit hold", {**base, "credit_hold": True}),
+    ):
+        journey = culture.journey(customer, "replacement_part", door="sales")
+        print(f"  {label:<17} {journey}", file=out)
+
+    print(
+        f"\n{_RULE}\nWhat the verifier finds in the policy (every customer, not a sample)\n{_RULE}",
+        file=out,
+    )
+    report = analyze(culture.policy)
+    for finding in report.findings[:4]:
+        print(f"  {finding}", file=out)
+    print(f"  ... {len(report.findings)} findings in all; complete: {report.complete}", file=out)
+
+    print(
+        f"\n{_RULE}\nWhat if sales, billing and accounts receivable became one desk?\n{_RULE}",
+        file=out,
+    )
+    longest = analyze_org(culture).total.max_departments
+    proposal = culture.with_org(
+        culture.org.merge(["sales", "billing", "accounts_receivable"], into="commercial")
+    )
+    comparison = compare(culture, proposal)
+    print(f"  the longest journey today touches {longest} departments", file=out)
+    for metric in ("max_departments", "long_journeys", "dead_ends"):
+        print(f"  {comparison.delta(metric)}", file=out)
 
 
 def main() -> int:
