@@ -28,8 +28,8 @@ demo: $(STAMP)
 test: lint typecheck pytest docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples conftest.py
+	$(BIN)/ruff format --check src tests benchmarks examples conftest.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks examples

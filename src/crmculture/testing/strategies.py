@@ -404,9 +404,12 @@ def directives(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[lis
     """Lists of valid directives ``d0``, ``d1``, ... with every type and combine strategy.
 
     Examples:
-        >>> from hypothesis import find
-        >>> [d.name for d in find(directives(min_size=2, max_size=2), lambda ds: True)]
-        ['d0', 'd1']
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10)
+        ... @given(directives(min_size=2, max_size=2))
+        ... def test_names(directive_list):
+        ...     assert [d.name for d in directive_list] == ["d0", "d1"]
+        >>> test_names()
     """
     _check_size("directives", min_size, max_size)
     if max_size < 1:
@@ -455,9 +458,12 @@ def rules(
     Examples:
         >>> from crmculture.stories import acme_policy
         >>> policy = acme_policy()
-        >>> from hypothesis import find
-        >>> [r.id for r in find(rules(policy.schema, policy.directives), lambda rs: len(rs) > 1)]
-        ['r0', 'r1']
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10)
+        ... @given(rules(policy.schema, policy.directives, max_size=3))
+        ... def test_ids(rule_list):
+        ...     assert [r.id for r in rule_list] == [f"r{i}" for i in range(len(rule_list))]
+        >>> test_ids()
     """
     _check_size("rules", min_size, max_size)
     if not directive_list:
@@ -516,9 +522,13 @@ def policies(
         layers: Whether a department layer may be generated.
 
     Examples:
-        >>> from hypothesis import find
-        >>> len(find(policies(max_rules=2), lambda p: len(p.rules) == 2).rules)
-        2
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10)
+        ... @given(policies(max_rules=2))
+        ... def test_compiles(policy):
+        ...     assert len(policy.rules) <= 2
+        ...     policy.compile()
+        >>> test_compiles()
     """
     _check_size("policies", min_rules, max_rules)
     if schema is None:
