@@ -190,3 +190,42 @@ def test_decide_streams_in_constant_memory(tmp_path: Path) -> None:
         assert code == 0
         peaks.append(peak)
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+class TestCheck:
+    def test_error_findings_exit_1_with_their_counterexample(self) -> None:
+        """The ACME culture has a monotonicity break: reported with customers, exit 1."""
+        code, out, _ = run("check", CULTURE)
+        assert code == 1
+        assert "errors (1):" in out
+        assert "monotonicity break on `service_level`" in out
+        assert "`replacement_part` from `sales` touches 5 departments" in out
+
+    def test_json_report(self) -> None:
+        """--json writes the findings with their witnesses, for CI."""
+        code, out, _ = run("check", CULTURE, "--json")
+        assert code == 1
+        report = json.loads(out)
+        assert report["complete"] is True
+        assert [f["kind"] for f in report["findings"]] == ["monotonicity_break"]
+        assert report["findings"][0]["better_customer"]["satisfaction"] == 5.0
+        assert any(f["kind"] == "long_journey" for f in report["org_findings"])
+
+    def test_a_clean_culture_exits_0(self, tmp_path: Path) -> None:
+        """A culture without findings says so and exits 0."""
+        clean = tmp_path / "clean.yaml"
+        clean.write_text(
+            "format: crmculture/1\nname: clean\nfacts:\n  credit_hold: {type: bool}\n"
+            "directives:\n  route_to: {type: text, default: frontline, uniform: true}\n"
+            "rules:\n  - {id: hold, when: credit_hold, then: {route_to: accounts_receivable}}\n"
+        )
+        code, out, _ = run("check", str(clean))
+        assert (code, out.splitlines()[-1]) == (0, "no findings")
+
+    def test_an_invalid_culture_exits_2(self, tmp_path: Path) -> None:
+        """A document that does not load is exit 2 with one line."""
+        broken = tmp_path / "broken.yaml"
+        broken.write_text("format: crmculture/1\nname: x\nfacts: {}\ndirectives: {}\nrulez: []\n")
+        code, _, err = run("check", str(broken))
+        assert code == 2
+        assert "unknown key `rulez` (did you mean `rules`?)" in err

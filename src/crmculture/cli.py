@@ -1,4 +1,4 @@
-"""The `crmculture` command line: decide, explain and demo.
+"""The `crmculture` command line: check, decide, explain and demo.
 
 Run ``crmculture --help`` (or ``python -m crmculture --help``). Mistakes in the command or in
 the culture file are one clear line on standard error and exit code 2; ``--verbose`` adds the
@@ -14,12 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from crmculture.analysis.findings import Severity
+from crmculture.analysis.org_metrics import analyze_org
+from crmculture.analysis.verifier import analyze
 from crmculture.demo import run as run_demo
 from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.reference import check_department
-from crmculture.io.documents import load_policy
+from crmculture.io.documents import load, load_policy
 from crmculture.io.records import Record, RecordError, RecordFormat, read_records, typed_customer
 from crmculture.model.policies import Policy
+from crmculture.model.values import json_value
 
 __all__ = ["main"]
 
@@ -28,6 +32,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _EXAMPLES = """\
 examples:
   crmculture demo
+  crmculture check examples/acme-culture.yaml
   crmculture decide examples/acme-culture.yaml customers.jsonl --department sales
   cat customers.csv | crmculture decide examples/acme-culture.yaml --input-format csv
   crmculture explain examples/acme-culture.yaml --department engineering \\
@@ -88,6 +93,18 @@ def _parser() -> argparse.ArgumentParser:
         "--customer", required=True, metavar="JSON", help="the customer as a JSON object"
     )
     explain.add_argument("--department", help="the department asking")
+
+    check = commands.add_parser(
+        "check",
+        help="load, validate and analyse a culture (for CI)",
+        description="Load and validate the culture, run the policy verifier and, when the "
+        "document has an org, the org analysis. Exit 0 when clean, 1 when there are error "
+        "findings, 2 when the file is invalid.",
+        epilog="example:\n  crmculture check examples/acme-culture.yaml --json > report.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    check.add_argument("--json", action="store_true", help="write the report as JSON")
 
     commands.add_parser(
         "demo",
@@ -188,6 +205,75 @@ def _decision_line(
     return line
 
 
+def _finding_document(finding: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "kind": finding.kind,
+        "severity": finding.severity.value,
+        "message": str(finding),
+        "rules": list(finding.rules),
+        "directives": list(finding.directives),
+        "departments": list(finding.departments),
+    }
+    for name in ("customer", "better_customer", "worse_customer"):
+        if hasattr(finding, name):
+            document[name] = json_value(getattr(finding, name))
+    return document
+
+
+def _check(args: argparse.Namespace, out: IO[str]) -> int:
+    if not Path(args.culture).is_file():
+        raise _UsageError(f"culture file `{args.culture}` does not exist")
+    culture = load(Path(args.culture))
+    report = analyze(culture.policy)
+    org_findings = analyze_org(culture).findings if culture.org.departments else ()
+    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    if args.json:
+        document = {
+            "culture": culture.policy.name,
+            "version": culture.policy.version,
+            "complete": report.complete,
+            "findings": [_finding_document(f) for f in report.findings],
+            "org_findings": [
+                {
+                    "kind": f.kind,
+                    "door": f.door,
+                    "request": f.request,
+                    "segment": str(f.segment),
+                    "message": f.message,
+                    "customer": json_value(dict(f.customer)),
+                }
+                for f in org_findings
+            ],
+        }
+        out.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        return EXIT_FINDINGS if errors else EXIT_OK
+    out.write(
+        f"{args.culture}: policy `{culture.policy.name}` version "
+        f"{culture.policy.version}, {len(culture.org)} departments\n"
+    )
+    for severity in Severity:
+        found = [f for f in report.findings if f.severity is severity]
+        if found:
+            out.write(f"\n{severity.value}s ({len(found)}):\n")
+            out.writelines(f"  - {finding}\n" for finding in found)
+    if org_findings:
+        out.write(f"\norg findings ({len(org_findings)}):\n")
+        shown = org_findings[:20]
+        out.writelines(
+            f"  - {f.message}; for example {json_value(dict(f.customer))}\n" for f in shown
+        )
+        if len(org_findings) > len(shown):
+            out.write(f"  ... and {len(org_findings) - len(shown)} more (see --json)\n")
+    if not report.complete:
+        out.write(
+            "\nthe analysis is incomplete: a search budget was reached; the clean "
+            "results above cover only what was searched\n"
+        )
+    if not report.findings and not org_findings:
+        out.write("no findings\n")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
 def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     policy = _load(args.culture)
     try:
@@ -235,6 +321,8 @@ def main(
             return EXIT_OK
         if args.command == "decide":
             return _decide(args, out, err)
+        if args.command == "check":
+            return _check(args, out)
         return _explain(args, out)
     except _UsageError as error:
         _fail(err, str(error), None, args.verbose)
