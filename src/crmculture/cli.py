@@ -115,10 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: str) -> Policy:
+def _culture_file(path: str) -> Path:
     if not Path(path).is_file():
         raise _UsageError(f"culture file `{path}` does not exist")
-    return load_policy(Path(path))
+    return Path(path)
+
+
+def _load(path: str) -> Policy:
+    return load_policy(_culture_file(path))
 
 
 def _record_format(path: str, given: str | None) -> RecordFormat:
@@ -221,9 +225,7 @@ def _finding_document(finding: Any) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
-    if not Path(args.culture).is_file():
-        raise _UsageError(f"culture file `{args.culture}` does not exist")
-    culture = load(Path(args.culture))
+    culture = load(_culture_file(args.culture))
     report = analyze(culture.policy)
     org_findings = analyze_org(culture).findings if culture.org.departments else ()
     errors = [f for f in report.findings if f.severity is Severity.ERROR]

@@ -28,7 +28,7 @@ from crmculture.evaluate.combine import DirectiveOutcome, combine
 from crmculture.evaluate.reference import ReferenceEvaluator
 from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
-from crmculture.model.values import canonical_json, json_value, literal_text
+from crmculture.model.values import canonical_json, json_value, value_text
 
 __all__ = [
     "AnalysisError",
@@ -72,9 +72,7 @@ def _customer(pairs: Customer) -> dict[str, Any]:
 
 
 def _show_customer(pairs: Customer) -> str:
-    return ", ".join(
-        f"{name}={'missing' if value is None else literal_text(value)}" for name, value in pairs
-    )
+    return ", ".join(f"{name}={value_text(value)}" for name, value in pairs)
 
 
 def _show_department(department: str | None) -> str:
@@ -375,7 +373,7 @@ class MonotonicityBreak:
         better = dict(self.better)
         worse = dict(self.worse)
         changes = ", ".join(
-            f"{fact} {_show_value(better[fact])} instead of {_show_value(worse[fact])}"
+            f"{fact} {value_text(better[fact])} instead of {value_text(worse[fact])}"
             for fact in self.facts
         )
         return (
@@ -384,10 +382,6 @@ class MonotonicityBreak:
             f"{show_outcome(self.worse_value)} ({_show_department(self.department)}); "
             f"otherwise {_show_customer(tuple(p for p in self.better if p[0] not in self.facts))}"
         )
-
-
-def _show_value(value: Any) -> str:
-    return "missing" if value is None else literal_text(value)
 
 
 Finding: TypeAlias = Conflict | Gap | DeadRule | ShadowedRule | NonUniform | MonotonicityBreak

@@ -21,7 +21,7 @@ import attrs
 from crmculture.errors import ConflictError, UndecidedError
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.rules import Rule
-from crmculture.model.values import NO_DEFAULT, literal_text
+from crmculture.model.values import NO_DEFAULT, value_text
 
 __all__ = ["DirectiveOutcome", "Overridden", "combine", "precedence"]
 
@@ -63,12 +63,6 @@ class DirectiveOutcome:
 
 Contribution = tuple[Rule, Any]
 """A matching rule and the value it sets for one directive."""
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(literal_text(item) for item in value) + "]"
-    return literal_text(value)
 
 
 def precedence(directive: Directive, contributions: Sequence[Contribution]) -> list[Contribution]:
@@ -152,15 +146,15 @@ def combine(directive: Directive, contributions: Sequence[Contribution]) -> Dire
     if strategy in (Combine.ALL, Combine.ANY):
         determined = tuple(rule.id for rule, v in contributions if v is value)
         reason = (
-            f"`{strategy.value}` gives {_show(value)} because rule `{winner.id}` "
-            f"says {_show(value)}"
+            f"`{strategy.value}` gives {value_text(value)} because rule `{winner.id}` "
+            f"says {value_text(value)}"
         )
     else:
         determined = (winner.id,)
         if strategy is Combine.FIRST:
             reason = f"rule `{winner.id}` comes first (priority {winner.priority}, then rule id)"
         else:
-            reason = f"`{strategy.value}` keeps {_show(value)} from rule `{winner.id}`"
+            reason = f"`{strategy.value}` keeps {value_text(value)} from rule `{winner.id}`"
     same = f"rule `{winner.id}` sets the same value and comes first"
     overridden = tuple(
         Overridden(rule.id, v, same if v == value else reason)

@@ -19,17 +19,9 @@ import attrs
 from crmculture.evaluate.combine import DirectiveOutcome, combine
 from crmculture.evaluate.truth import rule_matches, why_not
 from crmculture.model.policies import Policy
-from crmculture.model.values import canonical_json, json_value, literal_text
+from crmculture.model.values import canonical_json, json_value, value_text
 
 __all__ = ["Decision", "DirectiveOutcome"]
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "missing"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(literal_text(item) for item in value) + "]"
-    return literal_text(value)
 
 
 @attrs.frozen(eq=False, init=False, repr=False)
@@ -225,19 +217,19 @@ class Decision:
         policy = self.policy
         who = f"department `{self.department}`" if self.department else "no department given"
         yield f"Decision by policy `{policy.name}` version {policy.version}, {who}"
-        customer = ", ".join(f"{name}={_show(value)}" for name, value in self.customer.items())
+        customer = ", ".join(f"{name}={value_text(value)}" for name, value in self.customer.items())
         yield f"Customer: {customer}"
         yield ""
         yield "Directives:"
         for name, outcome in self.outcomes.items():
-            yield f"  {name} = {_show(outcome.value)}"
+            yield f"  {name} = {value_text(outcome.value)}"
             if outcome.source == "default":
                 yield "    default: no matching rule sets it"
             for rule_id in outcome.determined_by:
                 rationale = policy.rule(rule_id).rationale
                 yield f"    set by `{rule_id}`" + (f": {rationale}" if rationale else "")
             for lost in outcome.overridden:
-                yield f"    overrides `{lost.rule}` ({_show(lost.value)}): {lost.reason}"
+                yield f"    overrides `{lost.rule}` ({value_text(lost.value)}): {lost.reason}"
         matched = set(self.matched)
         yield ""
         yield "Rules that matched:" if matched else "Rules that matched: none"

@@ -28,7 +28,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Any, Literal, TypeAlias
 
@@ -58,6 +58,7 @@ from crmculture.io.converter import (
     structure_problems,
 )
 from crmculture.io.positions import READERS, Path, Positions, path_text
+from crmculture.io.records import text_value
 from crmculture.model.conditions import (
     ALWAYS,
     DECISION,
@@ -182,43 +183,10 @@ def read_document(
 # -- typing values by their fact or directive ---------------------------------------------------
 
 
-def _number_text(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value.strip()):
-        return value.strip()
-    return None
-
-
-def _fact_value(fact_type: str, value: Any) -> Any:
-    """A document value as the fact type wants it (decimals from strings, dates from ISO
-    strings); values of the wrong type are returned as they are, for the fact to reject."""
-    if fact_type == "decimal":
-        text = _number_text(value)
-        if text is not None:
-            try:
-                return Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-                return value
-    if fact_type == "date" and isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if fact_type == "date" and isinstance(value, dt.datetime):
-        return value  # a timestamp is not a date: the fact says so
-    return value
-
-
 def _directive_value(directive: Directive, value: Any) -> Any:
-    kind = "decimal" if directive.type == "decimal" else directive.type
     if isinstance(value, list):
-        return [_fact_value(kind, item) for item in value]
-    return _fact_value(kind, value)
+        return [text_value(directive.type, item) for item in value]
+    return text_value(directive.type, value)
 
 
 # -- the loader ---------------------------------------------------------------------------------
@@ -422,7 +390,7 @@ class _Loader:
 
     def fact(self, name: str, doc: FactDoc, path: Path) -> Fact | None:
         def typed(value: Any) -> Any:
-            return None if value is None else _fact_value(doc.type, value)
+            return None if value is None else text_value(doc.type, value)
 
         ordered = (
             doc.ordered
@@ -471,8 +439,8 @@ class _Loader:
             if value is None:
                 return None
             if isinstance(value, list):
-                return [_fact_value(kind, item) for item in value]
-            return _fact_value(kind, value)
+                return [text_value(kind, item) for item in value]
+            return text_value(kind, value)
 
         try:
             return Directive(
@@ -675,15 +643,15 @@ class _Loader:
             if not isinstance(value, list):
                 self.problem((*path, "value"), f"`{op}` needs a list of values")
                 return None
-            condition = In(name, [_fact_value(kind, v) for v in value], negated=op == "not in")
+            condition = In(name, [text_value(kind, v) for v in value], negated=op == "not in")
         elif op == "between":
             if not isinstance(value, list) or len(value) != 2:
                 self.problem((*path, "value"), "`between` needs a list of two values [low, high]")
                 return None
-            condition = Between(name, _fact_value(kind, value[0]), _fact_value(kind, value[1]))
+            condition = Between(name, text_value(kind, value[0]), text_value(kind, value[1]))
         else:
             assert op in ORDER_OPS or op in ("==", "!=")
-            condition = Compare(name, op, _fact_value(kind, value))
+            condition = Compare(name, op, text_value(kind, value))
         checked, problems = check_condition(condition, schema, path_text(path), directives)
         for problem in problems:
             self.problem(path, problem.message)

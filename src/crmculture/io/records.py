@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Literal, TypeAlias
@@ -22,7 +23,14 @@ import attrs
 
 from crmculture.model.facts import Fact, Schema
 
-__all__ = ["Record", "RecordError", "RecordFormat", "read_records", "typed_customer"]
+__all__ = [
+    "Record",
+    "RecordError",
+    "RecordFormat",
+    "read_records",
+    "text_value",
+    "typed_customer",
+]
 
 RecordFormat: TypeAlias = Literal["json", "jsonl", "csv"]
 """The formats customer records can come in."""
@@ -46,6 +54,42 @@ class RecordError:
     message: str
 
 
+def _number_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value.strip()):
+        return value.strip()
+    return None
+
+
+def text_value(kind: str, value: Any) -> Any:
+    """A value from a text format (JSON, YAML, TOML, CSV) as a fact or directive of type
+    `kind` wants it: decimals from numbers or numeric strings, dates from ISO strings. Values
+    that do not convert are returned as they are, for the fact or directive to reject.
+
+    Examples:
+        >>> text_value("decimal", 12.5), text_value("date", "2027-01-31"), text_value("int", "x")
+        (Decimal('12.5'), datetime.date(2027, 1, 31), 'x')
+    """
+    if kind == "decimal":
+        text = _number_text(value)
+        if text is not None:
+            try:
+                return Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+                return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -66,19 +110,9 @@ def _typed(fact: Fact, value: Any, *, from_csv: bool) -> Any:
                 return float(value)
             except ValueError:
                 return value
-    if fact.type == "decimal" and isinstance(value, str | float) and not isinstance(value, bool):
-        try:
-            return Decimal(value if isinstance(value, str) else repr(value))
-        except InvalidOperation:
-            return value
     if fact.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if fact.type == "date" and isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
+    return text_value(fact.type, value)
 
 
 def typed_customer(

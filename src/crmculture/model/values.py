@@ -23,6 +23,7 @@ __all__ = [
     "decimal_text",
     "json_value",
     "literal_text",
+    "value_text",
 ]
 
 Scalar: TypeAlias = bool | int | float | Decimal | str | dt.date
@@ -112,3 +113,18 @@ def literal_text(value: Scalar) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def value_text(value: Any) -> str:
+    """How explanations and findings show a value: a literal, a list for ``collect``
+    directives, ``missing`` for an absent fact.
+
+    Examples:
+        >>> value_text(("ar", "legal")), value_text(None), value_text(Decimal("12.50"))
+        ('["ar", "legal"]', 'missing', '12.5')
+    """
+    if value is None:
+        return "missing"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(literal_text(item) for item in value) + "]"
+    return literal_text(value)
