@@ -16,6 +16,7 @@ LAYERS = [
     ["culture"],
     ["analysis"],
     ["io"],
+    ["batch", "dask"],
     ["stories"],
     ["testing"],
     ["demo", "cli", "__main__"],
