@@ -1,9 +1,12 @@
-"""The command line: decide, explain, demo; exit codes; streaming in constant memory."""
+"""The command line: check, decide, explain, journeys, render, demo; help, exit codes and
+one-line errors; streaming in constant memory; the progress display."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tracemalloc
@@ -13,9 +16,30 @@ from typing import Any
 
 import pytest
 
-from crmculture.cli import main
+from crmculture.cli import _Progress, main
+from crmculture.org.render import to_dot, to_mermaid
+from crmculture.stories import acme_culture
 
-CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
+ROOT = Path(__file__).parent.parent
+CULTURE = str(ROOT / "examples" / "acme-culture.yaml")
+GOLDEN = Path(__file__).parent / "org" / "golden"
+LATE = {"credit_hold": False, "days_overdue": 12, "annual_volume": 9000, "tier": "gold"}
+CLEAN_WITH_ORG = """\
+format: crmculture/1
+name: clean
+facts:
+  credit_hold: {type: bool}
+directives:
+  route_to: {type: text, default: frontline, uniform: true}
+rules:
+  - {id: hold, when: credit_hold, then: {route_to: accounts_receivable}}
+org:
+  departments:
+    sales: {}
+    accounts_receivable: {resolves: [payment_plan]}
+  handoffs:
+    - {from: sales, to: accounts_receivable, requests: [payment_plan]}
+"""
 ON_HOLD = {"credit_hold": True, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
 GOOD = {"credit_hold": False, "days_overdue": 3, "annual_volume": 400000, "tier": "silver"}
 
@@ -27,7 +51,9 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     if stdin is not None:
         sys.stdin = io.StringIO(stdin)
     try:
-        code = main(list(args), out=out, err=err)
+        # argparse's own messages (--help, usage errors) must also land in `out` and `err`.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = main(list(args), out=out, err=err)
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     finally:
@@ -178,7 +204,7 @@ def test_decide_streams_in_constant_memory(tmp_path: Path) -> None:
             yield json.dumps({**GOOD, "annual_volume": number}) + "\n"
 
     peaks = []
-    for count in (1_000, 10_000):
+    for count in (300, 3_000):
         source = tmp_path / f"c{count}.jsonl"
         with source.open("w") as handle:
             handle.writelines(records(count))
@@ -229,3 +255,419 @@ class TestCheck:
         code, _, err = run("check", str(broken))
         assert code == 2
         assert "unknown key `rulez` (did you mean `rules`?)" in err
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+class TestBatchErrors:
+    def test_every_bad_record_is_reported_in_place_csv(self, tmp_path: Path) -> None:
+        """CSV: bad rows become error lines with their line numbers and problems, in order."""
+        source = write(
+            tmp_path,
+            "customers.csv",
+            "credit_hold,days_overdue,annual_volume,tier\n"
+            "false,0,300000,platinum\n"
+            "maybe,-1,10,diamond\n"
+            "true,0,1,bronze,extra\n"
+            "false,3,5,gold\n",
+        )
+        code, out, err = run("decide", CULTURE, source)
+        assert code == 1
+        results = lines(out)
+        assert [(r["record"], r["line"], "decision" in r) for r in results] == [
+            (0, 2, True),
+            (1, 3, False),
+            (2, 4, False),
+            (3, 5, True),
+        ]
+        assert [p["path"] for p in results[1]["problems"]] == [
+            "customer.credit_hold",
+            "customer.days_overdue",
+            "customer.tier",
+        ]
+        assert "more cells than the header" in results[2]["error"]
+        assert "2 of 4 records could not be decided" in err
+
+    def test_a_bad_element_of_a_json_array_is_reported(self, tmp_path: Path) -> None:
+        """JSON array: an element that is not an object is an error line; the rest decide."""
+        source = write(tmp_path, "c.json", json.dumps([GOOD, 7, {"tier": "gold"}, ON_HOLD]))
+        code, out, _ = run("decide", CULTURE, source)
+        assert code == 1
+        results = lines(out)
+        assert [("decision" in r) for r in results] == [True, False, False, True]
+        assert results[1]["error"] == "a customer is a JSON object, not int"
+        assert {p["path"] for p in results[2]["problems"]} == {
+            "customer.credit_hold",
+            "customer.days_overdue",
+            "customer.annual_volume",
+        }
+
+    def test_an_unknown_department_is_a_mistake_not_a_record_error(self) -> None:
+        """A wrong --department stops before any record: exit 2, nothing written."""
+        code, out, err = run("decide", CULTURE, "--department", "finance", stdin=json.dumps(GOOD))
+        assert (code, out) == (2, "")
+        assert "unknown department `finance`" in err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class TestProgress:
+    def test_counts_are_shown_on_a_terminal_at_most_every_interval(self) -> None:
+        """A carriage-return counter, throttled by the clock, ends with a newline."""
+        now = [0.0]
+        stream = FakeTerminal()
+        progress = _Progress(stream, active=True, clock=lambda: now[0], interval=0.25, every=10)
+        for number in range(100):
+            now[0] = number * 0.01  # 100 records a second
+            progress.tick(failed=number == 50)
+        progress.done()
+        shown = stream.getvalue().split("\r")[1:]
+        assert shown[-1] == "decided 100 records, 1 failed\n"
+        assert len(shown) == 4  # at 0.3 s, 0.6 s, 0.9 s, and the final count
+
+    def test_nothing_is_shown_for_a_quick_input(self) -> None:
+        """An input decided within the first interval shows nothing at all."""
+        stream = FakeTerminal()
+        progress = _Progress(stream, active=True, clock=lambda: 0.0, every=1)
+        for _ in range(1000):
+            progress.tick(failed=False)
+        progress.done()
+        assert stream.getvalue() == ""
+
+    def test_decide_shows_progress_only_on_a_terminal_and_output_is_the_same(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The clock drives the display only: the decisions are identical either way."""
+        source = write(tmp_path, "c.jsonl", "".join(json.dumps(GOOD) + "\n" for _ in range(600)))
+        ticks = iter(range(10**6))
+        monkeypatch.setattr("crmculture.cli.time.monotonic", lambda: float(next(ticks)))
+        outputs = []
+        for err in (FakeTerminal(), io.StringIO()):
+            out = io.StringIO()
+            assert main(["decide", CULTURE, source], out=out, err=err) == 0
+            outputs.append(out.getvalue())
+            if isinstance(err, FakeTerminal):
+                assert err.getvalue().endswith("\rdecided 600 records\n")
+            else:
+                assert err.getvalue() == ""
+        assert outputs[0] == outputs[1]
+
+    def test_no_progress_over_decisions_written_to_the_same_terminal(self) -> None:
+        """When the decisions go to the terminal, the counter would garble them: none."""
+        err, out = FakeTerminal(), FakeTerminal()
+        old = sys.stdin
+        sys.stdin = io.StringIO("".join(json.dumps(GOOD) + "\n" for _ in range(300)))
+        try:
+            assert main(["decide", CULTURE], out=out, err=err) == 0
+        finally:
+            sys.stdin = old
+        assert err.getvalue() == ""
+
+
+class TestJourneys:
+    def test_segments_from_one_door_with_findings_exit_1(self) -> None:
+        """Without a customer: every segment's journey, the metrics and the findings."""
+        code, out, _ = run("journeys", CULTURE, "--request", "replacement_part", "--door", "sales")
+        assert code == 1
+        assert "request `replacement_part`, 1 door, 4 customer segments" in out
+        assert (
+            "  not credit_hold and days_overdue > 0 and not days_overdue > 60\n"
+            "      sales -> billing -> accounts_receivable -> engineering -> shipping" in out
+        )
+        assert "2 of 4 cases resolved" in out
+        assert "findings (3):" in out
+        assert "`replacement_part` from `sales` touches 5 departments" in out
+
+    def test_every_door_by_default(self) -> None:
+        """Without --door, every department is a door."""
+        code, out, _ = run("journeys", CULTURE, "--request", "payment_plan")
+        assert code == 0
+        assert "request `payment_plan`, 6 doors" in out
+        assert out.count("\nfrom `") == 6
+        assert "16 of 16 cases resolved" in out
+        assert out.endswith("\nno findings\n")
+
+    def test_one_customer_from_every_door(self) -> None:
+        """With a customer: their journey from each door, and only their findings."""
+        code, out, _ = run(
+            "journeys", CULTURE, "--request", "replacement_part", "--customer", json.dumps(LATE)
+        )
+        assert code == 1
+        assert (
+            "  from sales                sales -> billing -> accounts_receivable -> "
+            "engineering -> shipping (resolved, 4 handoffs, 70 minutes)" in out
+        )
+        assert "findings (2):" in out
+        assert "cannot be resolved" not in out  # dead ends concern other customers
+
+    def test_json(self) -> None:
+        """--json: the journeys, metrics and findings as data."""
+        code, out, _ = run(
+            "journeys", CULTURE, "--request", "replacement_part", "--door", "sales", "--json"
+        )
+        assert code == 1
+        document = json.loads(out)
+        assert document["request"] == "replacement_part"
+        assert document["doors"] == ["sales"]
+        assert document["customer"] is None
+        assert document["metrics"]["max_departments"] == 5
+        late = document["journeys"][1]
+        assert late["segment"] == "not credit_hold and days_overdue > 0 and not days_overdue > 60"
+        assert late["departments"][0] == "sales"
+        assert late["touched"] == 5
+        assert late["customer"] == {"credit_hold": False, "days_overdue": 1}
+        assert [f["kind"] for f in document["findings"]] == ["long_journey", "dead_end", "dead_end"]
+
+    def test_json_for_one_customer(self) -> None:
+        """--json with a customer: one journey per door, no metrics."""
+        code, out, _ = run(
+            "journeys",
+            CULTURE,
+            "--request",
+            "replacement_part",
+            "--door",
+            "sales",
+            "--customer",
+            json.dumps(LATE),
+            "--json",
+        )
+        document = json.loads(out)
+        assert (code, document["metrics"]) == (1, None)
+        assert document["customer"] == LATE
+        (journey,) = document["journeys"]
+        assert journey["routes"][0]["outcome"] == "resolved"
+        assert [f["kind"] for f in document["findings"]] == ["long_journey"]
+
+    def test_a_higher_bound_and_a_clean_request_exit_0(self, tmp_path: Path) -> None:
+        """No finding: exit 0 and says so."""
+        culture = write(tmp_path, "clean.yaml", CLEAN_WITH_ORG)
+        code, out, _ = run("journeys", culture, "--request", "payment_plan")
+        assert code == 0
+        assert out.endswith("no findings\n")
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--request", "replacement_prt"], "unknown request type `replacement_prt` (did you"),
+            (["--request", "refund"], "unknown request type `refund`; the org knows"),
+            (["--request", "payment_plan", "--door", "sals"], "unknown department `sals`"),
+            (["--request", "payment_plan", "--customer", "{"], "--customer is not JSON"),
+            (["--request", "payment_plan", "--customer", '{"tier": 1}'], "invalid customer"),
+            (["--request", "payment_plan", "--max-departments", "0"], "must be at least 1"),
+        ],
+        ids=["request-typo", "unknown-request", "door", "bad-json", "bad-customer", "bound"],
+    )
+    def test_mistakes(self, args: list[str], message: str) -> None:
+        """Unknown names, bad JSON, bad customers: one line, exit 2."""
+        code, out, err = run("journeys", CULTURE, *args)
+        assert (code, out) == (2, "")
+        assert message in err
+        assert "Traceback" not in err
+
+    def test_a_culture_without_org(self, tmp_path: Path) -> None:
+        """A document without an org section has no journeys: exit 2 and why."""
+        culture = write(tmp_path, "p.yaml", CLEAN_WITH_ORG.split("org:")[0])
+        code, _, err = run("journeys", culture, "--request", "payment_plan")
+        assert code == 2
+        assert "has no org: add an `org` section" in err
+
+
+class TestRender:
+    def test_mermaid_with_a_journey_is_the_golden_picture(self) -> None:
+        """The late customer's journey from sales, as to_mermaid draws it."""
+        code, out, _ = run(
+            "render",
+            CULTURE,
+            "--request",
+            "replacement_part",
+            "--door",
+            "sales",
+            "--customer",
+            json.dumps(LATE),
+        )
+        assert code == 0
+        assert out == (GOLDEN / "acme.mmd").read_text(encoding="utf-8")
+
+    def test_without_a_door_the_longest_journey_is_highlighted(self) -> None:
+        """No --door: the customer's longest journey (here: from sales)."""
+        code, out, _ = run(
+            "render", CULTURE, "--request", "replacement_part", "--customer", json.dumps(LATE)
+        )
+        assert code == 0
+        assert out == (GOLDEN / "acme.mmd").read_text(encoding="utf-8")
+
+    def test_dot_to_a_file(self, tmp_path: Path) -> None:
+        """--format dot --output FILE writes the plain org to the file."""
+        target = tmp_path / "org.dot"
+        code, out, _ = run("render", CULTURE, "--format", "dot", "--output", str(target))
+        assert (code, out) == (0, "")
+        assert target.read_text(encoding="utf-8") == to_dot(acme_culture().org) + "\n"
+
+    def test_plain_mermaid(self) -> None:
+        """Without a journey: the org alone."""
+        code, out, _ = run("render", CULTURE)
+        assert (code, out) == (0, to_mermaid(acme_culture().org) + "\n")
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--request", "replacement_part"], "--request and --customer go together"),
+            (["--customer", "{}"], "--request and --customer go together"),
+            (["--door", "sales"], "--door needs --request and --customer"),
+            (["--request", "part", "--customer", "{}"], "unknown request type `part`"),
+            (["--format", "svg"], "invalid choice: 'svg'"),
+            (["--output", "/nonexistent/dir/org.mmd"], "cannot write `/nonexistent/dir/org.mmd`"),
+        ],
+        ids=["request-alone", "customer-alone", "door-alone", "request", "format", "output"],
+    )
+    def test_mistakes(self, args: list[str], message: str) -> None:
+        """Options that do not go together, or unknown names: one line, exit 2."""
+        code, _, err = run("render", CULTURE, *args)
+        assert code == 2
+        assert message in err
+        assert "Traceback" not in err
+
+
+COMMANDS = ["check", "decide", "explain", "journeys", "render", "demo"]
+
+
+class TestHelpAndMistakes:
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_every_command_has_help_with_examples(self, command: str) -> None:
+        """`crmculture COMMAND --help` exits 0 and shows at least one example."""
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert f"usage: crmculture {command}" in out
+        assert "example" in out
+        assert f"crmculture {command}" in out.split("example", 1)[1]
+
+    def test_top_level_help_lists_every_command_and_the_exit_codes(self) -> None:
+        """`crmculture --help`: the commands, exit codes and examples."""
+        code, out, _ = run("--help")
+        assert code == 0
+        for command in COMMANDS:
+            assert command in out
+        assert "exit codes:" in out
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["check", "missing.yaml"],
+            ["explain", "missing.yaml", "--customer", "{}"],
+            ["journeys", "missing.yaml", "--request", "x"],
+            ["render", "missing.yaml"],
+        ],
+        ids=["check", "explain", "journeys", "render"],
+    )
+    def test_a_missing_culture_file(self, args: list[str]) -> None:
+        """Every command: a missing culture file is one line, exit 2."""
+        code, _, err = run(*args)
+        assert code == 2
+        assert err == "crmculture: error: culture file `missing.yaml` does not exist\n"
+
+    def test_a_directory_is_not_a_culture_file(self, tmp_path: Path) -> None:
+        """A directory given as the culture file: one line, exit 2."""
+        code, _, err = run("check", str(tmp_path))
+        assert code == 2
+        assert err == f"crmculture: error: culture file `{tmp_path}` is not a file\n"
+
+    @pytest.mark.parametrize(
+        "text",
+        ["facts: [unclosed\n", "{not json", "\x00\x01binary", "- a list\n- of things\n"],
+        ids=["yaml-syntax", "json-syntax", "binary", "not-a-mapping"],
+    )
+    def test_a_malformed_document(self, tmp_path: Path, text: str) -> None:
+        """Syntax errors and documents of the wrong shape: one line, exit 2, no traceback."""
+        culture = write(tmp_path, "bad.yaml", text)
+        for command in (["check", culture], ["journeys", culture, "--request", "x"]):
+            code, out, err = run(*command)
+            assert (code, out) == (2, "")
+            assert err.startswith("crmculture: error: ")
+            assert "Traceback" not in err
+
+    def test_verbose_after_the_command_shows_every_problem(self, tmp_path: Path) -> None:
+        """--verbose works after the command too."""
+        broken = write(
+            tmp_path,
+            "broken.yaml",
+            "format: crmculture/1\nname: x\nfacts: {a: {type: boo}}\ndirectives: {}\nrulez: []\n",
+        )
+        code, _, err = run("check", broken)
+        assert err.splitlines()[1] == "(run with --verbose for every problem)"
+        code, _, err = run("check", broken, "--verbose")
+        assert code == 2
+        assert "unknown fact type `boo` (did you mean `bool`?)" in err
+        assert "unknown key `rulez` (did you mean `rules`?)" in err
+
+    def test_misuse_of_the_command_is_exit_2(self) -> None:
+        """Unknown options and missing arguments: argparse's one-line error, exit 2."""
+        code, _, err = run("journeys", CULTURE)
+        assert code == 2
+        assert "the following arguments are required: --request" in err
+        code, _, err = run("decide", CULTURE, "--nope")
+        assert code == 2
+        assert "unrecognized arguments: --nope" in err
+
+    def test_unknown_department_in_explain(self) -> None:
+        """explain with a department the policy does not know: did-you-mean, exit 2."""
+        code, _, err = run(
+            "explain", CULTURE, "--department", "shiping", "--customer", json.dumps(GOOD)
+        )
+        assert code == 2
+        assert "unknown department `shiping` (did you mean `shipping`?)" in err
+
+    def test_a_closed_pipe_is_not_a_traceback(self, tmp_path: Path) -> None:
+        """`crmculture decide ... | head -1`: the reader goes away; no traceback."""
+        source = write(tmp_path, "c.jsonl", "".join(json.dumps(GOOD) + "\n" for _ in range(5000)))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crmculture", "decide", CULTURE, source, "--explain"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b'{"decision"')
+        process.stdout.close()
+        error = process.stderr.read().decode()
+        process.stderr.close()
+        assert process.wait(timeout=60) != 0
+        assert "Traceback" not in error
+
+
+def peak_rss_kib(culture: str, source: Path, target: Path) -> int:
+    """Run `crmculture decide` in a fresh process and return its peak RSS in KiB."""
+    script = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    command = [sys.executable, "-m", "crmculture", "decide", culture, str(source), "-o"]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *command, str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(result.stdout.split()[-1])
+
+
+@pytest.mark.slow
+def test_decide_peak_memory_is_flat_20k_vs_200k(tmp_path: Path) -> None:
+    """10x the records in a separate process: peak RSS within 10% (and 8 MiB)."""
+    peaks = []
+    for count in (20_000, 200_000):
+        source = tmp_path / f"c{count}.jsonl"
+        with source.open("w", encoding="utf-8") as handle:
+            for number in range(count):
+                handle.write(json.dumps({**GOOD, "annual_volume": number}) + "\n")
+        peaks.append(peak_rss_kib(CULTURE, source, tmp_path / "out.jsonl"))
+    small, large = peaks
+    assert large - small < max(small * 0.10, 8 * 1024), peaks

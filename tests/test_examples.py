@@ -26,6 +26,9 @@ def test_the_demo_decides_and_explains_several_customers() -> None:
     assert "sales -> billing -> accounts_receivable -> engineering -> shipping (resolved" in text
     assert "monotonicity break on `service_level`" in text
     assert "* max_departments: 5 -> 3" in text
+    assert "for every customer with not credit_hold and days_overdue > 0 and not" in text
+    assert "1 finding in all; the search is complete" in text
+    assert "crmculture journeys examples/acme-culture.yaml" in text
 
 
 def test_the_demo_runs_as_a_module() -> None:
@@ -104,3 +107,82 @@ def test_the_example_culture_walks_the_replacement_part_story() -> None:
     assert good.routes[0].departments == ("sales", "engineering", "shipping")
     assert good.resolved
     assert len(late.routes[0].departments) == 5
+
+
+def run_script(name: str, *args: str) -> str:
+    """Run an example script with this interpreter; it must exit 0. Return its output."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=EXAMPLES.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def test_the_credit_hold_script() -> None:
+    """Every department routes to accounts receivable, proven for every customer."""
+    out = run_script("credit_hold.py")
+    assert out.count("route_to=accounts_receivable  may_ship=False  may_quote=False") == 6
+    assert "no customer is treated differently" in out
+    assert "sales -> accounts_receivable (resolved, 1 handoff, 5 minutes)" in out
+
+
+def test_the_reward_best_customers_script() -> None:
+    """The monotonicity break is found, fixed, and the fix proven and reviewed."""
+    out = run_script("reward_best_customers.py")
+    assert "ACME 2026.11: 1 finding(s)" in out
+    assert "monotonicity break on `service_level`" in out
+    assert "ACME 2026.12: 0 finding(s); complete: True" in out
+    assert 'service_level: "priority" -> "standard"' in out
+
+
+def test_the_replacement_part_script() -> None:
+    """Five departments today, three after the merger."""
+    out = run_script("replacement_part.py", "--mermaid")
+    assert (
+        "12 days overdue   sales -> billing -> accounts_receivable -> engineering -> shipping"
+        in out
+    )
+    assert "`replacement_part` from `sales` touches 5 departments" in out
+    assert "* max_departments: 5 -> 3" in out
+    assert "commercial -> engineering -> shipping (resolved" in out
+    assert "flowchart LR" in out
+
+
+def test_the_profitable_customer_script() -> None:
+    """Segments, offers and retention actions; the verifier finds nothing."""
+    out = run_script("profitable_customer.py")
+    assert "the star            segment=most_profitable" in out
+    assert "busy, unprofitable  segment=unprofitable" in out
+    assert "offer=pilot_project" in out
+    assert "verifier: 0 findings, complete: True" in out
+
+
+def test_the_crm_initiative_script() -> None:
+    """The warning signs, with the org analysis feeding the department count."""
+    out = run_script("crm_initiative.py")
+    assert "software first, org as it is: risk high, proceed" in out
+    assert "customers talk to five or more departments for one request" in out
+    assert "rolling out anyway: risk critical, stop" in out
+    assert "culture first, clean data: risk low, proceed" in out
+
+
+def test_the_review_script(tmp_path: Path) -> None:
+    """The review of a policy change names the changed customers."""
+    out = run_script("review_policy_change.py")
+    assert "version 2026.11 -> 2026.12: 10 groups of customers are treated differently" in out
+    assert "days_overdue between 46 and 60" in out
+    same = run_script(
+        "review_policy_change.py", str(EXAMPLES / "acme-culture.yaml"), "examples/acme-culture.yaml"
+    )
+    assert "0 groups of customers are treated differently" in same
+
+
+def test_the_decision_service_script() -> None:
+    """The decision service example runs as a script."""
+    out = run_script("decision_service.py")
+    assert [line.split()[0] for line in out.splitlines()] == ["200", "200", "422"]

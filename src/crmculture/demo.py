@@ -3,7 +3,8 @@
 Run it with ``crmculture demo``. It prints how the built-in culture treats a few customers,
 with the explanation of each decision, shows that a uniform directive is the same from every
 department, decides a small batch with one bad record in it, walks the replacement-part
-journey through the org, shows what the verifier finds, and tries a reorganisation.
+journey through the org and shows what the org analysis flags, shows what the verifier
+finds, tries a reorganisation, and ends with the commands to try next.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def run(out: IO[str]) -> None:
         file=out,
     )
     print(f"policy fingerprint {policy.fingerprint[:16]}", file=out)
+    print(
+        "\nWhat follows: four customers decided and explained; one customer asking every "
+        "department;\na batch with a bad record; a journey through the org; what the "
+        "verifier and the org\nanalysis find; and a reorganisation tried before it is made.",
+        file=out,
+    )
 
     asked_by = {
         "on credit hold, asking engineering": "engineering",
@@ -106,6 +113,11 @@ def _org_part(out: IO[str]) -> None:
     ):
         journey = culture.journey(customer, "replacement_part", door="sales")
         print(f"  {label:<17} {journey}", file=out)
+    report_org = analyze_org(culture, requests=["replacement_part"])
+    print("  The org analysis walks every customer segment from every door, and flags:", file=out)
+    for long_journey in report_org.of_kind("long_journey"):
+        print(f"  - {long_journey.message}", file=out)
+        print(f"    for every customer with {long_journey.segment}", file=out)
 
     print(
         f"\n{_RULE}\nWhat the verifier finds in the policy (every customer, not a sample)\n{_RULE}",
@@ -114,7 +126,12 @@ def _org_part(out: IO[str]) -> None:
     report = analyze(culture.policy)
     for finding in report.findings[:4]:
         print(f"  {finding}", file=out)
-    print(f"  ... {len(report.findings)} findings in all; complete: {report.complete}", file=out)
+    count = len(report.findings)
+    print(
+        f"  {count} finding{'' if count == 1 else 's'} in all; the search is "
+        f"{'complete' if report.complete else 'incomplete'}",
+        file=out,
+    )
 
     print(
         f"\n{_RULE}\nWhat if sales, billing and accounts receivable became one desk?\n{_RULE}",
@@ -128,6 +145,14 @@ def _org_part(out: IO[str]) -> None:
     print(f"  the longest journey today touches {longest} departments", file=out)
     for metric in ("max_departments", "long_journeys", "dead_ends"):
         print(f"  {comparison.delta(metric)}", file=out)
+    print(
+        f"\n{_RULE}\nTry it yourself\n{_RULE}\n"
+        "  crmculture check examples/acme-culture.yaml\n"
+        "  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales\n"
+        "  crmculture render examples/acme-culture.yaml > org.mmd\n"
+        "  the tutorials: docs/tutorials/ (credit hold, best customers, replacement part, ...)",
+        file=out,
+    )
 
 
 def main() -> int:

@@ -29,7 +29,9 @@ __all__ = [
     "acme_org",
     "acme_policy",
     "acme_schema",
+    "crm_initiative_policy",
     "example_customers",
+    "profitable_customer_policy",
 ]
 
 ACME_DEPARTMENTS = (
@@ -287,3 +289,273 @@ def acme_culture() -> Culture:
         5
     """
     return Culture(acme_policy(), acme_org())
+
+
+# -- identify, attract, retain the most profitable customer ---------------------------------
+
+
+def profitable_customer_policy() -> Policy:
+    """Identify, attract and retain the most profitable customers.
+
+    Value and profitability facts put every customer (and prospect) in a segment; the segment
+    brings an offer; a valuable customer at risk of leaving gets a retention action. The
+    segment is *monotone*: a customer who brings more revenue at a better margin is never in
+    a lower segment, and the verifier proves it over every customer.
+
+    Examples:
+        >>> decide = profitable_customer_policy().compile()
+        >>> star = {"annual_revenue": 800_000, "margin_pct": 34.0, "years_as_customer": 6,
+        ...         "churn_risk": "high"}
+        >>> decision = decide(star)
+        >>> decision["segment"], decision["offer"], decision["retention_action"]
+        ('most_profitable', ('dedicated_engineer', 'early_access'), ('account_review', 'executive_call', 'loyalty_credit'))
+        >>> decide({**star, "margin_pct": 3.0})["segment"]
+        'unprofitable'
+    """  # noqa: E501
+    schema = Schema(
+        [
+            Fact.int(
+                "annual_revenue",
+                min=0,
+                better="higher",
+                description="Revenue over the last twelve months, in dollars (0 for a prospect).",
+            ),
+            Fact.float(
+                "margin_pct",
+                min=-100,
+                max=100,
+                optional=True,
+                better="higher",
+                description="Margin after the cost to serve, in percent; missing for a prospect.",
+            ),
+            Fact.int("years_as_customer", min=0, better="higher"),
+            Fact.enum(
+                "churn_risk",
+                ["high", "medium", "low"],
+                better="higher",
+                description="From the churn model: how likely the customer is to leave.",
+            ),
+            Fact.bool("is_prospect", optional=True, default=False),
+            Fact.int(
+                "lookalike_score",
+                min=0,
+                max=100,
+                optional=True,
+                default=0,
+                description="How much a prospect looks like our most profitable customers.",
+            ),
+        ]
+    )
+    directives = [
+        Directive.ordered(
+            "segment",
+            ["unprofitable", "standard", "valuable", "most_profitable"],
+            default="standard",
+            combine="max",
+            monotone=True,
+            description="Where the customer stands, by value and profitability.",
+        ),
+        Directive.text(
+            "offer",
+            values=["dedicated_engineer", "early_access", "pilot_project", "self_service_portal"],
+            combine="collect",
+        ),
+        Directive.text(
+            "retention_action",
+            values=["account_review", "executive_call", "loyalty_credit"],
+            combine="collect",
+        ),
+        Directive.bool("account_manager", default=False, combine="any", monotone=True),
+    ]
+    rules = [
+        Rule(
+            "identify-most-profitable",
+            when=(F.annual_revenue >= 500_000) & (F.margin_pct >= 30),
+            then={
+                "segment": "most_profitable",
+                "offer": "dedicated_engineer",
+                "account_manager": True,
+            },
+            rationale="The few customers who make most of our profit get a named engineer.",
+        ),
+        Rule(
+            "identify-valuable",
+            when=(F.annual_revenue >= 100_000) & (F.margin_pct >= 20),
+            then={"segment": "valuable", "offer": "early_access"},
+            rationale="Valuable customers see new products first.",
+        ),
+        Rule(
+            "identify-unprofitable",
+            when=F.margin_pct < 5,
+            then={"segment": "unprofitable", "offer": "self_service_portal"},
+            rationale="Customers we lose money on are served well, and cheaply.",
+        ),
+        Rule(
+            "attract-lookalikes",
+            when=F.is_prospect & (F.lookalike_score >= 70),
+            then={"offer": "pilot_project"},
+            rationale="Prospects who look like our best customers get a pilot project.",
+        ),
+        Rule(
+            "retain-valuable-at-risk",
+            when=(F.churn_risk == "high") & (F.annual_revenue >= 100_000) & (F.margin_pct >= 20),
+            then={"retention_action": ["executive_call", "loyalty_credit"]},
+            rationale="Losing a valuable customer costs more than keeping them.",
+        ),
+        Rule(
+            "retain-long-standing",
+            when=(F.years_as_customer >= 5) & (F.churn_risk != "low"),
+            then={"retention_action": "account_review"},
+            rationale="A long relationship that wobbles deserves a review.",
+        ),
+    ]
+    return Policy(
+        "profitable-customers",
+        schema,
+        directives,
+        rules,
+        version="2026.11",
+        description="Identify, attract and retain the most profitable customers.",
+    )
+
+
+# -- a CRM initiative, judged as a policy -------------------------------------------------------
+
+
+def crm_initiative_policy() -> Policy:
+    """The warning signs of a CRM initiative, as a policy over the initiative itself.
+
+    The "customer" here is a CRM project: was the culture defined before the software was
+    chosen, is there an executive sponsor, do the departments agree on how to treat a
+    customer, how good is the data, how many departments does a customer talk to. The
+    decision is a risk level, the warnings (collected, with their reasons) and whether to go
+    ahead. A healthier project is never judged riskier (``risk_level`` is monotone).
+
+    Examples:
+        >>> decide = crm_initiative_policy().compile()
+        >>> healthy = {"culture_defined_first": True, "executive_sponsor": True,
+        ...            "departments_agree_on_treatment": True,
+        ...            "software_chosen_before_process": False, "data_quality_pct": 95,
+        ...            "departments_per_request": 2, "phase": "selection"}
+        >>> decision = decide(healthy)
+        >>> decision["risk_level"], decision["warning"], decision["proceed"]
+        ('low', (), True)
+        >>> typical = {**healthy, "culture_defined_first": False,
+        ...            "software_chosen_before_process": True, "data_quality_pct": 55}
+        >>> decision = decide(typical)
+        >>> decision["risk_level"], decision["proceed"], len(decision["warning"])
+        ('critical', False, 3)
+    """
+    schema = Schema(
+        [
+            Fact.bool(
+                "culture_defined_first",
+                better="higher",
+                description="Leadership decided how customers are treated before any software.",
+            ),
+            Fact.bool("executive_sponsor", better="higher"),
+            Fact.bool(
+                "departments_agree_on_treatment",
+                better="higher",
+                description="Every department treats a customer in a given condition alike.",
+            ),
+            Fact.bool("software_chosen_before_process", better="lower"),
+            Fact.int(
+                "data_quality_pct",
+                min=0,
+                max=100,
+                better="higher",
+                description="Customer records that pass validation, in percent.",
+            ),
+            Fact.int(
+                "departments_per_request",
+                min=1,
+                max=50,
+                better="lower",
+                description="The most departments a customer talks to for one request.",
+            ),
+            Fact.enum("phase", ["planning", "selection", "rollout", "live"]),
+        ]
+    )
+    directives = [
+        Directive.ordered(
+            "risk_level",
+            ["critical", "high", "medium", "low"],
+            default="low",
+            combine="min",
+            monotone=True,
+            description="From least to most favourable: the worst risk any sign gives wins.",
+        ),
+        Directive.text("warning", combine="collect"),
+        Directive.bool("proceed", default=True, combine="all", monotone=True),
+    ]
+    rules = [
+        Rule(
+            "no-culture",
+            when=~F.culture_defined_first,
+            then={
+                "risk_level": "high",
+                "warning": "no customer culture: decide how customers are treated first",
+            },
+            rationale="Software automates a culture; it cannot invent one.",
+        ),
+        Rule(
+            "software-first",
+            when=F.software_chosen_before_process,
+            then={
+                "risk_level": "high",
+                "warning": "software chosen before the process: the tool will set the rules",
+            },
+            rationale="Installing software first is how most CRM projects fail.",
+        ),
+        Rule(
+            "no-sponsor",
+            when=~F.executive_sponsor,
+            then={"risk_level": "medium", "warning": "no executive sponsor"},
+            rationale="Treating customers the same everywhere needs someone who can insist.",
+        ),
+        Rule(
+            "departments-disagree",
+            when=~F.departments_agree_on_treatment,
+            then={
+                "risk_level": "high",
+                "warning": "departments treat the same customer differently",
+            },
+            rationale="A customer should get the same answer from every department.",
+        ),
+        Rule(
+            "poor-data",
+            when=F.data_quality_pct < 80,
+            then={"risk_level": "medium", "warning": "customer data below 80% quality"},
+            rationale="Bad records must be rejected loudly, and many bad records stall a CRM.",
+        ),
+        Rule(
+            "unusable-data",
+            when=F.data_quality_pct < 60,
+            then={"risk_level": "critical", "proceed": False},
+            rationale="With this much bad data, no rule can be applied with confidence.",
+        ),
+        Rule(
+            "too-many-departments",
+            when=F.departments_per_request >= 5,
+            then={
+                "risk_level": "high",
+                "warning": "customers talk to five or more departments for one request",
+            },
+            rationale="If a customer needs five departments, change the organisation first.",
+        ),
+        Rule(
+            "rollout-without-culture",
+            when=(F.phase == "rollout") & ~F.culture_defined_first,
+            then={"risk_level": "critical", "proceed": False},
+            rationale="Rolling out a CRM without a culture makes the chaos permanent.",
+        ),
+    ]
+    return Policy(
+        "crm-initiative",
+        schema,
+        directives,
+        rules,
+        version="2026.11",
+        description="The warning signs of a CRM initiative, judged before it fails.",
+    )
