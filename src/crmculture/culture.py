@@ -7,8 +7,8 @@ department they reach and following the handoffs whose guards hold for that deci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias
 
 from crmculture.errors import OrgError, Problem, did_you_mean
 from crmculture.evaluate.compiler import CompiledPolicy
@@ -20,6 +20,8 @@ from crmculture.org.graph import Handoff, OrgGraph
 from crmculture.org.journeys import MAX_ROUTES, Journey, walk
 
 __all__ = ["Culture"]
+
+_Walker: TypeAlias = Callable[[str, str, "int | None", int], Journey]
 
 
 class Culture:
@@ -49,7 +51,7 @@ class Culture:
         sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
     """
 
-    __slots__ = ("_decide", "_guards", "org", "policy")
+    __slots__ = ("_decide", "_guards", "_tests", "org", "policy")
 
     policy: Policy
     org: OrgGraph
@@ -88,6 +90,23 @@ class Culture:
         self.policy = policy
         self.org = org
         self._guards = guards
+        # A handoff's answer for a customer depends only on its guard and on the policy
+        # department its source decides as: handoffs sharing both share one test. Keyed by
+        # identity, because walks pass the org's own handoff objects.
+        # Departments whose decisions have the same rules in scope decide alike: each decides
+        # as the first of them (for guards, which read directive values, not the department).
+        alike: dict[tuple[bool, ...], str] = {}
+        decides_as: dict[str, str] = {}
+        for department in org.departments:
+            scope = department.policy_department
+            in_scope = tuple(rule.applies_to(scope) for rule in policy.effective_rules)
+            decides_as[department.name] = alike.setdefault(in_scope, scope)
+        numbers: dict[tuple[Condition, str], int] = {}
+        self._tests: dict[int, tuple[int, Condition, str]] = {}
+        for handoff, guard in guards.items():
+            scope = decides_as[handoff.source]
+            number = numbers.setdefault((guard, scope), len(numbers))
+            self._tests[id(handoff)] = (number, guard, scope)
         self._decide: CompiledPolicy = policy.compile()
 
     def __repr__(self) -> str:
@@ -181,21 +200,35 @@ class Culture:
             )
         if problems:
             raise OrgError("invalid journey", problems)
-        facts = self.policy.schema.validate(customer)
-        seen: dict[str, Mapping[str, Any]] = {}
-        schema, directives = self.policy.schema, self.policy.directive_index
+        return self._walker(customer)(request, door, cutoff, max_routes)
 
-        def at(department: str) -> Mapping[str, Any]:
-            known = seen.get(department)
+    def _walker(self, customer: object) -> _Walker:
+        """A function walking `customer` (validated once, here) with any request from any
+        door; it remembers the decision at each department and each guard's answer, so that
+        many journeys of one customer cost one decision per department. Arguments are not
+        checked: `journey` is the public door."""
+        facts = self.policy.schema.validate(customer)
+        seen: dict[str, Mapping[str, Any]] = {}  # by policy department
+        answers: dict[int, bool] = {}  # by test
+        schema, directives, tests = self.policy.schema, self.policy.directive_index, self._tests
+        names = [DECISION + directive.name for directive in self.policy.directives]
+
+        def at(scope: str) -> Mapping[str, Any]:
+            known = seen.get(scope)
             if known is None:
-                decision = self._decide(facts, self.policy_department(department))
                 known = dict(facts)
-                for name, value in decision.directives.items():
-                    known[DECISION + name] = value
-                seen[department] = known
+                known.update(zip(names, self._decide(facts, scope).values, strict=True))
+                seen[scope] = known
             return known
 
         def applies(handoff: Handoff) -> bool:
-            return holds(self._guards[handoff], at(handoff.source), schema, directives)
+            number, guard, scope = tests[id(handoff)]
+            answer = answers.get(number)
+            if answer is None:
+                answer = answers[number] = holds(guard, at(scope), schema, directives)
+            return answer
 
-        return walk(self.org, request, door, applies, cutoff=cutoff, max_routes=max_routes)
+        def journey(request: str, door: str, cutoff: int | None, max_routes: int) -> Journey:
+            return walk(self.org, request, door, applies, cutoff=cutoff, max_routes=max_routes)
+
+        return journey

@@ -30,6 +30,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -56,7 +57,7 @@ from crmculture.model.directives import Combine
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.rules import Rule
 from crmculture.org.graph import Handoff, OrgError
-from crmculture.org.journeys import MAX_ROUTES, Journey, walk
+from crmculture.org.journeys import MAX_ROUTES, Journey, Walk
 
 __all__ = [
     "Case",
@@ -262,11 +263,16 @@ class OrgReport:
 
 
 class _Need(Exception):
-    """The walk needs a fact the partial customer does not have yet."""
+    """The walk needs a fact the partial customer does not have yet.
 
-    def __init__(self, fact: str) -> None:
+    `state` is what the asker had done before it asked (a `Walk` in progress, say), for it to
+    resume from once the fact is known; None to start again.
+    """
+
+    def __init__(self, fact: str, state: Any = None) -> None:
         super().__init__(fact)
         self.fact = fact
+        self.state = state
 
 
 class _Partial(Mapping[str, Any]):
@@ -404,17 +410,25 @@ class _Symbolic:
             for name, rules in self.setting.items()
         }
         self.memo: dict[tuple[Any, ...], tuple[bool, Any]] = {}
-        self.scope = {name: culture.policy_department(name) for name in culture.org.names}
-        # Per handoff (by identity: the org's own objects), its guard and every fact the
-        # guard's answer can depend on, through the decision too.
-        self.guards: dict[int, tuple[Condition, tuple[str, ...]]] = {}
+        # Per handoff (by identity: the org's own objects), its test (guard and the policy
+        # department of its source; see `Culture`) and every fact the guard's answer can
+        # depend on, through the decision too.
+        # Each test's answers are remembered by the values of the facts it reads.
+        answers: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {}
+        self.tests: dict[
+            int, tuple[dict[tuple[Any, ...], tuple[bool, Any]], Condition, str, tuple[str, ...]]
+        ] = {}
         for handoff in culture.org.handoffs:
-            guard = culture.guard(handoff)
+            number, guard, scope = culture._tests[id(handoff)]
             reads = set(guard.facts())
             for name in guard.directives():
                 reads.update(self.reads[name])
-            self.guards[id(handoff)] = (guard, tuple(sorted(reads)))
-        self.answers: dict[tuple[Any, ...], tuple[bool, Any]] = {}
+            self.tests[id(handoff)] = (
+                answers.setdefault(number, {}),
+                guard,
+                scope,
+                tuple(sorted(reads)),
+            )
 
     def conditions(self) -> list[Condition]:
         conditions = [rule.when for rule in self.culture.policy.effective_rules]
@@ -428,15 +442,17 @@ class _Symbolic:
         door: str,
         cutoff: int | None,
         max_routes: int,
+        resume: Walk | None = None,
     ) -> Journey:
+        """The journey of the customers `known` describes; raises `_Need` (with the walk so
+        far as its state, to `resume` from) when a guard needs a fact not in `known`."""
         culture, schema = self.culture, self.schema
         facts = _Partial(known, lambda name: None)
         views: dict[str, _Partial] = {}
 
-        def at(department: str) -> _Partial:
-            view = views.get(department)
+        def at(scope: str) -> _Partial:
+            view = views.get(scope)
             if view is None:
-                scope = self.scope[department]
                 values: dict[str, Any] = {}
 
                 def directive(name: str) -> Any:
@@ -444,24 +460,32 @@ class _Symbolic:
                         values[name] = self.cached_value(name, scope, known, facts)
                     return values[name]
 
-                view = views[department] = _Partial(known, directive)
+                view = views[scope] = _Partial(known, directive)
             return view
 
         def applies(handoff: Handoff) -> bool:
-            guard, reads = self.guards[id(handoff)]
-            key = (id(handoff), *(known.get(fact, _Need) for fact in reads))
-            hit = self.answers.get(key)
+            answers, guard, scope, reads = self.tests[id(handoff)]
+            key = tuple(map(known.get, reads, repeat(_Need)))
+            hit = answers.get(key)
             if hit is None:
                 try:
-                    hit = (True, holds(guard, at(handoff.source), schema, self.directives))
+                    hit = (True, holds(guard, at(scope), schema, self.directives))
                 except _Need as need:
                     hit = (False, need.fact)
-                self.answers[key] = hit
+                answers[key] = hit
             if hit[0]:
                 return bool(hit[1])
             raise _Need(str(hit[1]))
 
-        return walk(culture.org, request, door, applies, cutoff=cutoff, max_routes=max_routes)
+        if resume is None:
+            walking = Walk(culture.org, request, door, cutoff=cutoff, max_routes=max_routes)
+        else:
+            walking = resume.copy()
+        try:
+            return walking.run(applies)
+        except _Need as need:
+            need.state = walking
+            raise
 
     def cached_value(
         self, name: str, department: str, known: Mapping[str, Any], facts: _Partial
@@ -500,22 +524,26 @@ class _AnyOf:
 
 
 def _segments(
-    cells: Mapping[str, tuple[Any, ...]], probe: Callable[[Mapping[str, Any]], Any]
+    cells: Mapping[str, tuple[Any, ...]], probe: Callable[[Mapping[str, Any], Any], Any]
 ) -> list[tuple[dict[str, Any], Any]]:
     """Split the customers until `probe` answers without needing another fact.
+
+    ``probe(known, state)`` answers for the customers `known` describes or raises `_Need`;
+    `state` is the state of the `_Need` that split the parent segment (None at the top), for
+    the probe to resume from: what it did before it asked holds for every part.
 
     Cells of the split fact that answer the same without further splits are merged again
     (all of them: the fact does not matter there, and the segment stays whole).
     """
 
-    def explore(known: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    def explore(known: dict[str, Any], state: Any) -> list[tuple[dict[str, Any], Any]]:
         try:
-            return [(known, probe(known))]
+            return [(known, probe(known, state))]
         except _Need as need:
-            fact = need.fact
+            fact, state = need.fact, need.state
             if fact in known:  # pragma: no cover - a bug guard: no fact is asked for twice
                 raise AssertionError(f"internal error: `{fact}` asked for twice") from None
-        parts = [explore({**known, fact: value}) for value in cells[fact]]
+        parts = [explore({**known, fact: value}, state) for value in cells[fact]]
         groups: list[tuple[Any, list[Any]]] = []
         entries: list[tuple[dict[str, Any], Any] | int] = []
         for value, part in zip(cells[fact], parts, strict=True):
@@ -542,7 +570,7 @@ def _segments(
                 result.append(entry)
         return result
 
-    return explore({})
+    return explore({}, None)
 
 
 def _literals(
@@ -592,15 +620,19 @@ def _describe(
     atoms: Sequence[Atom],
     cells: Mapping[str, tuple[Any, ...]],
     known: Mapping[str, Any],
-    memo: dict[tuple[str, Any], list[Condition]] | None = None,
-) -> tuple[Condition, Example]:
-    """The segment of `known` as a condition, and an example customer of it.
+    memo: dict[tuple[str, Any], tuple[list[Condition], list[str]]] | None = None,
+) -> tuple[Condition, Example, str]:
+    """The segment of `known` as a condition, an example customer of it, and the segment's
+    text (``str(segment)``, put together from the texts of its literals).
 
     Per fact, the segment is the cell of its value: each atom on the fact, or its negation,
     without the literals the others imply: ``days_overdue > 0 and days_overdue <= 30``, not
-    also ``not days_overdue == 0``.
+    also ``not days_overdue == 0``. `memo` keeps each fact's literals between calls.
     """
+    if memo is None:
+        memo = {}
     literals: list[Condition] = []
+    texts: list[str] = []
     example: list[tuple[str, Any]] = []
     for fact in schema:
         if fact.name not in known:
@@ -610,14 +642,17 @@ def _describe(
         if first is not None:
             example.append((fact.name, first))
         key = (fact.name, value)
-        found = None if memo is None else memo.get(key)
+        found = memo.get(key)
         if found is None:
-            found = _literals(schema, fact, atoms, cells[fact.name], value)
-            if memo is not None:
-                memo[key] = found
-        literals.extend(found)
-    segment = ALWAYS if not literals else literals[0] if len(literals) == 1 else And(literals)
-    return segment, tuple(example)
+            own = _literals(schema, fact, atoms, cells[fact.name], value)
+            found = memo[key] = (own, [literal.text(And.precedence) for literal in own])
+        literals.extend(found[0])
+        texts.extend(found[1])
+    if not literals:
+        return ALWAYS, tuple(example), str(ALWAYS)
+    if len(literals) == 1:
+        return literals[0], tuple(example), str(literals[0])
+    return And(literals), tuple(example), " and ".join(texts)
 
 
 def _filled(
@@ -693,21 +728,28 @@ def _kinds(journey: Journey, max_departments: int) -> list[FindingKind]:
     return kinds
 
 
-def _confirm_journey(
-    culture: Culture,
-    record: Mapping[str, Any],
-    journey: Journey,
-    cutoff: int | None,
-    max_routes: int,
-) -> None:
-    # INVARIANT: every example is walked again with the culture's own evaluator.
-    again = culture.journey(
-        record, journey.request, door=journey.door, cutoff=cutoff, max_routes=max_routes
-    )
-    if again != journey:  # pragma: no cover - would be a bug in the segment search
-        raise AssertionError(
-            f"internal error: the example customer {dict(record)} takes {again}, not {journey}"
-        )
+class _Confirm:
+    """Walks example customers again with the culture's own evaluator (validation, compiled
+    policy, `Culture.journey`'s walk), one walker per distinct example: many cases share an
+    example customer, and a walker decides once per department."""
+
+    def __init__(self, culture: Culture, cutoff: int | None, max_routes: int) -> None:
+        self.culture = culture
+        self.cutoff = cutoff
+        self.max_routes = max_routes
+        self.walkers: dict[tuple[tuple[str, Any], ...], Callable[..., Journey]] = {}
+
+    def __call__(self, record: Mapping[str, Any], journey: Journey) -> None:
+        key = tuple(record.items())
+        walker = self.walkers.get(key)
+        if walker is None:
+            walker = self.walkers[key] = self.culture._walker(record)
+        # INVARIANT: every example is walked again with the culture's own evaluator.
+        again = walker(journey.request, journey.door, self.cutoff, self.max_routes)
+        if again != journey:  # pragma: no cover - would be a bug in the segment search
+            raise AssertionError(
+                f"internal error: the example customer {dict(record)} takes {again}, not {journey}"
+            )
 
 
 def analyze_org(
@@ -757,37 +799,47 @@ def analyze_org(
     atoms = _atoms(symbolic.conditions())
     cells = representatives(schema, atoms)
     cases: list[Case] = []
-    findings: list[OrgFinding] = []
-    memo: dict[tuple[str, Any], list[Condition]] = {}
+    memo: dict[tuple[str, Any], tuple[list[Condition], list[str]]] = {}
+    confirm = _Confirm(culture, cutoff, max_routes)
+    keyed: list[tuple[tuple[int, str, str, str], OrgFinding]] = []
     for door in chosen_doors:
         for request in chosen_requests:
 
-            def probe(known: Mapping[str, Any], request: str = request, door: str = door) -> Any:
-                return symbolic.journey(known, request, door, cutoff, max_routes)
+            def probe(
+                known: Mapping[str, Any],
+                state: Walk | None,
+                request: str = request,
+                door: str = door,
+            ) -> Journey:
+                return symbolic.journey(known, request, door, cutoff, max_routes, state)
 
             for known, journey in _segments(cells, probe):
-                segment, example = _describe(schema, atoms, cells, known, memo)
+                segment, example, text = _describe(schema, atoms, cells, known, memo)
                 case = Case(door, request, segment, example, journey)
                 cases.append(case)
                 kinds = _kinds(journey, max_departments)
                 if not kinds:
                     continue
                 record = _filled(schema, cells, example)
-                _confirm_journey(culture, record, journey, cutoff, max_routes)
+                confirm(record, journey)
                 full = tuple(record.items())
-                findings.extend(
-                    OrgFinding(
-                        kind,
-                        door,
-                        request,
-                        segment,
-                        full,
-                        journey,
-                        _message(kind, case, max_departments),
+                keyed.extend(
+                    (
+                        (_KIND_ORDER.index(kind), door, request, text),
+                        OrgFinding(
+                            kind,
+                            door,
+                            request,
+                            segment,
+                            full,
+                            journey,
+                            _message(kind, case, max_departments),
+                        ),
                     )
                     for kind in kinds
                 )
-    findings.sort(key=lambda f: (_KIND_ORDER.index(f.kind), f.door, f.request, str(f.segment)))
+    keyed.sort(key=lambda item: item[0])
+    findings = [finding for _, finding in keyed]
     return _report(culture, max_departments, cases, findings)
 
 

@@ -23,9 +23,10 @@ from crmculture.analysis.org_metrics import (
     OrgReport,
     RequestMetrics,
     _atoms,
-    _confirm_journey,
+    _Confirm,
     _describe,
     _filled,
+    _Need,
     _segments,
     _Symbolic,
     analyze_org,
@@ -35,7 +36,7 @@ from crmculture.culture import Culture
 from crmculture.errors import Problem
 from crmculture.model.conditions import Condition
 from crmculture.org.graph import OrgError, OrgGraph
-from crmculture.org.journeys import MAX_ROUTES, Journey
+from crmculture.org.journeys import MAX_ROUTES, Journey, Walk
 
 __all__ = ["ChangedJourney", "Comparison", "MetricDelta", "compare", "match_doors"]
 
@@ -226,27 +227,47 @@ def compare(
     doors = match_doors(before.org, after.org)
     requests = sorted(set(before.org.requests) & set(after.org.requests))
     changed: list[ChangedJourney] = []
+    confirm_before = _Confirm(before, cutoff, max_routes)
+    confirm_after = _Confirm(after, cutoff, max_routes)
     for door, door_after in doors.items():
         for request in requests:
 
             def probe(
                 known: Mapping[str, Any],
+                state: tuple[Journey | Walk | None, Walk | None] | None,
                 request: str = request,
                 door: str = door,
                 door_after: str = door_after,
             ) -> tuple[Journey, Journey]:
-                return (
-                    old.journey(known, request, door, cutoff, max_routes),
-                    new.journey(known, request, door_after, cutoff, max_routes),
-                )
+                # The state says how far the two walks got before the last question: the
+                # journey before (when it was complete) and the walks in progress.
+                first, second = state if state is not None else (None, None)
+                if isinstance(first, Journey):
+                    journey_before = first
+                else:
+                    try:
+                        journey_before = old.journey(
+                            known, request, door, cutoff, max_routes, first
+                        )
+                    except _Need as need:
+                        need.state = (need.state, None)
+                        raise
+                try:
+                    journey_after = new.journey(
+                        known, request, door_after, cutoff, max_routes, second
+                    )
+                except _Need as need:
+                    need.state = (journey_before, need.state)
+                    raise
+                return journey_before, journey_after
 
             for known, (journey_before, journey_after) in _segments(cells, probe):
                 if _same_walk(journey_before, journey_after, doors):
                     continue
-                segment, example = _describe(schema, atoms, cells, known)
+                segment, example, _ = _describe(schema, atoms, cells, known)
                 record = _filled(schema, cells, example)
-                _confirm_journey(before, record, journey_before, cutoff, max_routes)
-                _confirm_journey(after, record, journey_after, cutoff, max_routes)
+                confirm_before(record, journey_before)
+                confirm_after(record, journey_after)
                 changed.append(
                     ChangedJourney(
                         door,

@@ -254,7 +254,9 @@ class OrgGraph:
     _by_name: Mapping[str, Department] = attrs.field(eq=False, repr=False)
     _out: Mapping[str, tuple[Handoff, ...]] = attrs.field(eq=False, repr=False)
     _graph: nx.MultiDiGraph[str] = attrs.field(eq=False, repr=False)
-    _by_request: dict[tuple[str, str], tuple[Handoff, ...]] = attrs.field(eq=False, repr=False)
+    _by_request: dict[str, tuple[frozenset[str], Mapping[str, tuple[Handoff, ...]]]] = attrs.field(
+        eq=False, repr=False
+    )
     _requests: tuple[str, ...] = attrs.field(eq=False, repr=False)
 
     def __init__(self, departments: Iterable[Department], handoffs: Iterable[Handoff] = ()) -> None:
@@ -328,12 +330,25 @@ class OrgGraph:
         """
         if request is None:
             return self._out[source]
-        key = (source, request)
-        found = self._by_request.get(key)
-        if found is None:
-            found = tuple(handoff for handoff in self._out[source] if handoff.carries(request))
-            self._by_request[key] = found
-        return found
+        return self._request_view(request)[1].get(source, ())
+
+    def _request_view(
+        self, request: str
+    ) -> tuple[frozenset[str], Mapping[str, tuple[Handoff, ...]]]:
+        """For one request type: the departments resolving it, and by department the
+        handoffs carrying it (departments with none left out), as walks read them."""
+        view = self._by_request.get(request)
+        if view is None:
+            resolvers = frozenset(
+                department.name for department in self.departments if request in department.resolves
+            )
+            out: dict[str, tuple[Handoff, ...]] = {}
+            for name, links in self._out.items():
+                carrying = tuple(handoff for handoff in links if handoff.carries(request))
+                if carrying:
+                    out[name] = carrying
+            view = self._by_request[request] = (resolvers, out)
+        return view
 
     def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A fresh networkx `MultiDiGraph` of the org with plain attributes, yours to change.

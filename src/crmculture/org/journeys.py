@@ -30,7 +30,7 @@ import attrs
 
 from crmculture.org.graph import Handoff, OrgGraph
 
-__all__ = ["MAX_ROUTES", "Journey", "Outcome", "Route", "walk"]
+__all__ = ["MAX_ROUTES", "Journey", "Outcome", "Route", "Walk", "walk"]
 
 Outcome: TypeAlias = Literal["resolved", "dead_end", "loop", "cutoff"]
 """How a route ends."""
@@ -187,6 +187,113 @@ class Journey:
         return text
 
 
+class Walk:
+    """A walk in progress: the routes found so far and the branches still to follow.
+
+    `run` takes one step after another. A step either completes or, when `applies` raises,
+    leaves the walk as it was before the step, so that a walk interrupted by a question it
+    could not answer yet (the org analysis asks for customer facts as guards need them) can
+    be copied and resumed once per answer, instead of walked again from the door.
+
+    Examples:
+        >>> from crmculture.org.graph import Department, Handoff, OrgGraph
+        >>> org = OrgGraph([Department("sales"), Department("billing", ["refund"])],
+        ...                [Handoff("sales", "billing")])
+        >>> print(Walk(org, "refund", "sales").run(lambda handoff: True))
+        sales -> billing (resolved, 1 handoff, 0 minutes)
+    """
+
+    __slots__ = (
+        "cutoff",
+        "door",
+        "max_routes",
+        "org",
+        "request",
+        "routes",
+        "stack",
+        "truncated",
+        "view",
+    )
+
+    def __init__(
+        self,
+        org: OrgGraph,
+        request: str,
+        door: str,
+        *,
+        cutoff: int | None = None,
+        max_routes: int = MAX_ROUTES,
+    ) -> None:
+        self.org = org
+        self.request = request
+        self.door = door
+        self.cutoff = cutoff
+        self.max_routes = max_routes
+        self.view = org._request_view(request)
+        self.routes: list[Route] = []
+        self.truncated = False
+        self.stack: list[tuple[tuple[str, ...], tuple[Handoff, ...]]] = [((door,), ())]
+
+    def copy(self) -> Walk:
+        """An independent copy of the walk in its current state."""
+        twin = Walk.__new__(Walk)
+        twin.org, twin.request, twin.door = self.org, self.request, self.door
+        twin.cutoff, twin.max_routes, twin.view = self.cutoff, self.max_routes, self.view
+        twin.routes, twin.truncated, twin.stack = (
+            list(self.routes),
+            self.truncated,
+            list(self.stack),
+        )
+        return twin
+
+    def run(self, applies: Callable[[Handoff], bool]) -> Journey:
+        """Walk on to the end, following the handoffs that `applies` accepts."""
+        resolvers, out = self.view
+        cutoff, routes, stack = self.cutoff, self.routes, self.stack
+        while stack:
+            if len(routes) >= self.max_routes:
+                self.truncated = True
+                break
+            departments, taken = stack[-1]
+            here = departments[-1]
+            if here in resolvers:
+                stack.pop()
+                routes.append(Route(departments, taken, "resolved"))
+                continue
+            if cutoff is not None and len(departments) >= cutoff:
+                stack.pop()
+                routes.append(Route(departments, taken, "cutoff"))
+                continue
+            best: dict[str, Handoff] = {}
+            for handoff in out.get(here, ()):
+                chosen = best.get(handoff.target)
+                # Handoffs come in canonical order: the first applicable one wins a tie.
+                if chosen is not None and chosen.minutes <= handoff.minutes:
+                    continue
+                if applies(handoff):
+                    best[handoff.target] = handoff
+            # The step is complete: only now does the walk change.
+            stack.pop()
+            if not best:
+                routes.append(Route(departments, taken, "dead_end"))
+                continue
+            # Reverse order on the stack, so that branches are explored in name order.
+            for target in sorted(best, reverse=True) if len(best) > 1 else best:
+                step = ((*departments, target), (*taken, best[target]))
+                if target in departments:
+                    routes.append(Route(*step, "loop"))
+                else:
+                    stack.append(step)
+        found = routes
+        truncated = self.truncated
+        if len(found) > self.max_routes:
+            truncated = True
+            found = sorted(found, key=_route_key)[: self.max_routes]
+        elif len(found) > 1:
+            found = sorted(found, key=_route_key)
+        return Journey(self.request, self.door, tuple(found), truncated)
+
+
 def walk(
     org: OrgGraph,
     request: str,
@@ -218,40 +325,4 @@ def walk(
         >>> journey.outcome, journey.loop
         ('loop', ('sales', 'support', 'sales'))
     """
-    routes: list[Route] = []
-    truncated = False
-    stack: list[tuple[tuple[str, ...], tuple[Handoff, ...]]] = [((door,), ())]
-    while stack:
-        if len(routes) >= max_routes:
-            truncated = True
-            break
-        departments, taken = stack.pop()
-        here = departments[-1]
-        if org.resolves(here, request):
-            routes.append(Route(departments, taken, "resolved"))
-            continue
-        if cutoff is not None and len(departments) >= cutoff:
-            routes.append(Route(departments, taken, "cutoff"))
-            continue
-        best: dict[str, Handoff] = {}
-        for handoff in org.out_handoffs(here, request):
-            chosen = best.get(handoff.target)
-            # Handoffs come in canonical order: the first applicable one wins a tie.
-            if chosen is not None and chosen.minutes <= handoff.minutes:
-                continue
-            if applies(handoff):
-                best[handoff.target] = handoff
-        if not best:
-            routes.append(Route(departments, taken, "dead_end"))
-            continue
-        # Reverse order on the stack, so that branches are explored in name order.
-        for target in sorted(best, reverse=True):
-            step = ((*departments, target), (*taken, best[target]))
-            if target in departments:
-                routes.append(Route(*step, "loop"))
-            else:
-                stack.append(step)
-    if len(routes) > max_routes:
-        truncated = True
-        routes = sorted(routes, key=_route_key)[:max_routes]
-    return Journey(request, door, tuple(sorted(routes, key=_route_key)), truncated)
+    return Walk(org, request, door, cutoff=cutoff, max_routes=max_routes).run(applies)
