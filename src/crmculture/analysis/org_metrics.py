@@ -27,6 +27,7 @@ and the departments no journey reaches from another door.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -437,11 +438,11 @@ class _Symbolic:
 
     def journey(
         self,
-        known: Mapping[str, Any],
         request: str,
         door: str,
         cutoff: int | None,
         max_routes: int,
+        known: Mapping[str, Any],
         resume: Walk | None = None,
     ) -> Journey:
         """The journey of the customers `known` describes; raises `_Need` (with the walk so
@@ -659,11 +660,15 @@ def _filled(
     schema: Schema, cells: Mapping[str, tuple[Any, ...]], example: Example
 ) -> dict[str, Any]:
     """The example with every required fact it leaves open set to its first cell's value."""
-    record = dict(example)
+    given = dict(example)
+    record = {}
     for fact in schema:
-        if fact.name not in record and not fact.optional:
-            record[fact.name] = next(v for v in cells[fact.name] if v is not None)
-    return {fact.name: record[fact.name] for fact in schema if fact.name in record}
+        name = fact.name
+        if name in given:
+            record[name] = given[name]
+        elif not fact.optional:
+            record[name] = next(v for v in cells[name] if v is not None)
+    return record
 
 
 def _check_bounds(max_departments: object, cutoff: object, max_routes: object) -> list[Problem]:
@@ -804,15 +809,7 @@ def analyze_org(
     keyed: list[tuple[tuple[int, str, str, str], OrgFinding]] = []
     for door in chosen_doors:
         for request in chosen_requests:
-
-            def probe(
-                known: Mapping[str, Any],
-                state: Walk | None,
-                request: str = request,
-                door: str = door,
-            ) -> Journey:
-                return symbolic.journey(known, request, door, cutoff, max_routes, state)
-
+            probe = functools.partial(symbolic.journey, request, door, cutoff, max_routes)
             for known, journey in _segments(cells, probe):
                 segment, example, text = _describe(schema, atoms, cells, known, memo)
                 case = Case(door, request, segment, example, journey)

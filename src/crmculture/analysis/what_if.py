@@ -247,14 +247,14 @@ def compare(
                 else:
                     try:
                         journey_before = old.journey(
-                            known, request, door, cutoff, max_routes, first
+                            request, door, cutoff, max_routes, known, first
                         )
                     except _Need as need:
                         need.state = (need.state, None)
                         raise
                 try:
                     journey_after = new.journey(
-                        known, request, door_after, cutoff, max_routes, second
+                        request, door_after, cutoff, max_routes, known, second
                     )
                 except _Need as need:
                     need.state = (journey_before, need.state)

@@ -264,16 +264,29 @@ class Walk:
                 stack.pop()
                 routes.append(Route(departments, taken, "cutoff"))
                 continue
+            handoffs = out.get(here, ())
+            if len(handoffs) == 1:  # the common case, without the bookkeeping below
+                handoff = handoffs[0]
+                taking = applies(handoff)
+                stack.pop()  # the step is complete: only now does the walk change
+                if not taking:
+                    routes.append(Route(departments, taken, "dead_end"))
+                    continue
+                step = ((*departments, handoff.target), (*taken, handoff))
+                if handoff.target in departments:
+                    routes.append(Route(*step, "loop"))
+                else:
+                    stack.append(step)
+                continue
             best: dict[str, Handoff] = {}
-            for handoff in out.get(here, ()):
+            for handoff in handoffs:
                 chosen = best.get(handoff.target)
                 # Handoffs come in canonical order: the first applicable one wins a tie.
                 if chosen is not None and chosen.minutes <= handoff.minutes:
                     continue
                 if applies(handoff):
                     best[handoff.target] = handoff
-            # The step is complete: only now does the walk change.
-            stack.pop()
+            stack.pop()  # the step is complete: only now does the walk change
             if not best:
                 routes.append(Route(departments, taken, "dead_end"))
                 continue
