@@ -533,8 +533,8 @@ def _segments(
     `state` is the state of the `_Need` that split the parent segment (None at the top), for
     the probe to resume from: what it did before it asked holds for every part.
 
-    Cells of the split fact that answer the same without further splits are merged again
-    (all of them: the fact does not matter there, and the segment stays whole).
+    Cells of the split fact whose customers get the same segments below, with the same
+    answers, are merged again (all of them: the fact does not matter there).
     """
 
     def explore(known: dict[str, Any], state: Any) -> list[tuple[dict[str, Any], Any]]:
@@ -544,31 +544,25 @@ def _segments(
             fact, state = need.fact, need.state
             if fact in known:  # pragma: no cover - a bug guard: no fact is asked for twice
                 raise AssertionError(f"internal error: `{fact}` asked for twice") from None
-        parts = [explore({**known, fact: value}, state) for value in cells[fact]]
-        groups: list[tuple[Any, list[Any]]] = []
-        entries: list[tuple[dict[str, Any], Any] | int] = []
-        for value, part in zip(cells[fact], parts, strict=True):
-            if len(part) == 1 and len(part[0][0]) == len(known) + 1:
-                answer = part[0][1]
-                for seen, values in groups:
-                    if seen == answer:
-                        values.append(value)
-                        break
-                else:
-                    groups.append((answer, [value]))
-                    entries.append(len(groups) - 1)
+        # Group the fact's cells by what the customers of each get: the same segments
+        # below (without the fact) with the same answers. A group is one segment of the
+        # fact; a single group means the fact does not matter here at all.
+        groups: list[tuple[list[tuple[dict[str, Any], Any]], list[Any]]] = []
+        for value in cells[fact]:
+            part = explore({**known, fact: value}, state)
+            shape = [({k: v for k, v in sub.items() if k != fact}, answer) for sub, answer in part]
+            for seen, values in groups:
+                if seen == shape:
+                    values.append(value)
+                    break
             else:
-                entries.extend(part)
-        if len(groups) == 1 and len(groups[0][1]) == len(parts):
-            return [(known, groups[0][0])]
+                groups.append((shape, [value]))
+        if len(groups) == 1:
+            return groups[0][0]
         result = []
-        for entry in entries:
-            if isinstance(entry, int):
-                answer, values = groups[entry]
-                chosen = values[0] if len(values) == 1 else _AnyOf(tuple(values))
-                result.append(({**known, fact: chosen}, answer))
-            else:
-                result.append(entry)
+        for shape, values in groups:
+            chosen = values[0] if len(values) == 1 else _AnyOf(tuple(values))
+            result.extend(({**sub, fact: chosen}, answer) for sub, answer in shape)
         return result
 
     return explore({}, None)
