@@ -559,7 +559,7 @@ def _segments(
                 groups.append((shape, [value]))
         if len(groups) == 1:
             return groups[0][0]
-        result = []
+        result: list[tuple[dict[str, Any], Any]] = []
         for shape, values in groups:
             chosen = values[0] if len(values) == 1 else _AnyOf(tuple(values))
             result.extend(({**sub, fact: chosen}, answer) for sub, answer in shape)
