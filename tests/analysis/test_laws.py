@@ -36,7 +36,7 @@ from crmculture.analysis import (
 from crmculture.evaluate.combine import combine
 from crmculture.evaluate.truth import rule_matches
 from crmculture.model.directives import Combine
-from crmculture.testing import customers, policies, rules
+from crmculture.testing import comparable_customers, customers, policies, rules
 
 CONFLICT = Undetermined.CONFLICT
 UNDECIDED = Undetermined.UNDECIDED
@@ -280,19 +280,7 @@ def comparable_pairs(
     """A policy, its analysis, and pairs (better, worse) of customers: the better one takes,
     fact by fact, the better of two drawn values (where the fact has a direction)."""
     policy = draw(policies())
-    pairs = []
-    for _ in range(draw(st.integers(1, 10))):
-        worse = facts_of(policy, draw(customers(policy)))
-        other = facts_of(policy, draw(customers(policy)))
-        better = dict(worse)
-        for fact in policy.schema:
-            a, b = worse[fact.name], other[fact.name]
-            if fact.better is None or a is None or b is None or not draw(st.booleans()):
-                continue
-            key = fact.rank if fact.type == "enum" else (lambda value: value)
-            pick = max if fact.better == "higher" else min
-            better[fact.name] = pick(a, b, key=key)
-        pairs.append((better, worse))
+    pairs = draw(st.lists(comparable_customers(policy), min_size=1, max_size=10))
     return policy, full_analysis(policy), pairs
 
 

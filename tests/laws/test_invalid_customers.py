@@ -9,34 +9,47 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmculture import InvalidCustomer, Schema
-from crmculture.testing import customers, schemas
+from crmculture.testing import Fault, invalid_customers, schemas
 
-# Faults that make any fact's value invalid, whatever its type and domain.
-FAULTS: list[Any] = [object(), [1], {"a": 1}, b"bytes", float("nan"), complex(1, 2)]
+# What the problem's message says, per kind of fault.
+SAYS = {
+    "wrong_type": ("expected ",),
+    "out_of_domain": ("is below the minimum", "is above the maximum", "is not one of the allowed"),
+    "not_finite": ("is not a finite number",),
+    "missing_required": ("required fact is missing",),
+    "unknown_fact": ("unknown fact",),
+}
 
 
 @given(schemas(min_facts=1, max_facts=6), st.data())
 def test_every_planted_fault_is_named(schema: Schema, data: st.DataObject) -> None:
-    """Wrong values, missing required facts and unknown facts are all reported, in one error."""
-    customer = dict(data.draw(customers(schema)))
-    names = list(schema.names)
-    broken = data.draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
-    for name in broken:
-        customer[name] = data.draw(st.sampled_from(FAULTS))
-    required = [fact.name for fact in schema if not fact.optional and fact.name not in broken]
-    removed = data.draw(st.lists(st.sampled_from(required), unique=True)) if required else []
-    for name in removed:
-        customer.pop(name, None)
-    unknown = data.draw(st.lists(st.sampled_from(["zz_extra", "yy_other"]), unique=True))
-    for name in unknown:
-        customer[name] = 1
-    expected = set(broken) | set(removed) | set(unknown)
-    if not expected:
-        schema.validate(customer)
+    """Wrong types, values out of domain or not finite, missing required facts and unknown
+    facts are all reported, in one error, one problem per fault, in the faults' order."""
+    record, faults = data.draw(invalid_customers(schema, min_faults=0))
+    check(schema, record, faults)
+
+
+def check(schema: Schema, record: dict[str, Any], faults: tuple[Fault, ...]) -> None:
+    if not faults:
+        schema.validate(record)
         return
     with pytest.raises(InvalidCustomer) as raised:
-        schema.validate(customer)
-    assert set(raised.value.facts) == expected
-    assert len(raised.value.problems) == len(expected)
-    for name in removed:
-        assert f"customer.{name}: required fact is missing" in str(raised.value)
+        schema.validate(record)
+    error = raised.value
+    assert error.facts == tuple(fault.fact for fault in faults)
+    assert len(error.problems) == len(faults)
+    for fault, problem in zip(faults, error.problems, strict=True):
+        assert problem.path == fault.path
+        assert any(phrase in problem.message for phrase in SAYS[fault.kind]), (fault, problem)
+        if fault.kind == "missing_required":
+            assert f"customer.{fault.fact}: required fact is missing" in str(error)
+
+
+@given(invalid_customers(Schema([])))
+def test_a_record_for_an_empty_schema_can_only_have_unknown_facts(
+    case: tuple[dict[str, Any], tuple[Fault, ...]],
+) -> None:
+    """With no facts to break, every fault is an unknown fact."""
+    record, faults = case
+    assert all(fault.kind == "unknown_fact" for fault in faults)
+    check(Schema([]), record, faults)

@@ -11,8 +11,7 @@ from crmculture.culture import Culture
 from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import DECISION
 from crmculture.org import Handoff, Journey
-from crmculture.testing.org_strategies import cultures, guards_for
-from crmculture.testing.strategies import customers
+from crmculture.testing.org_strategies import cultures, guards_for, journey_cases
 
 ROUTES = 10_000  # generated orgs are small: enumeration never stops at this bound
 
@@ -20,10 +19,8 @@ ROUTES = 10_000  # generated orgs are small: enumeration never stops at this bou
 @st.composite
 def walks(draw: st.DrawFn, /, **options: Any) -> tuple[Culture, dict[str, Any], str, str]:
     culture = draw(cultures(**options))
-    customer = draw(customers(culture.policy.schema))
     assume(culture.org.requests)
-    request = draw(st.sampled_from(culture.org.requests))
-    door = draw(st.sampled_from(culture.org.names))
+    customer, request, door = draw(journey_cases(culture))
     return culture, customer, request, door
 
 

@@ -1,42 +1,130 @@
-"""Hypothesis strategies for testing policies; needs the ``testing`` extra.
+"""Test your culture: hypothesis strategies, property checks and rule coverage.
 
-Install it with ``pip install 'crmculture[testing]'``.
+Needs the ``testing`` extra: ``pip install 'crmculture[testing]'``. Without it, importing any
+name from here raises `ImportError` naming the extra.
+
+The names are imported when first used: the package itself imports nothing, so that the
+pytest plugin (`crmculture.testing.pytest_plugin`, which every pytest run in an environment
+with crmculture loads) costs nothing and works without hypothesis.
 """
 
-try:
-    import hypothesis  # noqa: F401
-except ImportError as error:  # pragma: no cover - exercised without the extra installed
-    raise ImportError(
-        "crmculture.testing needs hypothesis: install the extra with "
-        "`pip install 'crmculture[testing]'`"
-    ) from error
+from __future__ import annotations
 
-from crmculture.testing.org_strategies import cultures, guards_for, org_graphs
-from crmculture.testing.strategies import (
-    conditions,
-    customers,
-    departments_for,
-    directive_values,
-    directives,
-    fact_values,
-    facts,
-    policies,
-    rules,
-    schemas,
-)
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmculture.testing.checks import (
+        CheckFailed,
+        assert_always,
+        assert_deterministic,
+        assert_journey_bound,
+        assert_monotone,
+        assert_uniform,
+    )
+    from crmculture.testing.coverage import (
+        ClauseCoverage,
+        CoverageReport,
+        RuleCoverage,
+        coverage,
+    )
+    from crmculture.testing.faults import Fault, invalid_customers
+    from crmculture.testing.org_strategies import (
+        cultures,
+        guards_for,
+        journey_cases,
+        org_graphs,
+    )
+    from crmculture.testing.strategies import (
+        comparable_customers,
+        conditions,
+        customers,
+        customers_where,
+        departments_for,
+        directive_values,
+        directives,
+        fact_values,
+        facts,
+        policies,
+        rules,
+        schemas,
+    )
 
 __all__ = [
+    "CheckFailed",
+    "ClauseCoverage",
+    "CoverageReport",
+    "Fault",
+    "RuleCoverage",
+    "assert_always",
+    "assert_deterministic",
+    "assert_journey_bound",
+    "assert_monotone",
+    "assert_uniform",
+    "comparable_customers",
     "conditions",
+    "coverage",
     "cultures",
     "customers",
+    "customers_where",
     "departments_for",
     "directive_values",
     "directives",
     "fact_values",
     "facts",
     "guards_for",
+    "invalid_customers",
+    "journey_cases",
     "org_graphs",
     "policies",
     "rules",
     "schemas",
 ]
+
+_MODULES = {
+    "checks": (
+        "CheckFailed",
+        "assert_always",
+        "assert_deterministic",
+        "assert_journey_bound",
+        "assert_monotone",
+        "assert_uniform",
+    ),
+    "coverage": ("ClauseCoverage", "CoverageReport", "RuleCoverage", "coverage"),
+    "faults": ("Fault", "invalid_customers"),
+    "org_strategies": ("cultures", "guards_for", "journey_cases", "org_graphs"),
+    "strategies": (
+        "comparable_customers",
+        "conditions",
+        "customers",
+        "customers_where",
+        "departments_for",
+        "directive_values",
+        "directives",
+        "fact_values",
+        "facts",
+        "policies",
+        "rules",
+        "schemas",
+    ),
+}
+_HOME = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module `crmculture.testing` has no attribute `{name}`")
+    if importlib.util.find_spec("hypothesis") is None:  # pragma: no cover - without the extra
+        raise ImportError(
+            f"crmculture.testing.{name} needs hypothesis: install the extra with "
+            "`pip install 'crmculture[testing]'`"
+        )
+    value = getattr(importlib.import_module(f"crmculture.testing.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -15,20 +15,29 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from crmculture.culture import Culture
+from crmculture.errors import did_you_mean
 from crmculture.model.conditions import ALWAYS, DECISION, Compare, Condition, In
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Department, Handoff, OrgGraph
-from crmculture.testing.strategies import conditions, directive_values, rules, schemas
+from crmculture.testing.strategies import (
+    _boundaries,
+    _customers,
+    conditions,
+    directive_values,
+    rules,
+    schemas,
+)
 
-__all__ = ["REQUESTS", "cultures", "guards_for", "org_graphs"]
+__all__ = ["REQUESTS", "cultures", "guards_for", "journey_cases", "org_graphs"]
 
 REQUESTS = ("part", "quote", "refund")
 """The default request types of generated orgs."""
@@ -234,3 +243,68 @@ def cultures(
     if policy is not None and not isinstance(policy, Policy):
         raise InvalidArgument(f"cultures(): policy must be a Policy, not {policy!r}")
     return _culture(policy, min_departments, max_departments, max_handoffs, chosen)
+
+
+def choose_names(
+    where: str, label: str, chosen: Iterable[str] | None, known: Sequence[str]
+) -> tuple[str, ...]:
+    """Check a choice of request types or doors (`label`) among the `known` ones, for the
+    function `where`; None chooses all of them."""
+    if chosen is None:
+        if not known:
+            raise InvalidArgument(f"{where}(): the org has no {label}")
+        return tuple(known)
+    if isinstance(chosen, str) or not isinstance(chosen, Iterable):
+        raise InvalidArgument(f"{where}(): {label} must be a list of names, not {chosen!r}")
+    names = tuple(dict.fromkeys(chosen))
+    if not names:
+        raise InvalidArgument(f"{where}(): {label} must not be empty")
+    for name in names:
+        if name not in known:
+            raise InvalidArgument(
+                f"{where}(): unknown {label[:-1]} `{name}`" + did_you_mean(str(name), known)
+            )
+    return names
+
+
+def journey_cases(
+    culture: Culture,
+    *,
+    requests: Iterable[str] | None = None,
+    doors: Iterable[str] | None = None,
+) -> st.SearchStrategy[tuple[dict[str, Any], str, str]]:
+    """Journeys to walk: ``(customer, request, door)`` for `culture.journey`.
+
+    Customers are valid for the culture's policy and lean, as `crmculture.testing.customers`
+    does, to the values its rules and its handoff guards compare facts with; requests and
+    doors shrink towards the first ones.
+
+    Args:
+        culture: The culture.
+        requests: The request types (default: every request type of the org).
+        doors: The departments customers contact first (default: every department).
+
+    Raises:
+        InvalidArgument: for a `culture` that is not a Culture, an org without request types,
+            or unknown requests or doors.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> from crmculture.stories import acme_culture
+        >>> culture = acme_culture()
+        >>> customer, request, door = find(journey_cases(culture, doors=["sales"]),
+        ...     lambda case: culture.journey(case[0], case[1], door=case[2]).touched > 3)
+        >>> customer, request, door
+        ({'credit_hold': False, 'days_overdue': 1, 'annual_volume': 0, 'tier': 'bronze'}, \
+'replacement_part', 'sales')
+    """
+    if not isinstance(culture, Culture):
+        raise InvalidArgument(f"journey_cases() needs a Culture, not {culture!r}")
+    chosen_requests = choose_names("journey_cases", "requests", requests, culture.org.requests)
+    chosen_doors = choose_names("journey_cases", "doors", doors, culture.org.names)
+    policy = culture.policy
+    # Lean to the constants of the rules and of the handoff guards: where journeys branch.
+    conditions = [rule.when for rule in policy.effective_rules]
+    conditions.extend(culture.guard(handoff) for handoff in culture.org.handoffs)
+    people = _customers(policy.schema, _boundaries(policy.schema, conditions), {})
+    return st.tuples(people, st.sampled_from(chosen_requests), st.sampled_from(chosen_doors))

@@ -26,6 +26,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import (
     ALWAYS,
     NEVER,
@@ -34,10 +35,12 @@ from crmculture.model.conditions import (
     Between,
     Compare,
     Condition,
+    FactRef,
     In,
     Missing,
     Not,
     Or,
+    check_condition,
 )
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Better, Fact, Schema
@@ -45,8 +48,10 @@ from crmculture.model.policies import Layer, Policy
 from crmculture.model.rules import Rule
 
 __all__ = [
+    "comparable_customers",
     "conditions",
     "customers",
+    "customers_where",
     "departments_for",
     "directive_values",
     "directives",
@@ -209,14 +214,14 @@ def _neighbours(fact: Fact, value: Any) -> list[Any]:
     return [value]
 
 
-def _boundaries(policy: Policy) -> dict[str, list[Any]]:
-    """Per fact, the constants the policy's conditions compare it with, and their neighbours."""
+def _boundaries(schema: Schema, conditions: Iterable[Condition]) -> dict[str, list[Any]]:
+    """Per fact, the constants the conditions compare it with, and their neighbours."""
     found: dict[str, list[Any]] = {}
-    for rule in policy.effective_rules:
-        for node in rule.when.walk():
-            if not isinstance(node, Atom) or isinstance(node, Missing):
+    for condition in conditions:
+        for node in condition.walk():
+            if not isinstance(node, Atom) or isinstance(node, Missing) or node.fact not in schema:
                 continue
-            fact = policy.schema[node.fact]
+            fact = schema[node.fact]
             if isinstance(node, Compare):
                 constants: Sequence[Any] = [node.value]
             elif isinstance(node, In):
@@ -263,7 +268,13 @@ def customers(schema: Schema | Policy, **overrides: Any) -> st.SearchStrategy[di
             problem = the_schema[name].check(value)[1]
             if problem:
                 raise InvalidArgument(f"customers(): {name}={value!r}: {problem}")
-    boundaries = _boundaries(policy) if policy is not None else {}
+    rules = policy.effective_rules if policy is not None else ()
+    return _customers(the_schema, _boundaries(the_schema, [r.when for r in rules]), overrides)
+
+
+def _customers(
+    the_schema: Schema, boundaries: dict[str, list[Any]], overrides: dict[str, Any]
+) -> st.SearchStrategy[dict[str, Any]]:
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for fact in the_schema:
@@ -273,13 +284,145 @@ def customers(schema: Schema | Policy, **overrides: Any) -> st.SearchStrategy[di
             required[fact.name] = strategy
             continue
         strategy = fact_values(fact)
-        if boundaries.get(fact.name):
-            strategy = st.one_of(st.sampled_from(boundaries[fact.name]), strategy)
+        if boundaries.get(fact.name) and fact.type != "bool":  # booleans need no leaning
+            # The plain values first: examples shrink to the smallest value, not a boundary.
+            strategy = st.one_of(strategy, st.sampled_from(boundaries[fact.name]))
         if fact.optional:
             optional[fact.name] = st.one_of(st.none(), strategy)
         else:
             required[fact.name] = strategy
     return st.fixed_dictionaries(required, optional=optional)
+
+
+def _literals(condition: Condition) -> list[tuple[Atom, bool]] | None:
+    """A conjunction of atoms and negated atoms as ``(atom, wanted truth)``, else None."""
+    items = condition.items if isinstance(condition, And) else (condition,)
+    found: list[tuple[Atom, bool]] = []
+    for item in items:
+        wanted = True
+        while isinstance(item, Not):
+            item, wanted = item.item, not wanted
+        if not isinstance(item, Atom):
+            return None
+        found.append((item, wanted))
+    return found
+
+
+def customers_where(
+    policy: Policy, condition: Condition | FactRef, **overrides: Any
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid customers of `policy` for whom `condition` holds, leaning to the boundaries.
+
+    A condition that is a conjunction of comparisons (``credit_hold and days_overdue > 60``)
+    is satisfied by construction: each fact it tests is drawn from values that pass its
+    tests. Other conditions filter `customers`, which is slower when they rarely hold.
+
+    Args:
+        policy: The policy whose schema and boundaries customers follow.
+        condition: A condition over the policy's facts (checked against its schema).
+        overrides: Facts fixed to a value or drawn from a strategy, as for `customers`.
+
+    Raises:
+        InvalidArgument: for a condition that does not fit the schema, or bad overrides.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> from crmculture import F
+        >>> from crmculture.stories import acme_policy
+        >>> late = F.days_overdue > 60
+        >>> find(customers_where(acme_policy(), late), lambda c: True)["days_overdue"]
+        61
+    """
+    if not isinstance(policy, Policy):
+        raise InvalidArgument(f"customers_where() needs a Policy, not {policy!r}")
+    schema = policy.schema
+    if isinstance(condition, FactRef):  # `F.credit_hold` means `credit_hold == true`
+        condition = condition.as_condition()
+    checked, problems = check_condition(condition, schema, "condition")
+    if problems:
+        raise InvalidArgument("customers_where(): " + "; ".join(str(p) for p in problems))
+    customers(schema, **overrides)  # the same argument checks
+    conditions = [*(rule.when for rule in policy.effective_rules), checked]
+    boundaries = _boundaries(schema, conditions)
+    fixed = dict(overrides)
+    literals = _literals(checked)
+    for name, tests in _by_fact(literals or []).items():
+        if name in fixed:
+            continue
+        fact = schema[name]
+
+        def passes(value: Any, fact: Fact = fact, tests: list[tuple[Atom, bool]] = tests) -> bool:
+            known = {fact.name: fact.default if value is None and fact.has_default else value}
+            return all(holds(atom, known, schema) is wanted for atom, wanted in tests)
+
+        candidates = [value for value in boundaries.get(name, []) if passes(value)]
+        if fact.optional and passes(None):
+            candidates.append(None)
+        drawn = fact_values(fact).filter(passes)
+        if candidates and any(_pins(atom, wanted) for atom, wanted in tests):
+            fixed[name] = st.sampled_from(candidates)  # the listed values are all there is
+        else:
+            fixed[name] = st.one_of(drawn, st.sampled_from(candidates)) if candidates else drawn
+
+    def satisfied(customer: dict[str, Any]) -> bool:
+        return holds(checked, schema.validate(customer), schema)
+
+    return _customers(schema, boundaries, fixed).filter(satisfied)
+
+
+def _pins(atom: Atom, wanted: bool) -> bool:
+    """Whether the literal allows only the values it lists (``== v``, ``in [...]``)."""
+    if isinstance(atom, Compare):
+        return (atom.op == "==") is wanted and atom.op in ("==", "!=")
+    return isinstance(atom, In) and atom.negated is not wanted
+
+
+def _by_fact(literals: list[tuple[Atom, bool]]) -> dict[str, list[tuple[Atom, bool]]]:
+    grouped: dict[str, list[tuple[Atom, bool]]] = {}
+    for atom, wanted in literals:
+        grouped.setdefault(atom.fact, []).append((atom, wanted))
+    return grouped
+
+
+@st.composite
+def _comparable(draw: st.DrawFn, policy: Policy) -> tuple[dict[str, Any], dict[str, Any]]:
+    schema = policy.schema
+    worse = schema.validate(draw(customers(policy)))
+    other = schema.validate(draw(customers(policy)))
+    better = dict(worse)
+    for fact in schema:
+        a, b = worse[fact.name], other[fact.name]
+        if fact.better is None or a is None or b is None or not draw(st.booleans()):
+            continue
+        key = fact.rank if fact.type == "enum" else (lambda value: value)
+        pick = max if fact.better == "higher" else min
+        better[fact.name] = pick(a, b, key=key)
+    return better, worse
+
+
+def comparable_customers(
+    policy: Policy,
+) -> st.SearchStrategy[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs ``(better, worse)`` of customers of `policy`: the better one is at least as good
+    on every fact with a `better` direction, and equal on every other fact.
+
+    Both are validated records with every fact (None where missing), so they can be compared
+    fact by fact. They shrink towards equal customers.
+
+    Examples:
+        >>> from hypothesis import given, settings
+        >>> from crmculture.stories import acme_policy
+        >>> tiers = acme_policy().schema["tier"]
+        >>> @settings(max_examples=10)
+        ... @given(comparable_customers(acme_policy()))
+        ... def test_better_tier(pair):
+        ...     better, worse = pair
+        ...     assert tiers.rank(better["tier"]) >= tiers.rank(worse["tier"])
+        >>> test_better_tier()
+    """
+    if not isinstance(policy, Policy):
+        raise InvalidArgument(f"comparable_customers() needs a Policy, not {policy!r}")
+    return _comparable(policy)
 
 
 # -- conditions -----------------------------------------------------------------------------
