@@ -133,6 +133,13 @@ class TestFactConstructors:
         expected = (0, True)
         assert expected == (fact.default, fact.has_default)
 
+    def test_a_broken_bound_is_reported_not_compared_with_the_default(self) -> None:
+        """A bound of the wrong type is one problem; the default is not checked against it
+        (found by the document fuzz test: ``min: ''`` raised a TypeError)."""
+        with pytest.raises(SchemaError) as caught:
+            Fact("open_tickets", "int", min="", optional=True, default=0)
+        assert [p.message for p in caught.value.problems] == ["min: expected an int, got str `''`"]
+
     def test_facts_are_frozen(self) -> None:
         """A fact cannot be changed after it is built."""
         fact = Fact.int("days_overdue")

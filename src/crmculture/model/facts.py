@@ -134,10 +134,12 @@ class Fact:
             yield f"only enum facts have values, not `{self.type}` facts"
         if self.type in ("bool", "enum") and (self.min is not None or self.max is not None):
             yield f"`{self.type}` facts have no min or max"
+        bounds_ok = True
         for label, bound in (("min", self.min), ("max", self.max)):
             if bound is not None:
                 bound_problem = self._type_problem(bound)
                 if bound_problem:
+                    bounds_ok = False
                     yield f"{label}: {bound_problem}"
         if (
             self.min is not None
@@ -154,7 +156,7 @@ class Fact:
         if self.default is not NO_DEFAULT:
             if not self.optional:
                 yield "only optional facts have a default"
-            else:
+            elif bounds_ok:  # a default cannot be checked against a broken bound
                 default_problem = self.check(self.default)[1]
                 if default_problem:
                     yield f"default: {default_problem}"
