@@ -35,6 +35,7 @@ from crmculture.errors import (
     SchemaError,
     UndecidedError,
     UnknownDepartmentError,
+    UnknownDirectiveError,
 )
 from crmculture.evaluate import (
     CompiledPolicy,
@@ -106,6 +107,7 @@ __all__ = [
     "SchemaError",
     "UndecidedError",
     "UnknownDepartmentError",
+    "UnknownDirectiveError",
     "__version__",
     "analysis",
     "analyze",

@@ -48,6 +48,7 @@ __all__ = [
     "SchemaError",
     "UndecidedError",
     "UnknownDepartmentError",
+    "UnknownDirectiveError",
     "did_you_mean",
 ]
 
@@ -177,6 +178,24 @@ class UnknownDepartmentError(CrmCultureError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.department, self.known))
+
+
+class UnknownDirectiveError(CrmCultureError, KeyError):
+    """A directive name the policy does not have (a `KeyError`, with a plain message)."""
+
+    def __init__(self, directive: object, known: Sequence[str]) -> None:
+        self.directive = directive
+        self.known = tuple(known)
+        message = f"unknown directive `{directive}`"
+        if isinstance(directive, str):
+            message += did_you_mean(directive, self.known)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.directive, self.known))
 
 
 class BatchError(CrmCultureError, ValueError):

@@ -46,7 +46,7 @@ from crmculture.analysis.findings import (
     sort_key,
 )
 from crmculture.analysis.outcomes import Plan, Possible, Undetermined, possible
-from crmculture.errors import did_you_mean
+from crmculture.errors import UnknownDirectiveError, did_you_mean
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.policies import Policy
 
@@ -576,10 +576,7 @@ def _directives(
     wanted = set(names)
     unknown = sorted(wanted - {d.name for d in policy.directives})
     if unknown:
-        raise KeyError(
-            f"unknown directive `{unknown[0]}`"
-            + did_you_mean(unknown[0], [d.name for d in policy.directives])
-        )
+        raise UnknownDirectiveError(unknown[0], [d.name for d in policy.directives])
     return [d for d in policy.directives if d.name in wanted]
 
 
@@ -768,7 +765,7 @@ def analyze(
 
     Raises:
         ValueError: for an unknown check, or a text directive asked to be monotone.
-        KeyError: for an unknown directive name.
+        UnknownDirectiveError: for an unknown directive name (a `KeyError`).
 
     Examples:
         >>> from crmculture.stories import acme_policy
