@@ -14,7 +14,7 @@ from crmculture.errors import OrgError, Problem, did_you_mean
 from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.truth import holds
-from crmculture.model.conditions import DECISION, Condition, check_condition
+from crmculture.model.conditions import ALWAYS, DECISION, Condition, check_condition
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Handoff, OrgGraph
 from crmculture.org.journeys import MAX_ROUTES, Journey, walk
@@ -28,9 +28,10 @@ class Culture:
     """A policy and an org graph, checked against each other once.
 
     Building a culture checks that every department decides as a department the policy
-    knows (when the policy declares its departments), and every handoff guard against the
-    policy's facts and directives. Guards see the customer's facts and the decision at the
-    handoff's source department (``decision.<directive>``).
+    knows (when the policy declares its departments), and every handoff guard and resolution
+    guard (``Department.resolves_when``) against the policy's facts and directives. Guards see
+    the customer's facts and the decision at the handoff's source department, or at the
+    resolving department (``decision.<directive>``).
 
     Args:
         policy: How customers are treated.
@@ -51,7 +52,7 @@ class Culture:
         sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
     """
 
-    __slots__ = ("_decide", "_guards", "_tests", "org", "policy")
+    __slots__ = ("_decide", "_guards", "_resolutions", "_tests", "org", "policy")
 
     policy: Policy
     org: OrgGraph
@@ -85,6 +86,17 @@ class Culture:
             )
             problems.extend(found)
             guards[handoff] = guard
+        resolutions: dict[tuple[str, str], Condition] = {}
+        for department in org.departments:
+            for request, guard in department.resolves_when:
+                checked, found = check_condition(
+                    guard,
+                    policy.schema,
+                    f"departments[{department.name}].resolves_when.{request}",
+                    directives=policy.directive_index,
+                )
+                problems.extend(found)
+                resolutions[department.name, request] = checked
         if problems:
             raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
         self.policy = policy
@@ -107,6 +119,12 @@ class Culture:
             scope = decides_as[handoff.source]
             number = numbers.setdefault((guard, scope), len(numbers))
             self._tests[id(handoff)] = (number, guard, scope)
+        # Resolution guards are tests too, by (department, request).
+        self._resolutions: dict[tuple[str, str], tuple[int, Condition, str]] = {}
+        for (name, request), guard in resolutions.items():
+            scope = decides_as[name]
+            number = numbers.setdefault((guard, scope), len(numbers))
+            self._resolutions[name, request] = (number, guard, scope)
         self._decide: CompiledPolicy = policy.compile()
 
     def __repr__(self) -> str:
@@ -134,6 +152,12 @@ class Culture:
         """The guard of one of the org's handoffs as checked against the policy (constants
         normalized the way customer values are)."""
         return self._guards[handoff]
+
+    def resolution_guard(self, department: str, request: str) -> Condition:
+        """The guard on `department` resolving `request`, as checked against the policy;
+        ``ALWAYS`` when unconditional (see `crmculture.Department.resolves_when`)."""
+        found = self._resolutions.get((department, request))
+        return ALWAYS if found is None else found[1]
 
     def policy_department(self, department: str) -> str:
         """The policy department the org department `department` decides as.
@@ -229,6 +253,21 @@ class Culture:
             return answer
 
         def journey(request: str, door: str, cutoff: int | None, max_routes: int) -> Journey:
-            return walk(self.org, request, door, applies, cutoff=cutoff, max_routes=max_routes)
+            def resolves(department: str) -> bool:
+                number, guard, scope = self._resolutions[department, request]
+                answer = answers.get(number)
+                if answer is None:
+                    answer = answers[number] = holds(guard, at(scope), schema, directives)
+                return answer
+
+            return walk(
+                self.org,
+                request,
+                door,
+                applies,
+                resolves=resolves,
+                cutoff=cutoff,
+                max_routes=max_routes,
+            )
 
         return journey

@@ -232,6 +232,9 @@ def acme_org() -> OrgGraph:
     - But sales will not pass on a customer with any overdue days without a detour: billing,
       then accounts receivable, which releases the order to engineering. That customer talks
       to five departments to get one part.
+    - Shipping resolves a replacement part only for a customer the policy lets it ship to
+      (``resolves_when``): a customer on hold who walks up to the shipping desk is sent to
+      accounts receivable too.
 
     Examples:
         >>> acme_org().names
@@ -245,7 +248,9 @@ def acme_org() -> OrgGraph:
         Department("billing"),
         Department("engineering"),
         Department("sales"),
-        Department("shipping", ["replacement_part"]),
+        Department(
+            "shipping", ["replacement_part"], resolves_when={"replacement_part": D.may_ship}
+        ),
         Department("support"),
     ]
     redirects = [

@@ -391,6 +391,11 @@ def _atoms(conditions: Iterable[Condition]) -> list[Atom]:
     return sorted(found, key=str)
 
 
+_Test: TypeAlias = tuple[dict[tuple[Any, ...], tuple[bool, Any]], Condition, str, tuple[str, ...]]
+"""A guard's memo of answers (by the values of the facts it reads), the guard, the policy
+department it is read at, and those facts."""
+
+
 class _Symbolic:
     """Walks journeys of one culture for partial customers (raising `_Need`)."""
 
@@ -416,24 +421,32 @@ class _Symbolic:
         # depend on, through the decision too.
         # Each test's answers are remembered by the values of the facts it reads.
         answers: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {}
-        self.tests: dict[
-            int, tuple[dict[tuple[Any, ...], tuple[bool, Any]], Condition, str, tuple[str, ...]]
-        ] = {}
+        self.tests: dict[Any, _Test] = {}
         for handoff in culture.org.handoffs:
-            number, guard, scope = culture._tests[id(handoff)]
-            reads = set(guard.facts())
-            for name in guard.directives():
-                reads.update(self.reads[name])
-            self.tests[id(handoff)] = (
-                answers.setdefault(number, {}),
-                guard,
-                scope,
-                tuple(sorted(reads)),
-            )
+            self.tests[id(handoff)] = self._test(culture._tests[id(handoff)], answers)
+        for key, test in culture._resolutions.items():
+            self.tests[key] = self._test(test, answers)
+
+    def _test(
+        self,
+        test: tuple[int, Condition, str],
+        answers: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]],
+    ) -> _Test:
+        number, guard, scope = test
+        reads = set(guard.facts())
+        for name in guard.directives():
+            reads.update(self.reads[name])
+        return (answers.setdefault(number, {}), guard, scope, tuple(sorted(reads)))
 
     def conditions(self) -> list[Condition]:
-        conditions = [rule.when for rule in self.culture.policy.effective_rules]
-        conditions.extend(self.culture.guard(handoff) for handoff in self.culture.org.handoffs)
+        culture = self.culture
+        conditions = [rule.when for rule in culture.policy.effective_rules]
+        conditions.extend(culture.guard(handoff) for handoff in culture.org.handoffs)
+        conditions.extend(
+            culture.resolution_guard(department.name, request)
+            for department in culture.org.departments
+            for request, _ in department.resolves_when
+        )
         return conditions
 
     def journey(
@@ -465,7 +478,13 @@ class _Symbolic:
             return view
 
         def applies(handoff: Handoff) -> bool:
-            answers, guard, scope, reads = self.tests[id(handoff)]
+            return answer(id(handoff))
+
+        def resolves(department: str) -> bool:
+            return answer((department, request))
+
+        def answer(test: Any) -> bool:
+            answers, guard, scope, reads = self.tests[test]
             key = tuple(map(known.get, reads, repeat(_Need)))
             hit = answers.get(key)
             if hit is None:
@@ -483,7 +502,7 @@ class _Symbolic:
         else:
             walking = resume.copy()
         try:
-            return walking.run(applies)
+            return walking.run(applies, resolves)
         except _Need as need:
             need.state = walking
             raise

@@ -172,6 +172,13 @@ class DepartmentDoc:
             "The department whose rules apply while the customer is here (default: its own)."
         ),
     )
+    resolves_when: dict[str, Any] = attrs.field(
+        factory=dict,
+        metadata=_doc(
+            "Guards on resolving some of its request types, by request type: a condition over "
+            "customer facts and `decision.<directive>` (default: it resolves them for everyone)."
+        ),
+    )
     merged_from: list[str] = attrs.field(
         factory=list, metadata=_doc("For a merged department, the departments it replaced.")
     )

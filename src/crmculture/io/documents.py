@@ -326,16 +326,28 @@ class _Loader:
         return doc
 
     def org(self, doc: OrgDoc, policy: Policy) -> OrgGraph:
-        departments = [
-            Department(
-                name,
-                entry.resolves,
-                decides_as=entry.decides_as,
-                merged_from=entry.merged_from,
-                description=entry.description,
+        departments = []
+        for name, department in doc.departments.items():
+            guards = {}
+            for request, raw in department.resolves_when.items():
+                guard = self.condition(
+                    raw,
+                    ("org", "departments", name, "resolves_when", request),
+                    policy.schema,
+                    policy.directive_index,
+                )
+                if guard is not None:
+                    guards[request] = guard
+            departments.append(
+                Department(
+                    name,
+                    department.resolves,
+                    decides_as=department.decides_as,
+                    resolves_when=guards,
+                    merged_from=department.merged_from,
+                    description=department.description,
+                )
             )
-            for name, entry in doc.departments.items()
-        ]
         handoffs = []
         for index, entry in enumerate(doc.handoffs):
             path: Path = ("org", "handoffs", index)
@@ -933,6 +945,10 @@ def _org_document(org: OrgGraph) -> dict[str, Any]:
         entry: dict[str, Any] = {"resolves": list(department.resolves)}
         if department.decides_as is not None:
             entry["decides_as"] = department.decides_as
+        if department.resolves_when:
+            entry["resolves_when"] = {
+                request: str(guard) for request, guard in department.resolves_when
+            }
         if department.merged_from:
             entry["merged_from"] = list(department.merged_from)
         if department.description:

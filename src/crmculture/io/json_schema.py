@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from crmculture.io.converter import FORMAT, CultureDoc
+from crmculture.io.converter import FORMAT, CultureDoc, OrgDoc
 
 __all__ = ["SCHEMA_ID", "json_schema", "shipped_json_schema"]
 
@@ -88,6 +88,13 @@ def json_schema() -> dict[str, Any]:
     """
     definitions: dict[str, Any] = {}
     root = _class_schema(CultureDoc, definitions)
+    # The loader reads `org` in a second pass (its guards need the policy), so the culture
+    # class types it loosely; the schema describes it in full.
+    org = root["properties"]["org"]
+    root["properties"]["org"] = {
+        **_type_schema(OrgDoc, definitions),
+        "description": org["description"],
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

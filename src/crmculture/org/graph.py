@@ -14,13 +14,13 @@ with plain attributes to users' own algorithms; the internal graph is never hand
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 import networkx as nx
 
 from crmculture.errors import OrgError, Problem, UnknownDepartmentError, did_you_mean
-from crmculture.model.conditions import ALWAYS, Condition, as_condition
+from crmculture.model.conditions import ALWAYS, Condition, FactRef, Or, as_condition
 
 __all__ = ["Department", "Handoff", "OrgError", "OrgGraph"]
 
@@ -37,6 +37,22 @@ def _requests(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else _names(value)
 
 
+_Guard: TypeAlias = Condition | FactRef | bool
+
+
+def _resolution_guards(
+    value: Mapping[str, _Guard] | Iterable[tuple[str, _Guard]] | None,
+) -> tuple[tuple[str, Condition], ...]:
+    """Guards by request type, sorted by request; unconditional ones (``ALWAYS``) left out,
+    so that equal departments compare equal however they were written."""
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, Mapping) else value
+    guards = [(request, as_condition(guard)) for request, guard in items]
+    guards.sort(key=lambda item: (not isinstance(item[0], str), str(item[0])))
+    return tuple((request, guard) for request, guard in guards if guard != ALWAYS)
+
+
 @attrs.frozen
 class Department:
     """One department a customer can talk to.
@@ -47,6 +63,12 @@ class Department:
         decides_as: The department whose rules the policy applies while the customer is
             here; None (the default) means the department's own name. A merged department
             decides as the first department listed in the merge.
+        resolves_when: For some of the request types it resolves, a guard: the department
+            resolves the request only for customers for whom the guard holds (a condition
+            over customer facts and the customer's decision here, as handoff guards are);
+            for the others it hands the customer on like any department. Given as a mapping
+            ``{request: condition}``; stored as ``(request, condition)`` pairs sorted by
+            request, unconditional ones left out.
         merged_from: For a department made by `OrgGraph.merge`, the departments it replaced
             (sorted); `crmculture.analysis.what_if.compare` uses it to match doors.
         description: Free text.
@@ -56,11 +78,19 @@ class Department:
         ('replacement_part',)
         >>> Department("finance", decides_as="billing").policy_department
         'billing'
+        >>> from crmculture import D
+        >>> shipping = Department("shipping", ["replacement_part"],
+        ...                       resolves_when={"replacement_part": D.may_ship})
+        >>> str(shipping.resolution_guard("replacement_part"))
+        'decision.may_ship'
     """
 
     name: str
     resolves: tuple[str, ...] = attrs.field(default=(), converter=_names)
     decides_as: str | None = attrs.field(default=None, kw_only=True)
+    resolves_when: tuple[tuple[str, Condition], ...] = attrs.field(
+        default=(), converter=_resolution_guards, kw_only=True
+    )
     merged_from: tuple[str, ...] = attrs.field(default=(), converter=_names, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
 
@@ -68,6 +98,14 @@ class Department:
     def policy_department(self) -> str:
         """The department name the policy decides for while the customer is here."""
         return self.name if self.decides_as is None else self.decides_as
+
+    def resolution_guard(self, request: str) -> Condition:
+        """The guard on resolving `request` here: ``ALWAYS`` when unconditional (or when the
+        department does not resolve it at all; see `resolves`)."""
+        for guarded, guard in self.resolves_when:
+            if guarded == request:
+                return guard
+        return ALWAYS
 
 
 @attrs.frozen
@@ -155,6 +193,23 @@ def _check_departments(departments: Sequence[object], problems: list[Problem]) -
             _check_text(name, f"{path}.merged_from", "a department name", problems)
         if department.decides_as is not None:
             _check_text(department.decides_as, f"{path}.decides_as", "decides_as", problems)
+        seen_guards: set[str] = set()
+        for request, guard in department.resolves_when:
+            where = f"{path}.resolves_when.{request}"
+            if request in seen_guards:
+                problems.append(Problem(where, f"request type `{request}` has two guards"))
+            elif request not in department.resolves:
+                problems.append(
+                    Problem(
+                        where,
+                        f"a guard for `{request}`, which `{department.name}` does not resolve"
+                        + did_you_mean(str(request), department.resolves),
+                        request,
+                    )
+                )
+            seen_guards.add(request)
+            if not isinstance(guard, Condition):
+                problems.append(Problem(where, f"`{guard!r}` is not a condition", guard))
         good.append(department)
     return good
 
@@ -222,6 +277,12 @@ def _check_handoffs(
     return good
 
 
+RequestView: TypeAlias = tuple[
+    frozenset[str], Mapping[str, "Condition"], Mapping[str, tuple["Handoff", ...]]
+]
+"""For one request type: unconditional resolvers, guarded resolvers, handoffs by source."""
+
+
 @attrs.frozen(init=False)
 class OrgGraph:
     """Departments and the handoffs between them: an immutable facade over a networkx graph.
@@ -254,9 +315,7 @@ class OrgGraph:
     _by_name: Mapping[str, Department] = attrs.field(eq=False, repr=False)
     _out: Mapping[str, tuple[Handoff, ...]] = attrs.field(eq=False, repr=False)
     _graph: nx.MultiDiGraph[str] = attrs.field(eq=False, repr=False)
-    _by_request: dict[str, tuple[frozenset[str], Mapping[str, tuple[Handoff, ...]]]] = attrs.field(
-        eq=False, repr=False
-    )
+    _by_request: dict[str, RequestView] = attrs.field(eq=False, repr=False)
     _requests: tuple[str, ...] = attrs.field(eq=False, repr=False)
 
     def __init__(self, departments: Iterable[Department], handoffs: Iterable[Handoff] = ()) -> None:
@@ -317,7 +376,8 @@ class OrgGraph:
             raise UnknownDepartmentError(name, self.names) from None
 
     def resolves(self, department: str, request: str) -> bool:
-        """Whether `department` resolves `request` itself."""
+        """Whether `department` resolves `request` itself (for some customers, when the
+        department has a guard for it in ``resolves_when``)."""
         return request in self._by_name[department].resolves
 
     def out_handoffs(self, source: str, request: str | None = None) -> tuple[Handoff, ...]:
@@ -330,24 +390,29 @@ class OrgGraph:
         """
         if request is None:
             return self._out[source]
-        return self._request_view(request)[1].get(source, ())
+        return self._request_view(request)[2].get(source, ())
 
-    def _request_view(
-        self, request: str
-    ) -> tuple[frozenset[str], Mapping[str, tuple[Handoff, ...]]]:
-        """For one request type: the departments resolving it, and by department the
-        handoffs carrying it (departments with none left out), as walks read them."""
+    def _request_view(self, request: str) -> RequestView:
+        """For one request type, what walks read: the departments resolving it without a
+        guard, those resolving it under a guard (with the guard), and by department the
+        handoffs carrying it (departments with none left out)."""
         view = self._by_request.get(request)
         if view is None:
-            resolvers = frozenset(
-                department.name for department in self.departments if request in department.resolves
-            )
+            resolvers: set[str] = set()
+            guarded: dict[str, Condition] = {}
+            for department in self.departments:
+                if request in department.resolves:
+                    guard = department.resolution_guard(request)
+                    if guard == ALWAYS:
+                        resolvers.add(department.name)
+                    else:
+                        guarded[department.name] = guard
             out: dict[str, tuple[Handoff, ...]] = {}
             for name, links in self._out.items():
                 carrying = tuple(handoff for handoff in links if handoff.carries(request))
                 if carrying:
                     out[name] = carrying
-            view = self._by_request[request] = (resolvers, out)
+            view = self._by_request[request] = (frozenset(resolvers), guarded, out)
         return view
 
     def to_networkx(self) -> nx.MultiDiGraph[str]:
@@ -370,6 +435,7 @@ class OrgGraph:
             graph.add_node(
                 department.name,
                 resolves=list(department.resolves),
+                resolves_when={request: str(guard) for request, guard in department.resolves_when},
                 decides_as=department.decides_as,
                 merged_from=list(department.merged_from),
             )
@@ -444,7 +510,11 @@ class OrgGraph:
 
         The merge semantics:
 
-        - The merged department resolves every request type any of them resolved.
+        - The merged department resolves every request type any of them resolved. A request
+          type some of them resolved only under a guard (``resolves_when``) is resolved
+          unconditionally when one of them resolved it unconditionally, and otherwise when
+          any of their guards holds (the guards joined by ``or``, read at the merged
+          department).
         - Handoffs between the merged departments disappear: they are now internal.
         - Handoffs from or to a merged department now start or end at `into`, keeping their
           requests, guard, kind and minutes. Parallel handoffs with different guards or
@@ -502,6 +572,7 @@ class OrgGraph:
             into,
             [request for department in merged for request in department.resolves],
             decides_as=merged[0].policy_department if decides_as is None else decides_as,
+            resolves_when=_merged_guards(merged),
             merged_from=sorted((replaced | history) - {into}),
             description=" + ".join(department.name for department in merged),
         )
@@ -518,6 +589,27 @@ class OrgGraph:
             links.setdefault(moved)
         kept = [department for department in self.departments if department.name not in replaced]
         return OrgGraph([*kept, new], links)
+
+
+def _merged_guards(merged: Sequence[Department]) -> dict[str, Condition]:
+    """The resolution guards of a merged department: for each request type, ``or`` of the
+    members' guards, or none when some member resolved it unconditionally."""
+    guards: dict[str, dict[str, Condition]] = {}
+    unconditional: set[str] = set()
+    for department in merged:
+        for request in department.resolves:
+            guard = department.resolution_guard(request)
+            if guard == ALWAYS:
+                unconditional.add(request)
+            else:
+                guards.setdefault(request, {})[str(guard)] = guard
+    merged_guards: dict[str, Condition] = {}
+    for request, found in guards.items():
+        if request in unconditional:
+            continue
+        ordered = [found[text] for text in sorted(found)]
+        merged_guards[request] = ordered[0] if len(ordered) == 1 else Or(ordered)
+    return merged_guards
 
 
 def _all_requests(

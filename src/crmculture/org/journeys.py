@@ -5,7 +5,9 @@ analysis both call it, with different ways of deciding whether a handoff applies
 
 The walk, step by step, at department ``here``:
 
-1. If ``here`` resolves the request, the route is *resolved*.
+1. If ``here`` resolves the request, the route is *resolved*. A department that resolves it
+   under a guard (``Department.resolves_when``) resolves it only when the guard holds for the
+   customer there; otherwise it is like any department that does not resolve it.
 2. If the route already holds `cutoff` departments, it stops at the bound (*cutoff*).
 3. Otherwise take the handoffs from ``here`` for the request whose guard applies. None: a
    *dead end*. Several to the same department: the quickest (fewest minutes, then canonical
@@ -246,9 +248,15 @@ class Walk:
         )
         return twin
 
-    def run(self, applies: Callable[[Handoff], bool]) -> Journey:
-        """Walk on to the end, following the handoffs that `applies` accepts."""
-        resolvers, out = self.view
+    def run(
+        self,
+        applies: Callable[[Handoff], bool],
+        resolves: Callable[[str], bool] | None = None,
+    ) -> Journey:
+        """Walk on to the end, following the handoffs that `applies` accepts; `resolves` says
+        whether a department resolving the request under a guard does so for the customer
+        (None: every such guard holds)."""
+        resolvers, guarded, out = self.view
         cutoff, routes, stack = self.cutoff, self.routes, self.stack
         while stack:
             if len(routes) >= self.max_routes:
@@ -256,7 +264,7 @@ class Walk:
                 break
             departments, taken = stack[-1]
             here = departments[-1]
-            if here in resolvers:
+            if here in resolvers or (here in guarded and (resolves is None or resolves(here))):
                 stack.pop()
                 routes.append(Route(departments, taken, "resolved"))
                 continue
@@ -313,6 +321,7 @@ def walk(
     door: str,
     applies: Callable[[Handoff], bool],
     *,
+    resolves: Callable[[str], bool] | None = None,
     cutoff: int | None = None,
     max_routes: int = MAX_ROUTES,
 ) -> Journey:
@@ -323,6 +332,8 @@ def walk(
         request: The request type.
         door: The department the customer contacts first; must be in `org`.
         applies: Whether a handoff's guard holds for the customer at its source.
+        resolves: Whether a department that resolves the request under a guard
+            (``Department.resolves_when``) resolves it for the customer; None: it does.
         cutoff: The most departments a route may hold; None for no bound (loops still end
             every route).
         max_routes: The most routes enumerated when the journey is ambiguous.
@@ -338,4 +349,4 @@ def walk(
         >>> journey.outcome, journey.loop
         ('loop', ('sales', 'support', 'sales'))
     """
-    return Walk(org, request, door, cutoff=cutoff, max_routes=max_routes).run(applies)
+    return Walk(org, request, door, cutoff=cutoff, max_routes=max_routes).run(applies, resolves)

@@ -78,6 +78,7 @@ def _org(
     requests: tuple[str, ...],
     guards: st.SearchStrategy[Condition],
     policy_departments: tuple[str, ...] | None,
+    resolution_guards: bool = False,
 ) -> OrgGraph:
     count = draw(st.integers(min_departments, max_departments))
     names = [f"d{index}" for index in range(count)]
@@ -87,7 +88,13 @@ def _org(
         decides_as = None
         if policy_departments is not None:
             decides_as = draw(st.sampled_from(policy_departments))
-        departments.append(Department(name, resolves, decides_as=decides_as))
+        resolves_when: dict[str, Condition] = {}
+        if resolution_guards:
+            # Drawn after the rest, so that the guards shrink to ALWAYS on their own.
+            resolves_when = {request: draw(guards) for request in resolves}
+        departments.append(
+            Department(name, resolves, decides_as=decides_as, resolves_when=resolves_when)
+        )
     handoffs: list[Handoff] = []
     if count > 1:
         handoff = st.builds(
@@ -204,6 +211,7 @@ def _culture(
             requests,
             guards_for(policy),
             policy.departments,
+            resolution_guards=True,
         )
     )
     return Culture(policy, org)
@@ -218,7 +226,8 @@ def cultures(
     requests: Sequence[str] = REQUESTS,
 ) -> st.SearchStrategy[Culture]:
     """Valid cultures: a policy (given, or generated so that it decides every customer) and a
-    generated org whose handoffs are guarded by conditions on facts and on the decision.
+    generated org whose handoffs, and departments' resolutions (``resolves_when``), are
+    guarded by conditions on facts and on the decision.
 
     Args:
         policy: A fixed policy; by default a small one is generated (up to 3 facts, a
