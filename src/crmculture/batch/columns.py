@@ -1,0 +1,372 @@
+"""Fact columns: one frame column per fact, checked column-wise and decoded to numpy arrays.
+
+A column arrives as an Arrow array (Arrow tables, and every pandas column with a typed dtype) or
+as a list of Python values (pandas ``object`` columns holding anything unusual). Either way it
+leaves as a `FactColumn`: which rows have a value, which rows break the fact's contract, and the
+values in a form numpy compares quickly and exactly:
+
+========  ==============================================================================
+bool      ``numpy.bool_``
+int       ``int64`` (Python ints in an ``object`` array when they do not fit)
+float     ``float64``
+decimal   ``int64`` scaled by ``10**scale``, exact (``Decimal``s in an ``object`` array when
+          they do not fit)
+enum      the value's position in the declared values (its rank), ``-1`` when absent
+date      days since 1970-01-01
+========  ==============================================================================
+
+Missing values are nulls in Arrow and ``None``, ``NaN``, ``pd.NA`` or ``NaT`` in pandas; a frame
+cannot tell a missing float from ``NaN``, so ``NaN`` is missing here, where a record with
+``NaN`` would be invalid. Every other check is exactly `crmculture.Fact.check`: the checks here
+only find the bad rows, and the messages come from `crmculture.Schema.problems` on those rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crmculture.model.facts import Fact
+from crmculture.model.values import NO_DEFAULT
+
+__all__ = ["FactColumn", "Source", "cells", "decimal_places", "read_fact", "source_of"]
+
+Source: TypeAlias = "pa.Array | list[Any]"
+"""A column as read from a frame: an Arrow array, or the Python values of an ``object`` column."""
+
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+
+_EPOCH = dt.date(1970, 1, 1)
+_INT64_MAX = 2**63 - 1
+# The Python types whose values Arrow converts exactly as `Fact.check` normalizes them; an
+# ``object`` column holding only these goes through Arrow, anything else is checked value by value.
+_PLAIN_TYPES: dict[str, frozenset[type]] = {
+    "bool": frozenset({bool}),
+    "int": frozenset({int}),
+    "float": frozenset({float, int}),
+    "decimal": frozenset({Decimal, int}),
+    "enum": frozenset({str}),
+    "date": frozenset({dt.date}),
+}
+
+
+def decimal_places(value: Decimal | int) -> int:
+    """How many digits a decimal has after the point (0 for integers and ``5E+2``).
+
+    Examples:
+        >>> decimal_places(Decimal("12.50")), decimal_places(Decimal("5E+2")), decimal_places(3)
+        (2, 0, 0)
+    """
+    if isinstance(value, int):
+        return 0
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def is_missing(value: object) -> bool:
+    """Whether a cell counts as absent: None, NaN, ``pd.NA`` or ``NaT``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, np.floating | np.datetime64 | np.timedelta64):
+        return bool(np.isnan(value))
+    return False
+
+
+class FactColumn:
+    """One fact's column, checked and decoded.
+
+    Attributes:
+        fact: The fact.
+        present: Rows that have a value (an absent optional fact with a default has one).
+        bad: Rows whose cell breaks the fact's contract (type, domain, a required fact missing).
+        data: The values, decoded as in the module's table; meaningless where not present.
+        scale: For decimal facts decoded to integers, the power of ten they are scaled by;
+            None when `data` holds Python values.
+        all_present: Whether every row is present (tests can skip the mask).
+    """
+
+    __slots__ = ("all_present", "bad", "data", "fact", "present", "scale")
+
+    def __init__(
+        self,
+        fact: Fact,
+        present: BoolArray,
+        bad: BoolArray,
+        data: np.ndarray[Any, Any],
+        scale: int | None,
+    ) -> None:
+        self.fact = fact
+        self.scale = scale
+        self.data = data
+        if fact.default is not NO_DEFAULT:
+            absent = ~present
+            if absent.any():
+                data = data.copy()
+                data[absent] = self.key(fact.default)
+                self.data = data
+            present = np.ones(len(present), dtype=np.bool_)
+        elif not fact.optional:
+            bad = bad | ~present
+        self.present = present
+        self.bad = bad
+        self.all_present = bool(present.all())
+
+    def key(self, value: Any) -> Any:
+        """A normalized value of the fact (a condition's constant) as `data` holds it."""
+        kind = self.fact.type
+        if kind == "enum":
+            return self.fact.rank(value)
+        if kind == "date":
+            return (value - _EPOCH).days
+        if kind == "float":
+            return float(value)
+        if kind == "decimal" and self.scale is not None:
+            return int(Decimal(value).scaleb(self.scale))
+        return value
+
+
+def source_of(column: pd.Series[Any] | pa.Array | pa.ChunkedArray) -> Source:
+    """Turn a frame column into an Arrow array, or a list of Python values for ``object``
+    columns whose values Arrow could not convert exactly."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if isinstance(column, pa.Array):
+        return column
+    if column.dtype == object:
+        return list(column.to_numpy())
+    return pa.array(column, from_pandas=True)
+
+
+def cells(source: Source, rows: Sequence[int]) -> list[Any]:
+    """The Python values of some rows of a column, absent ones as None (for messages)."""
+    if isinstance(source, list):
+        picked = [source[row] for row in rows]
+    else:
+        picked = source.take(pa.array(rows, type=pa.int64())).to_pylist()
+    return [None if is_missing(value) else value for value in picked]
+
+
+def _valid(array: pa.Array, length: int) -> BoolArray:
+    if array.null_count == 0:
+        return np.ones(length, dtype=np.bool_)
+    mask: BoolArray = array.is_valid().to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _numpy(array: pa.Array, fill: Any) -> np.ndarray[Any, Any]:
+    if array.null_count:
+        array = array.fill_null(fill)
+    result: np.ndarray[Any, Any] = array.to_numpy(zero_copy_only=False)
+    return result
+
+
+def _objects(values: Sequence[Any], fill: Any) -> np.ndarray[Any, Any]:
+    result = np.empty(len(values), dtype=object)
+    result[:] = [fill if value is None else value for value in values]
+    return result
+
+
+def _scaled_decimals(array: pa.Array, valid: BoolArray, scale: int) -> np.ndarray[Any, Any] | None:
+    """The decimals of `array` as int64 scaled by ``10**scale``, or None when they do not fit."""
+    kind = array.type
+    if kind.scale < 0 or kind.scale > scale or sys.byteorder != "little":
+        return None
+    if isinstance(kind, pa.Decimal256Type):
+        try:
+            array = array.cast(pa.decimal128(38, kind.scale))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    length = len(array)
+    words = np.frombuffer(array.buffers()[1], dtype="<i8")
+    pairs = words[2 * array.offset : 2 * (array.offset + length)].reshape(length, 2)
+    low, high = pairs[:, 0], pairs[:, 1]
+    if not np.all((high == (low >> 63)) | ~valid):
+        return None
+    factor = 10 ** (scale - kind.scale)
+    scaled = np.where(valid, low, 0)
+    if factor > 1:
+        if np.any(np.abs(scaled) > _INT64_MAX // factor):
+            return None
+        scaled = scaled * factor
+    return scaled
+
+
+def _plain(values: list[Any], fact: Fact) -> bool:
+    allowed = _PLAIN_TYPES[fact.type]
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    # A float among other values is NaN (missing) or a wrong type; only float facts take it
+    # through Arrow, which reads NaN as null.
+    return kinds <= allowed
+
+
+def read_fact(fact: Fact, source: Source | None, length: int, scale: int) -> FactColumn:
+    """Check and decode one fact's column.
+
+    Args:
+        fact: The fact.
+        source: The column, or None when the frame has no column for the fact.
+        length: The number of rows.
+        scale: For decimal facts, the fewest digits after the point to keep (the most any
+            constant the plan compares the fact with has); ignored for other facts.
+    """
+    if source is None:
+        none = np.zeros(length, dtype=np.bool_)
+        return FactColumn(fact, none, none, np.zeros(length, dtype=np.int64), scale)
+    if isinstance(source, list):
+        if _plain(source, fact):
+            try:
+                return _read_arrow(fact, _plain_array(fact, source, scale), length, scale)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+                pass
+        return _read_values(fact, source, length, scale)
+    return _read_arrow(fact, source, length, scale)
+
+
+def _plain_array(fact: Fact, values: list[Any], scale: int) -> pa.Array:
+    """Plain Python values as an Arrow array; raises when Arrow cannot hold them exactly."""
+    if fact.type != "decimal":
+        return pa.array(values, from_pandas=fact.type == "float")
+    # Inferring a decimal type is slow (per value); try a few scales instead.
+    for places in sorted({scale, max(scale, 2), max(scale, 6), max(scale, 12)}):
+        try:
+            array = pa.array(values, type=pa.decimal128(38, places))
+        except pa.ArrowInvalid:
+            continue
+        # Should Arrow ever read Decimal("NaN") as null: `Fact.check` calls it not finite.
+        if array.null_count != values.count(None):
+            break
+        return array
+    raise pa.ArrowInvalid("decimals Arrow cannot hold exactly")
+
+
+def _read_values(fact: Fact, values: list[Any], length: int, scale: int) -> FactColumn:
+    """The exact path: `Fact.check` on every value of an ``object`` column."""
+    bad = np.zeros(length, dtype=np.bool_)
+    normalized: list[Any] = []
+    for row, value in enumerate(values):
+        if is_missing(value):
+            normalized.append(None)
+            continue
+        checked, problem = fact.check(value)
+        if problem:
+            bad[row] = True
+            normalized.append(None)
+        else:
+            normalized.append(checked)
+    arrow_type = {
+        "bool": pa.bool_(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "decimal": None,
+        "enum": pa.string(),
+        "date": pa.date32(),
+    }[fact.type]
+    try:
+        if arrow_type is None:
+            array = _plain_array(fact, normalized, scale)
+        else:
+            array = pa.array(normalized, type=arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        present = np.array([value is not None for value in normalized], dtype=np.bool_)
+        fill = Decimal(0) if fact.type == "decimal" else 0
+        return FactColumn(fact, present, bad, _objects(normalized, fill), None)
+    column = _read_arrow(fact, array, length, scale)
+    column.bad = column.bad | bad
+    return column
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _read_enum_dictionary(fact: Fact, array: pa.Array, length: int) -> FactColumn:
+    """A dictionary-encoded enum column (pandas categories, Parquet read with
+    ``read_dictionary``): rank the few dictionary values, then look the ranks up per row."""
+    assert fact.values is not None
+    ranks = _numpy(
+        pc.index_in(array.dictionary.cast(pa.string()), value_set=pa.array(fact.values)), -1
+    ).astype(np.int32)
+    valid = _valid(array, length)
+    data = ranks[_numpy(array.indices, 0)]
+    return FactColumn(fact, valid, valid & (data < 0), data, None)
+
+
+def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactColumn:
+    """The column-wise path over a typed Arrow array."""
+    kind = array.type
+    if isinstance(kind, pa.DictionaryType):
+        if fact.type == "enum" and _is_text(kind.value_type) and len(array.dictionary):
+            return _read_enum_dictionary(fact, array, length)
+        array = array.dictionary_decode()
+        kind = array.type
+    valid = _valid(array, length)
+    bad = np.zeros(length, dtype=np.bool_)
+    data: np.ndarray[Any, Any] | None = None
+    column_scale: int | None = scale
+    if pa.types.is_null(kind):
+        return FactColumn(fact, valid, bad, np.zeros(length, dtype=np.int64), scale)
+    if fact.type == "bool" and pa.types.is_boolean(kind):
+        data = _numpy(array, False)
+    elif fact.type == "int" and pa.types.is_integer(kind):
+        try:
+            data = _numpy(array.cast(pa.int64()), 0)
+        except pa.ArrowInvalid:
+            data = _objects(array.to_pylist(), 0)
+    elif fact.type == "float" and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        data = _numpy(array.cast(pa.float64()), 0.0)
+        nan = np.isnan(data)
+        if nan.any():
+            valid = valid & ~nan
+            data = np.where(nan, 0.0, data)
+        bad = valid & ~np.isfinite(data)
+    elif fact.type == "decimal" and pa.types.is_decimal(kind):
+        column_scale = max(scale, kind.scale)
+        data = _scaled_decimals(array, valid, column_scale)
+        if data is None:
+            column_scale = None
+            data = _objects(array.to_pylist(), Decimal(0))
+    elif fact.type == "decimal" and pa.types.is_integer(kind):
+        try:
+            ints = _numpy(array.cast(pa.int64()), 0)
+            if np.any(np.abs(ints) > _INT64_MAX // 10**scale):
+                raise OverflowError
+            data = ints * 10**scale
+        except (pa.ArrowInvalid, OverflowError):
+            column_scale = None
+            data = _objects([None if v is None else Decimal(v) for v in array.to_pylist()], 0)
+    elif fact.type == "enum" and _is_text(kind):
+        assert fact.values is not None
+        ranks = pc.index_in(array.cast(pa.string()), value_set=pa.array(fact.values))
+        found = _valid(ranks, length)
+        bad = valid & ~found
+        data = _numpy(ranks, -1)
+    elif fact.type == "date" and (pa.types.is_date32(kind) or pa.types.is_date64(kind)):
+        data = _numpy(array.cast(pa.date32()).cast(pa.int32()), 0)
+    if data is None:
+        # A column of another type: every value in it breaks the fact's type.
+        return FactColumn(fact, valid, valid, np.zeros(length, dtype=np.int64), scale)
+    column = FactColumn(fact, valid, bad, data, column_scale)
+    low, high = fact.min, fact.max
+    if low is not None or high is not None:
+        out = np.zeros(length, dtype=np.bool_)
+        if low is not None:
+            out |= np.asarray(data < column.key(low), dtype=np.bool_)
+        if high is not None:
+            out |= np.asarray(data > column.key(high), dtype=np.bool_)
+        column.bad = column.bad | (out & valid)
+    return column

@@ -1,0 +1,527 @@
+"""Deciding a whole frame of customers at once: `decide_frame`, `FramePlan`, `FrameDecisions`.
+
+One row is one customer, one column one fact. The answer is a pandas DataFrame with the input's
+index and row order: one column per directive (its value) and one ``<directive>.rule`` column
+per directive (the id of the rule that determined the value, missing when the default did).
+Rows that cannot be decided are never dropped and never half-evaluated: their values are
+missing, and an *errors frame* lists every problem of every such row, indexed like the input.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, NamedTuple, TypeAlias, overload
+
+import attrs
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crmculture.batch.columns import FactColumn, Source, cells, read_fact, source_of
+from crmculture.batch.plan import (
+    Conditions,
+    DirectivePlan,
+    category_dtype,
+    first_failures,
+    possible_values,
+    rule_column,
+    rules_column,
+    scales,
+    value_dtype,
+    values_column,
+)
+from crmculture.errors import BatchError, CrmCultureError, InvalidCustomer, Problem
+from crmculture.evaluate.reference import check_department
+from crmculture.model.policies import Policy
+
+__all__ = [
+    "ERROR_COLUMNS",
+    "Frame",
+    "FrameDecisions",
+    "FrameError",
+    "FramePlan",
+    "FrameRun",
+    "OnError",
+    "decide_frame",
+]
+
+Frame: TypeAlias = "pd.DataFrame | pa.Table | pa.RecordBatch"
+"""What `decide_frame` reads: a pandas DataFrame, or an Arrow table or record batch (polars and
+other Arrow-speaking frames convert with ``pyarrow.table(frame)``)."""
+
+OnError = Literal["raise", "report"]
+"""What to do with rows that cannot be decided: raise a `FrameError`, or report them in the
+errors frame of a `FrameDecisions`."""
+
+ERROR_COLUMNS = ("error", "path", "message")
+"""The columns of an errors frame: the error's class name (``InvalidCustomer``,
+``ConflictError``, ``UndecidedError``), where the problem is (``customer.<fact>`` or
+``decision.<directive>``), and the message the per-record evaluator gives."""
+
+
+def _labels_text(label: object) -> str:
+    return str(label)
+
+
+class FrameError(BatchError):
+    """Some rows of a frame could not be decided; nothing was half-evaluated.
+
+    Attributes:
+        failures: One error per failed row, in row order: an `crmculture.InvalidCustomer` (with
+            every problem of the row) or a `crmculture.EvaluationError`; each error's
+            ``index`` is the row's index label when labels are integers, else its position.
+        decisions: The decisions frame, with missing values in the failed rows.
+        errors: The errors frame (see `ERROR_COLUMNS`), indexed by the failed rows' labels.
+        labels: The index label of each failed row.
+        rows: How many rows were decided (the failed ones included).
+        results: Empty: a frame's decisions are the `decisions` frame, not a list.
+    """
+
+    def __init__(
+        self,
+        failures: Sequence[CrmCultureError],
+        decisions: pd.DataFrame,
+        errors: pd.DataFrame,
+        labels: Sequence[object],
+        *,
+        rows: int | None = None,
+    ) -> None:
+        self.rows = len(decisions) if rows is None else rows
+        self.failures = tuple(failures)
+        self.results = ()
+        self.decisions = decisions
+        self.errors = errors
+        self.labels = tuple(labels)
+        lines = [f"{len(self.failures)} of {self.rows} rows could not be decided"]
+        lines.extend(
+            f"  - row {label}: {error}"
+            for label, error in zip(self.labels, self.failures, strict=True)
+        )
+        CrmCultureError.__init__(self, "\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_frame_error,
+            (self.failures, self.decisions, self.errors, self.labels, self.rows),
+        )
+
+
+def _rebuild_frame_error(
+    failures: Sequence[CrmCultureError],
+    decisions: pd.DataFrame,
+    errors: pd.DataFrame,
+    labels: Sequence[object],
+    rows: int,
+) -> FrameError:
+    return FrameError(failures, decisions, errors, labels, rows=rows)
+
+
+@attrs.frozen(eq=False)
+class FrameDecisions:
+    """The answer of ``decide_frame(..., on_error="report")``.
+
+    Attributes:
+        decisions: One row per input row, in input order, with the input's index; the rows
+            that could not be decided have missing values.
+        errors: One row per problem (see `ERROR_COLUMNS`), indexed by the failed rows' labels;
+            empty when every row was decided.
+    """
+
+    decisions: pd.DataFrame
+    errors: pd.DataFrame
+
+    @property
+    def failed(self) -> pd.Index:
+        """The index labels of the rows that could not be decided, each once, in row order."""
+        return self.errors.index.unique()
+
+
+class FrameRun(NamedTuple):
+    """Everything `FramePlan.run` found about a frame."""
+
+    decisions: pd.DataFrame
+    """The decisions frame; failed rows have missing values."""
+    errors: pd.DataFrame
+    """The errors frame."""
+    failures: list[CrmCultureError]
+    """One error per failed row, in row order."""
+    labels: list[object]
+    """The index label of each failed row."""
+    rows: list[int]
+    """The position of each failed row."""
+
+
+class _Input:
+    """A frame's columns by name, its index and its length."""
+
+    def __init__(self, frame: object, first_row: int = 0) -> None:
+        if isinstance(frame, pd.DataFrame):
+            names = [str(name) if not isinstance(name, str) else name for name in frame.columns]
+            self.index: pd.Index = frame.index
+            self.frame: pd.DataFrame | pa.Table = frame
+        else:
+            if isinstance(frame, pa.RecordBatch):
+                table = pa.Table.from_batches([frame])
+            elif isinstance(frame, pa.Table):
+                table = frame
+            elif hasattr(frame, "__arrow_c_stream__"):
+                table = pa.table(frame)
+            else:
+                raise TypeError(
+                    f"expected a pandas DataFrame or an Arrow table, got {type(frame).__name__}"
+                )
+            names = list(table.column_names)
+            self.index = pd.RangeIndex(first_row, first_row + table.num_rows)
+            self.frame = table
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"column `{repeated[0]}` appears more than once")
+        self.names = names
+        self.length = len(self.index)
+        self._sources: dict[str, Source] = {}
+
+    def source(self, name: str) -> Source:
+        if name not in self._sources:
+            frame = self.frame
+            if isinstance(frame, pd.DataFrame):
+                position = self.names.index(name)
+                self._sources[name] = source_of(frame.iloc[:, position])
+            else:
+                self._sources[name] = source_of(frame.column(name))
+        return self._sources[name]
+
+    def carried(self, name: str) -> Any:
+        frame = self.frame
+        if isinstance(frame, pd.DataFrame):
+            return frame.iloc[:, self.names.index(name)].array
+        return frame.column(name).to_pandas().array
+
+
+class FramePlan:
+    """A policy prepared for deciding frames when one department asks; reuse it across frames.
+
+    It pickles by preparing again from the policy on the other side, so it travels to Dask
+    workers and process pools.
+
+    Args:
+        policy: The policy.
+        department: The department that asks, or None; rules outside its scope never match.
+
+    Raises:
+        UnknownDepartmentError: for a department the policy does not declare.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from crmculture.stories import acme_policy
+        >>> plan = FramePlan(acme_policy(), department="sales")
+        >>> frame = pd.DataFrame({"credit_hold": [False, False], "days_overdue": [0, 0],
+        ...                       "annual_volume": [1, 300_000], "tier": ["gold", "silver"]})
+        >>> plan.decide(frame)[["service_level", "service_level.rule"]]
+          service_level        service_level.rule
+        0   white_glove            best-customers
+        1      priority  high-volume-pays-on-time
+    """
+
+    __slots__ = (
+        "_categories",
+        "_directives",
+        "_rule_dtypes",
+        "_rule_ids",
+        "_scales",
+        "_value_dtypes",
+        "department",
+        "policy",
+    )
+
+    def __init__(self, policy: Policy, department: str | None = None) -> None:
+        check_department(policy, department)
+        self.policy = policy
+        self.department = department
+        in_scope = [
+            (j, rule)
+            for j, rule in enumerate(policy.effective_rules)
+            if rule.applies_to(department)
+        ]
+        self._directives = [DirectivePlan(d, in_scope) for d in policy.directives]
+        self._scales = scales(policy)
+        self._categories = [possible_values(d, policy) for d in policy.directives]
+        # Every rule that can set a directive (in any department), so that frames decided for
+        # different departments share their column types.
+        self._rule_ids = [
+            [rule.id for rule in policy.effective_rules if d.name in dict(rule.then)]
+            for d in policy.directives
+        ]
+        self._value_dtypes = [
+            category_dtype(d, categories) if value_dtype(d) == "category" else None
+            for d, categories in zip(policy.directives, self._categories, strict=True)
+        ]
+        self._rule_dtypes = [pd.CategoricalDtype(ids) for ids in self._rule_ids]
+
+    def __repr__(self) -> str:
+        return f"FramePlan(policy={self.policy.name!r}, department={self.department!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FramePlan, (self.policy, self.department))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of a decisions frame: every directive, then every ``.rule`` column."""
+        names = [d.name for d in self.policy.directives]
+        return (*names, *(rule_column(name) for name in names))
+
+    def empty(self, index: pd.Index | None = None) -> pd.DataFrame:
+        """A decisions frame without rows, with the column types of every decisions frame."""
+        return self._frame(pd.RangeIndex(0) if index is None else index, None, {})
+
+    def _frame(
+        self,
+        index: pd.Index,
+        outcomes: Sequence[Any] | None,
+        carried: dict[str, Any],
+        failed: np.ndarray[Any, Any] | None = None,
+    ) -> pd.DataFrame:
+        length = len(index)
+        data: dict[str, Any] = dict(carried)
+        rule_data: dict[str, Any] = {}
+        for position, directive in enumerate(self.policy.directives):
+            outcome = None if outcomes is None else outcomes[position]
+            if outcome is not None and failed is not None:
+                outcome.fail(failed)
+            data[directive.name] = values_column(
+                directive,
+                self._categories[position],
+                outcome,
+                length,
+                self._value_dtypes[position],
+            )
+            rule_data[rule_column(directive.name)] = rules_column(
+                outcome, self._rule_ids[position], length, self._rule_dtypes[position]
+            )
+        data.update(rule_data)
+        return pd.DataFrame(data, index=index, copy=False)
+
+    @overload
+    def decide(
+        self,
+        frame: Frame,
+        *,
+        on_error: Literal["raise"] = "raise",
+        passthrough: Iterable[str] = (),
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def decide(
+        self, frame: Frame, *, on_error: Literal["report"], passthrough: Iterable[str] = ()
+    ) -> FrameDecisions: ...
+
+    def decide(
+        self, frame: Frame, *, on_error: OnError = "raise", passthrough: Iterable[str] = ()
+    ) -> pd.DataFrame | FrameDecisions:
+        """Decide every row of `frame`; see `decide_frame`."""
+        if on_error not in ("raise", "report"):
+            raise ValueError(f"on_error must be `raise` or `report`, not `{on_error}`")
+        run = self.run(frame, passthrough)
+        if on_error == "report":
+            return FrameDecisions(run.decisions, run.errors)
+        if run.failures:
+            raise FrameError(run.failures, run.decisions, run.errors, run.labels)
+        return run.decisions
+
+    def run(self, frame: Frame, passthrough: Iterable[str] = (), *, first_row: int = 0) -> FrameRun:
+        """Decide every row, and return the decisions, the errors frame and every failure.
+
+        Arrow input has no index: its rows are numbered from `first_row`.
+        """
+        source = _Input(frame, first_row)
+        carried_names = list(passthrough)
+        for name in carried_names:
+            if name not in source.names:
+                raise ValueError(f"passthrough column `{name}` is not in the frame")
+            if name in self.columns:
+                raise ValueError(f"passthrough column `{name}` has the name of a decision column")
+        schema = self.policy.schema
+        length = source.length
+        unknown = [
+            name for name in source.names if name not in schema and name not in carried_names
+        ]
+        columns: dict[str, FactColumn] = {
+            fact.name: read_fact(
+                fact,
+                source.source(fact.name) if fact.name in source.names else None,
+                length,
+                self._scales.get(fact.name, 0),
+            )
+            for fact in schema
+        }
+        invalid = np.zeros(length, dtype=np.bool_)
+        for column in columns.values():
+            invalid |= column.bad
+        if unknown:
+            invalid[:] = True
+        conditions = Conditions(columns, length)
+        flags = [
+            conditions(rule.when) if rule.applies_to(self.department) else None
+            for rule in self.policy.effective_rules
+        ]
+        outcomes = [plan.decide(flags, length) for plan in self._directives]
+        evaluation_rows, evaluation_errors = first_failures(outcomes, invalid)
+        failed = invalid.copy()
+        failed[evaluation_rows] = True
+        any_failed = bool(failed.any())
+        carried = {name: source.carried(name) for name in carried_names}
+        decisions = self._frame(source.index, outcomes, carried, failed if any_failed else None)
+        failures: list[tuple[int, CrmCultureError]] = []
+        for row, error in evaluation_errors:
+            # A copy per row: rows of one group share the error `combine` raised for it.
+            failure = copy.copy(error)
+            failure.index = _number(source.index[row], row)  # type: ignore[attr-defined]
+            failures.append((row, failure))
+        if invalid.any():
+            failures.extend(self._invalid(source, np.flatnonzero(invalid), carried_names))
+            failures.sort(key=lambda item: item[0])
+        labels = [source.index[row] for row, _ in failures]
+        errors = _errors_frame(failures, labels, source.index)
+        return FrameRun(
+            decisions,
+            errors,
+            [error for _, error in failures],
+            labels,
+            [row for row, _ in failures],
+        )
+
+    def _invalid(
+        self, source: _Input, rows: np.ndarray[Any, Any], carried: list[str]
+    ) -> list[tuple[int, CrmCultureError]]:
+        """Every problem of the invalid rows, as `crmculture.Schema.problems` words them."""
+        positions = [int(row) for row in rows]
+        names = [name for name in source.names if name not in carried]
+        values = {name: cells(source.source(name), positions) for name in names}
+        found: list[tuple[int, CrmCultureError]] = []
+        for k, row in enumerate(positions):
+            record = {name: values[name][k] for name in names}
+            _, problems = self.policy.schema.problems(record)
+            if not problems:
+                raise AssertionError(f"row {row} failed column-wise but not record by record")
+            label = source.index[row]
+            summary = f"invalid customer at index {label}"
+            found.append((row, InvalidCustomer(summary, problems, index=_number(label, row))))
+        return found
+
+
+def _number(label: object, row: int) -> int:
+    """What a failure's ``index`` holds: the row's label when it is an integer, else its
+    position."""
+    if isinstance(label, int | np.integer) and not isinstance(label, bool):
+        return int(label)
+    return row
+
+
+def _errors_frame(
+    failures: Sequence[tuple[int, CrmCultureError]], labels: Sequence[object], index: pd.Index
+) -> pd.DataFrame:
+    rows: list[int] = []
+    kinds: list[str] = []
+    paths: list[str] = []
+    messages: list[str] = []
+    for (row, error), _label in zip(failures, labels, strict=True):
+        problems: Iterable[Problem]
+        if isinstance(error, InvalidCustomer):
+            problems = error.problems
+        else:
+            directive = getattr(error, "directive", "")
+            problems = [Problem(f"decision.{directive}", str(error))]
+        for problem in problems:
+            rows.append(row)
+            kinds.append(type(error).__name__)
+            paths.append(problem.path)
+            messages.append(problem.message)
+    name = index.name if index.name is not None else "row"
+    return pd.DataFrame(
+        {
+            "error": pd.array(kinds, dtype="string"),
+            "path": pd.array(paths, dtype="string"),
+            "message": pd.array(messages, dtype="string"),
+        },
+        index=index.take(rows).rename(name),
+    )
+
+
+@overload
+def decide_frame(
+    policy: Policy,
+    frame: Frame,
+    department: str | None = None,
+    *,
+    on_error: Literal["raise"] = "raise",
+    passthrough: Iterable[str] = (),
+) -> pd.DataFrame: ...
+
+
+@overload
+def decide_frame(
+    policy: Policy,
+    frame: Frame,
+    department: str | None = None,
+    *,
+    on_error: Literal["report"],
+    passthrough: Iterable[str] = (),
+) -> FrameDecisions: ...
+
+
+def decide_frame(
+    policy: Policy,
+    frame: Frame,
+    department: str | None = None,
+    *,
+    on_error: OnError = "raise",
+    passthrough: Iterable[str] = (),
+) -> pd.DataFrame | FrameDecisions:
+    """Decide every customer of a frame at once, column by column, as the per-record evaluator
+    would decide each row.
+
+    Args:
+        policy: The policy.
+        frame: One row per customer, one column per fact: a pandas DataFrame or an Arrow table.
+            Missing values (null, None, NaN, ``pd.NA``, NaT) count as absent facts.
+        department: The department that asks, or None.
+        on_error: ``"raise"`` raises a `FrameError` listing every problem of every row that
+            cannot be decided; ``"report"`` returns a `FrameDecisions` with the decisions and
+            the errors frame.
+        passthrough: Columns that are not facts (a customer id) to copy into the decisions
+            frame unchecked, first; any other column that is not a fact is an unknown fact.
+
+    Returns:
+        The decisions frame (with ``on_error="report"``, inside a `FrameDecisions`): the
+        input's index and order; per directive a column with its value (see
+        `crmculture.batch.plan.value_dtype`) and a ``<directive>.rule`` column with the id of
+        the rule that determined it, missing when the default did. Rows that could not be
+        decided have every value missing.
+
+    Raises:
+        FrameError: with ``on_error="raise"``, when some row is invalid (`InvalidCustomer`),
+            conflicts on a ``unique`` directive (`ConflictError`) or leaves a directive without
+            default undecided (`UndecidedError`).
+        UnknownDepartmentError: for a department the policy does not declare.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from crmculture.stories import acme_policy
+        >>> frame = pd.DataFrame({"credit_hold": [True, False, False],
+        ...                       "days_overdue": [0, 12, -3],
+        ...                       "annual_volume": [1, 20_000, 900_000],
+        ...                       "tier": ["gold", "bronze", "diamond"]})
+        >>> report = decide_frame(acme_policy(), frame, on_error="report")
+        >>> report.decisions[["route_to", "route_to.rule", "may_ship"]]
+                      route_to route_to.rule  may_ship
+        0  accounts_receivable   credit-hold     False
+        1            frontline           NaN      True
+        2                  NaN           NaN      <NA>
+        >>> for row, problem in report.errors.iterrows():
+        ...     print(row, problem["error"], problem["path"], sep=" | ")
+        2 | InvalidCustomer | customer.days_overdue
+        2 | InvalidCustomer | customer.tier
+        >>> report.errors["message"].iloc[0]
+        '`-3` is below the minimum 0'
+    """
+    return FramePlan(policy, department).decide(frame, on_error=on_error, passthrough=passthrough)
