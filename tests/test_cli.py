@@ -671,3 +671,100 @@ def test_decide_peak_memory_is_flat_20k_vs_200k(tmp_path: Path) -> None:
         peaks.append(peak_rss_kib(CULTURE, source, tmp_path / "out.jsonl"))
     small, large = peaks
     assert large - small < max(small * 0.10, 8 * 1024), peaks
+
+
+class TestParquet:
+    """Parquet in, Parquet out, through the columnar evaluator (the batch extra)."""
+
+    @staticmethod
+    def write(path: Path, rows: list[dict[str, Any]]) -> None:
+        pa = pytest.importorskip("pyarrow")
+        import pyarrow.parquet as pq
+
+        columns = {name: [row.get(name) for row in rows] for name in rows[0]}
+        pq.write_table(pa.table(columns), path)
+
+    def test_decisions_equal_the_per_record_evaluator_in_input_order(self, tmp_path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        customers = [
+            {**ON_HOLD, "customer_id": "c1"},
+            {**GOOD, "customer_id": "c2"},
+            {**LATE, "customer_id": "c3"},
+        ]
+        self.write(tmp_path / "in.parquet", customers)
+        output = tmp_path / "out.parquet"
+        code, _, err = run(
+            "decide",
+            CULTURE,
+            str(tmp_path / "in.parquet"),
+            "-o",
+            str(output),
+            "--department",
+            "sales",
+            "--keep",
+            "customer_id",
+        )
+        assert (code, err) == (0, "")
+        table = pq.read_table(output).to_pylist()
+        decide = acme_culture().policy.compile()
+        assert [row["customer_id"] for row in table] == ["c1", "c2", "c3"]
+        for row, customer in zip(table, customers, strict=True):
+            record = {k: v for k, v in customer.items() if k != "customer_id"}
+            decision = decide(record, "sales")
+            for name, value in decision.directives.items():
+                # Parquet holds a collected tuple as a list.
+                got = tuple(row[name]) if isinstance(row[name], list) else row[name]
+                assert got == value
+                assert row[f"{name}.rule"] == decision.outcomes[name].rule
+        assert pq.read_table(tmp_path / "out.errors.parquet").num_rows == 0
+
+    def test_an_invalid_row_is_kept_and_its_problems_written(self, tmp_path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.write(tmp_path / "in.parquet", [GOOD, {**GOOD, "days_overdue": -5}, ON_HOLD])
+        errors = tmp_path / "problems.parquet"
+        code, _, err = run(
+            "decide",
+            CULTURE,
+            str(tmp_path / "in.parquet"),
+            "-o",
+            str(tmp_path / "out.parquet"),
+            "--errors",
+            str(errors),
+        )
+        assert code == 1
+        assert "1 of 3 records could not be decided" in err
+        assert pq.read_table(tmp_path / "out.parquet").num_rows == 3
+        (problem,) = pq.read_table(errors).to_pylist()
+        assert problem["row"] == 1
+        assert problem["path"] == "customer.days_overdue"
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            ((), "give --output FILE.parquet"),
+            (("-o", "out.jsonl"), "give --output FILE.parquet"),
+            (("-o", "out.parquet", "--explain"), "--explain is not available for Parquet"),
+        ],
+    )
+    def test_misuse_is_one_line(self, tmp_path: Path, extra: tuple[str, ...], message: str) -> None:
+        self.write(tmp_path / "in.parquet", [GOOD])
+        os.chdir(tmp_path)
+        code, _, err = run("decide", CULTURE, "in.parquet", *extra)
+        assert code == 2
+        assert message in err
+        assert len(err.strip().splitlines()) == 1
+
+    def test_a_file_that_is_not_parquet(self, tmp_path: Path) -> None:
+        (tmp_path / "in.parquet").write_text("not parquet")
+        code, _, err = run(
+            "decide", CULTURE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.parquet")
+        )
+        assert code == 2
+        assert err.startswith("crmculture: error: cannot decide")
+
+    def test_keep_is_for_parquet_only(self) -> None:
+        code, _, err = run("decide", CULTURE, "--keep", "customer_id", stdin="")
+        assert code == 2
+        assert "Parquet input only" in err

@@ -73,11 +73,19 @@ examples:
       > decisions.jsonl
   crmculture decide examples/acme-culture.yaml customers.csv --explain -o decisions.jsonl
   cat customers.json | crmculture decide examples/acme-culture.yaml --input-format json
+  crmculture decide examples/acme-culture.yaml customers.parquet -o decisions.parquet \
+      --keep customer_id
 
 Each output line is {"record": N, "line": L, "decision": {...}} or, for a record that could
 not be decided, {"record": N, "line": L, "error": "...", "problems": [...]}. When standard
 error is a terminal (and the decisions are not written to it), a count of decided records is
 shown there while a large input is decided.
+
+Parquet (needs the batch extra: pip install 'crmculture[batch]'): a .parquet file of customers,
+one column per fact, is decided in batches into a Parquet file of decisions (--output), one
+row per customer in input order: a column per directive and a `<directive>.rule` column with
+the rule that set it. Rows that could not be decided have empty values and their problems
+in the errors file (--errors, by default next to the output: NAME.errors.parquet).
 """
 
 _EXPLAIN_EXAMPLES = """\
@@ -157,10 +165,23 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--explain", action="store_true", help="add each decision's explanation")
     decide.add_argument(
         "--input-format",
-        choices=["json", "jsonl", "csv"],
+        choices=["json", "jsonl", "csv", "parquet"],
         help="the format of CUSTOMERS (default: from the extension, else jsonl)",
     )
     decide.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    decide.add_argument(
+        "--errors",
+        metavar="FILE",
+        help="Parquet only: where to write the rows that could not be decided "
+        "(default: next to --output, NAME.errors.parquet)",
+    )
+    decide.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="Parquet only: copy this column (a customer id) into the decisions; repeatable",
+    )
 
     explain = commands.add_parser(
         "explain",
@@ -377,6 +398,12 @@ class _Progress:
 def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     policy = _load(args.culture)
     check_department(policy, args.department)
+    if args.input_format == "parquet" or (
+        args.input_format is None and Path(args.customers).suffix.lower() in _PARQUET
+    ):
+        return _decide_parquet(args, policy, err)
+    if args.errors is not None or args.keep:
+        raise _UsageError("--errors and --keep apply to Parquet input only")
     decide = policy.compile()
     fmt = _record_format(args.customers, args.input_format)
     stream: IO[str]
@@ -416,6 +443,52 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"crmculture: {progress.failed} of {progress.count} records could not be decided\n"
         )
     return EXIT_FINDINGS if progress.failed else EXIT_OK
+
+
+_PARQUET = (".parquet", ".pq")
+
+
+def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> int:
+    """Parquet in, Parquet out, through the columnar evaluator; nothing is dropped."""
+    if args.customers == "-":
+        raise _UsageError("Parquet cannot be read from standard input: give the file")
+    if args.output is None or Path(args.output).suffix.lower() not in _PARQUET:
+        raise _UsageError("Parquet customers are decided into Parquet: give --output FILE.parquet")
+    if args.explain:
+        raise _UsageError("--explain is not available for Parquet; use JSON Lines or CSV")
+    try:
+        import pyarrow
+
+        from crmculture.batch import FrameError, decide_parquet
+    except ImportError:
+        raise _UsageError(
+            "Parquet needs the batch extra: pip install 'crmculture[batch]'"
+        ) from None
+    output = Path(args.output)
+    errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
+    if not Path(args.customers).is_file():
+        raise _UsageError(f"cannot read `{args.customers}`: no such file")
+    try:
+        summary = decide_parquet(
+            policy,
+            args.customers,
+            output,
+            args.department,
+            errors=errors,
+            on_error="report",
+            passthrough=args.keep,
+        )
+    except FrameError as error:  # pragma: no cover - report mode writes errors instead
+        raise _UsageError(str(error)) from None
+    except (OSError, pyarrow.ArrowException) as error:
+        raise _UsageError(f"cannot decide `{args.customers}`: {error}") from None
+    if summary.failed:
+        err.write(
+            f"crmculture: {summary.failed} of {summary.rows} records could not be decided; "
+            f"their problems are in {errors}\n"
+        )
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _decision_line(
