@@ -391,16 +391,59 @@ def _atoms(conditions: Iterable[Condition]) -> list[Atom]:
     return sorted(found, key=str)
 
 
-_Test: TypeAlias = tuple[dict[tuple[Any, ...], tuple[bool, Any]], Condition, str, tuple[str, ...]]
+_Test: TypeAlias = tuple[
+    dict[tuple[Any, ...], tuple[bool, Any]],
+    Condition,
+    str,
+    tuple[str, ...],
+    dict[str, tuple[Atom, ...]],
+]
 """A guard's memo of answers (by the values of the facts it reads), the guard, the policy
-department it is read at, and those facts."""
+department it is read at, those facts, and by fact the atoms its answer can depend on
+(its own, and those of the rules setting the directives it reads)."""
+
+
+class _Recorder:
+    """Which guards a part of the segment search consulted (see `_segments`): each guard's
+    atoms by fact, by identity."""
+
+    __slots__ = ("current", "truth")
+
+    def __init__(self) -> None:
+        self.current: dict[int, dict[str, tuple[Atom, ...]]] | None = None
+        self.truth: dict[tuple[Atom, Any], bool] = {}
+
+    def same(
+        self,
+        schema: Schema,
+        consulted: Mapping[int, Mapping[str, tuple[Atom, ...]]],
+        fact: str,
+        one: Any,
+        other: Any,
+    ) -> bool:
+        """Whether every atom on `fact` that the consulted guards can read answers the same
+        for the values `one` and `other`."""
+        truth = self.truth
+        for atoms in consulted.values():
+            for atom in atoms.get(fact, ()):
+                answers = []
+                for value in (one, other):
+                    key = (atom, value)
+                    answer = truth.get(key)
+                    if answer is None:
+                        answer = truth[key] = holds(atom, {fact: value}, schema)
+                    answers.append(answer)
+                if answers[0] != answers[1]:
+                    return False
+        return True
 
 
 class _Symbolic:
     """Walks journeys of one culture for partial customers (raising `_Need`)."""
 
-    def __init__(self, culture: Culture) -> None:
+    def __init__(self, culture: Culture, recorder: _Recorder | None = None) -> None:
         self.culture = culture
+        self.recorder = _Recorder() if recorder is None else recorder
         policy = culture.policy
         self.schema = policy.schema
         self.directives = policy.directive_index
@@ -434,9 +477,14 @@ class _Symbolic:
     ) -> _Test:
         number, guard, scope = test
         reads = set(guard.facts())
+        conditions = [guard]
         for name in guard.directives():
             reads.update(self.reads[name])
-        return (answers.setdefault(number, {}), guard, scope, tuple(sorted(reads)))
+            conditions.extend(rule.when for rule, _ in self.setting[name])
+        atoms: dict[str, tuple[Atom, ...]] = {}
+        for atom in _atoms(conditions):
+            atoms[atom.fact] = (*atoms.get(atom.fact, ()), atom)
+        return (answers.setdefault(number, {}), guard, scope, tuple(sorted(reads)), atoms)
 
     def conditions(self) -> list[Condition]:
         culture = self.culture
@@ -483,8 +531,12 @@ class _Symbolic:
         def resolves(department: str) -> bool:
             return answer((department, request))
 
+        recording = self.recorder.current
+
         def answer(test: Any) -> bool:
-            answers, guard, scope, reads = self.tests[test]
+            answers, guard, scope, reads, atoms = self.tests[test]
+            if recording is not None:
+                recording[id(atoms)] = atoms
             key = tuple(map(known.get, reads, repeat(_Need)))
             hit = answers.get(key)
             if hit is None:
@@ -544,7 +596,10 @@ class _AnyOf:
 
 
 def _segments(
-    cells: Mapping[str, tuple[Any, ...]], probe: Callable[[Mapping[str, Any], Any], Any]
+    cells: Mapping[str, tuple[Any, ...]],
+    probe: Callable[[Mapping[str, Any], Any], Any],
+    recorder: _Recorder | None = None,
+    schema: Schema | None = None,
 ) -> list[tuple[dict[str, Any], Any]]:
     """Split the customers until `probe` answers without needing another fact.
 
@@ -554,37 +609,66 @@ def _segments(
 
     Cells of the split fact whose customers get the same segments below, with the same
     answers, are merged again (all of them: the fact does not matter there).
+
+    With a `recorder` (which the probe's guards report to) and the `schema`, a cell is not
+    searched at all when every atom on the fact that the guards consulted below an earlier
+    cell answers the same for both: the search below it would ask the same questions and get
+    the same answers, so its segments are that cell's.
     """
 
-    def explore(known: dict[str, Any], state: Any) -> list[tuple[dict[str, Any], Any]]:
+    def explore(
+        known: dict[str, Any], state: Any
+    ) -> tuple[list[tuple[dict[str, Any], Any]], dict[int, dict[str, tuple[Atom, ...]]]]:
+        consulted: dict[int, dict[str, tuple[Atom, ...]]] = {}
+        if recorder is not None:
+            recorder.current = consulted
         try:
-            return [(known, probe(known, state))]
+            return [(known, probe(known, state))], consulted
         except _Need as need:
             fact, state = need.fact, need.state
             if fact in known:  # pragma: no cover - a bug guard: no fact is asked for twice
                 raise AssertionError(f"internal error: `{fact}` asked for twice") from None
+        finally:
+            if recorder is not None:
+                recorder.current = None
         # Group the fact's cells by what the customers of each get: the same segments
         # below (without the fact) with the same answers. A group is one segment of the
         # fact; a single group means the fact does not matter here at all.
         groups: list[tuple[list[tuple[dict[str, Any], Any]], list[Any]]] = []
+        searched: list[tuple[Any, dict[int, dict[str, tuple[Atom, ...]]], int]] = []
         for value in cells[fact]:
-            part = explore({**known, fact: value}, state)
+            if recorder is not None and schema is not None:
+                alike = next(
+                    (
+                        group
+                        for seen, below, group in searched
+                        if recorder.same(schema, below, fact, seen, value)
+                    ),
+                    None,
+                )
+                if alike is not None:
+                    groups[alike][1].append(value)
+                    continue
+            part, below = explore({**known, fact: value}, state)
+            consulted.update(below)
             shape = [({k: v for k, v in sub.items() if k != fact}, answer) for sub, answer in part]
-            for seen, values in groups:
-                if seen == shape:
+            for position, (seen_shape, values) in enumerate(groups):
+                if seen_shape == shape:
                     values.append(value)
+                    searched.append((value, below, position))
                     break
             else:
                 groups.append((shape, [value]))
+                searched.append((value, below, len(groups) - 1))
         if len(groups) == 1:
-            return groups[0][0]
+            return groups[0][0], consulted
         result: list[tuple[dict[str, Any], Any]] = []
         for shape, values in groups:
             chosen = values[0] if len(values) == 1 else _AnyOf(tuple(values))
             result.extend(({**sub, fact: chosen}, answer) for sub, answer in shape)
-        return result
+        return result, consulted
 
-    return explore({}, None)
+    return explore({}, None)[0]
 
 
 def _literals(
@@ -823,7 +907,7 @@ def analyze_org(
     for door in chosen_doors:
         for request in chosen_requests:
             probe = functools.partial(symbolic.journey, request, door, cutoff, max_routes)
-            for known, journey in _segments(cells, probe):
+            for known, journey in _segments(cells, probe, symbolic.recorder, schema):
                 segment, example, text = _describe(schema, atoms, cells, known, memo)
                 case = Case(door, request, segment, example, journey)
                 cases.append(case)

@@ -27,6 +27,7 @@ from crmculture.analysis.org_metrics import (
     _describe,
     _filled,
     _Need,
+    _Recorder,
     _segments,
     _Symbolic,
     analyze_org,
@@ -220,7 +221,8 @@ def compare(
     report_after = analyze_org(
         after, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
     )
-    old, new = _Symbolic(before), _Symbolic(after)
+    recorder = _Recorder()
+    old, new = _Symbolic(before, recorder), _Symbolic(after, recorder)
     schema = before.policy.schema
     atoms = _atoms([*old.conditions(), *new.conditions()])
     cells = representatives(schema, atoms)
@@ -261,7 +263,7 @@ def compare(
                     raise
                 return journey_before, journey_after
 
-            for known, (journey_before, journey_after) in _segments(cells, probe):
+            for known, (journey_before, journey_after) in _segments(cells, probe, recorder, schema):
                 if _same_walk(journey_before, journey_after, doors):
                     continue
                 segment, example, _ = _describe(schema, atoms, cells, known)
