@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluator.py
 	$(BIN)/python benchmarks/journeys.py
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/batch.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site
