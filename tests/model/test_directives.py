@@ -365,6 +365,16 @@ class TestDirectiveDefinition:
         with pytest.raises(PolicyError):
             Directive.int("discount_pct", min=30, max=0)
 
+    @pytest.mark.parametrize("bound", ["min", "max"])
+    def test_a_broken_bound_is_reported_not_compared_with_the_default(self, bound: str) -> None:
+        """A bound that is not a number is one problem, not a TypeError from checking the
+        default against it (found by the document fuzz test under the larger profile)."""
+        with pytest.raises(PolicyError) as caught:
+            Directive("discount_pct", "int", default=0, **{bound: ""})
+        assert [p.message for p in caught.value.problems] == [
+            f"{bound} must be a finite number, not `''`"
+        ]
+
     @pytest.mark.parametrize(
         "build",
         [

@@ -989,11 +989,30 @@ def _dump_yaml(document: dict[str, Any]) -> str:
         import yaml
     except ImportError:  # pragma: no cover - exercised without the extra installed
         raise ImportError("writing YAML needs PyYAML: `pip install 'crmculture[yaml]'`") from None
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        # YAML reads NEL and the Unicode line and paragraph separators as line breaks, and
+        # folds them in plain or single-quoted text; only double quotes keep them (escaped).
+        style = '"' if any(ch in _YAML_BREAKS for ch in value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
     return str(
-        yaml.safe_dump(
-            document, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+        yaml.dump(
+            document,
+            Dumper=Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+            default_flow_style=False,
         )
     )
+
+
+_YAML_BREAKS = frozenset("\x85\u2028\u2029")
 
 
 def _dump_json(document: dict[str, Any]) -> str:

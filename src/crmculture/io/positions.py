@@ -30,12 +30,18 @@ def path_text(path: Path) -> str:
     Examples:
         >>> path_text(("rules", 3, "when")), path_text(("facts", "a b")), path_text(())
         ('rules[3].when', "facts['a b']", '')
+
+        A YAML key need not be a string (``? : x`` has the key null); it is shown as written
+        in Python:
+
+        >>> path_text((None,)), path_text(("facts", True))
+        ('[None]', 'facts[True]')
     """
     text = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
             text += f".{part}" if text else part
         else:
             text += f"[{part!r}]"

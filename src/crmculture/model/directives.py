@@ -89,6 +89,13 @@ def _values_tuple(values: Iterable[str] | None) -> Any:
     return tuple(values)
 
 
+def _finite_number(value: object) -> bool:
+    """Whether `value` can bound a number directive: an int or a finite Decimal, not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    return not isinstance(value, Decimal) or value.is_finite()
+
+
 @attrs.frozen
 class Directive:
     """One aspect of treatment that a policy decides.
@@ -135,7 +142,12 @@ class Directive:
     def __attrs_post_init__(self) -> None:
         if self.combine is Combine.COLLECT and self.default is NO_DEFAULT:
             object.__setattr__(self, "default", ())
-        if self.default is not NO_DEFAULT and self.type in _DIRECTIVE_TYPES:
+        if (
+            self.default is not NO_DEFAULT
+            and self.type in _DIRECTIVE_TYPES
+            and all(_finite_number(bound) for bound in (self.min, self.max) if bound is not None)
+        ):
+            # A default cannot be normalized against a broken bound; the bound is reported.
             normalized, problem = self.check(self.default)
             if problem is None:
                 object.__setattr__(self, "default", normalized)
@@ -188,11 +200,7 @@ class Directive:
             yield "only number directives have a min or max"
         else:
             for label, bound in (("min", self.min), ("max", self.max)):
-                if bound is not None and (
-                    isinstance(bound, bool)
-                    or not isinstance(bound, int | Decimal)
-                    or (isinstance(bound, Decimal) and not bound.is_finite())
-                ):
+                if bound is not None and not _finite_number(bound):
                     yield f"{label} must be a finite number, not `{bound!r}`"
                     return
             if self.min is not None and self.max is not None and self.min > self.max:
