@@ -748,9 +748,15 @@ class TestParquet:
             (("-o", "out.parquet", "--explain"), "--explain is not available for Parquet"),
         ],
     )
-    def test_misuse_is_one_line(self, tmp_path: Path, extra: tuple[str, ...], message: str) -> None:
+    def test_misuse_is_one_line(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        extra: tuple[str, ...],
+        message: str,
+    ) -> None:
         self.write(tmp_path / "in.parquet", [GOOD])
-        os.chdir(tmp_path)
+        monkeypatch.chdir(tmp_path)
         code, _, err = run("decide", CULTURE, "in.parquet", *extra)
         assert code == 2
         assert message in err

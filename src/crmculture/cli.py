@@ -459,7 +459,7 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
     try:
         import pyarrow
 
-        from crmculture.batch import FrameError, decide_parquet
+        from crmculture.batch import decide_parquet
     except ImportError:
         raise _UsageError(
             "Parquet needs the batch extra: pip install 'crmculture[batch]'"
@@ -478,8 +478,6 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
             on_error="report",
             passthrough=args.keep,
         )
-    except FrameError as error:  # pragma: no cover - report mode writes errors instead
-        raise _UsageError(str(error)) from None
     except (OSError, pyarrow.ArrowException) as error:
         raise _UsageError(f"cannot decide `{args.customers}`: {error}") from None
     if summary.failed:

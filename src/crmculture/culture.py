@@ -114,17 +114,18 @@ class Culture:
             in_scope = tuple(rule.applies_to(scope) for rule in policy.effective_rules)
             decides_as[department.name] = alike.setdefault(in_scope, scope)
         numbers: dict[tuple[Condition, str], int] = {}
-        self._tests: dict[int, tuple[int, Condition, str]] = {}
-        for handoff, guard in guards.items():
-            scope = decides_as[handoff.source]
-            number = numbers.setdefault((guard, scope), len(numbers))
-            self._tests[id(handoff)] = (number, guard, scope)
+
+        def test(guard: Condition, department: str) -> tuple[int, Condition, str]:
+            scope = decides_as[department]
+            return numbers.setdefault((guard, scope), len(numbers)), guard, scope
+
+        self._tests = {
+            id(handoff): test(guard, handoff.source) for handoff, guard in guards.items()
+        }
         # Resolution guards are tests too, by (department, request).
-        self._resolutions: dict[tuple[str, str], tuple[int, Condition, str]] = {}
-        for (name, request), guard in resolutions.items():
-            scope = decides_as[name]
-            number = numbers.setdefault((guard, scope), len(numbers))
-            self._resolutions[name, request] = (number, guard, scope)
+        self._resolutions = {
+            (name, request): test(guard, name) for (name, request), guard in resolutions.items()
+        }
         self._decide: CompiledPolicy = policy.compile()
 
     def __repr__(self) -> str:
@@ -245,20 +246,19 @@ class Culture:
                 seen[scope] = known
             return known
 
+        def answer(test: tuple[int, Condition, str]) -> bool:
+            number, guard, scope = test
+            found = answers.get(number)
+            if found is None:
+                found = answers[number] = holds(guard, at(scope), schema, directives)
+            return found
+
         def applies(handoff: Handoff) -> bool:
-            number, guard, scope = tests[id(handoff)]
-            answer = answers.get(number)
-            if answer is None:
-                answer = answers[number] = holds(guard, at(scope), schema, directives)
-            return answer
+            return answer(tests[id(handoff)])
 
         def journey(request: str, door: str, cutoff: int | None, max_routes: int) -> Journey:
             def resolves(department: str) -> bool:
-                number, guard, scope = self._resolutions[department, request]
-                answer = answers.get(number)
-                if answer is None:
-                    answer = answers[number] = holds(guard, at(scope), schema, directives)
-                return answer
+                return answer(self._resolutions[department, request])
 
             return walk(
                 self.org,

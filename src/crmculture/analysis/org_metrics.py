@@ -407,15 +407,15 @@ class _Recorder:
     """Which guards a part of the segment search consulted (see `_segments`): each guard's
     atoms by fact, by identity."""
 
-    __slots__ = ("current", "truth")
+    __slots__ = ("current", "schema", "truth")
 
-    def __init__(self) -> None:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
         self.current: dict[int, dict[str, tuple[Atom, ...]]] | None = None
         self.truth: dict[tuple[Atom, Any], bool] = {}
 
     def same(
         self,
-        schema: Schema,
         consulted: Mapping[int, Mapping[str, tuple[Atom, ...]]],
         fact: str,
         one: Any,
@@ -431,7 +431,7 @@ class _Recorder:
                     key = (atom, value)
                     answer = truth.get(key)
                     if answer is None:
-                        answer = truth[key] = holds(atom, {fact: value}, schema)
+                        answer = truth[key] = holds(atom, {fact: value}, self.schema)
                     answers.append(answer)
                 if answers[0] != answers[1]:
                     return False
@@ -443,7 +443,7 @@ class _Symbolic:
 
     def __init__(self, culture: Culture, recorder: _Recorder | None = None) -> None:
         self.culture = culture
-        self.recorder = _Recorder() if recorder is None else recorder
+        self.recorder = _Recorder(culture.policy.schema) if recorder is None else recorder
         policy = culture.policy
         self.schema = policy.schema
         self.directives = policy.directive_index
@@ -598,8 +598,7 @@ class _AnyOf:
 def _segments(
     cells: Mapping[str, tuple[Any, ...]],
     probe: Callable[[Mapping[str, Any], Any], Any],
-    recorder: _Recorder | None = None,
-    schema: Schema | None = None,
+    recorder: _Recorder,
 ) -> list[tuple[dict[str, Any], Any]]:
     """Split the customers until `probe` answers without needing another fact.
 
@@ -610,18 +609,17 @@ def _segments(
     Cells of the split fact whose customers get the same segments below, with the same
     answers, are merged again (all of them: the fact does not matter there).
 
-    With a `recorder` (which the probe's guards report to) and the `schema`, a cell is not
-    searched at all when every atom on the fact that the guards consulted below an earlier
-    cell answers the same for both: the search below it would ask the same questions and get
-    the same answers, so its segments are that cell's.
+    The probe's guards report to `recorder` what they consulted. A cell is not searched at
+    all when every atom on the fact that the guards consulted below an earlier cell answers
+    the same for both: the search below it would ask the same questions and get the same
+    answers, so its segments are that cell's.
     """
 
     def explore(
         known: dict[str, Any], state: Any
     ) -> tuple[list[tuple[dict[str, Any], Any]], dict[int, dict[str, tuple[Atom, ...]]]]:
         consulted: dict[int, dict[str, tuple[Atom, ...]]] = {}
-        if recorder is not None:
-            recorder.current = consulted
+        recorder.current = consulted
         try:
             return [(known, probe(known, state))], consulted
         except _Need as need:
@@ -629,26 +627,24 @@ def _segments(
             if fact in known:  # pragma: no cover - a bug guard: no fact is asked for twice
                 raise AssertionError(f"internal error: `{fact}` asked for twice") from None
         finally:
-            if recorder is not None:
-                recorder.current = None
+            recorder.current = None
         # Group the fact's cells by what the customers of each get: the same segments
         # below (without the fact) with the same answers. A group is one segment of the
         # fact; a single group means the fact does not matter here at all.
         groups: list[tuple[list[tuple[dict[str, Any], Any]], list[Any]]] = []
         searched: list[tuple[Any, dict[int, dict[str, tuple[Atom, ...]]], int]] = []
         for value in cells[fact]:
-            if recorder is not None and schema is not None:
-                alike = next(
-                    (
-                        group
-                        for seen, below, group in searched
-                        if recorder.same(schema, below, fact, seen, value)
-                    ),
-                    None,
-                )
-                if alike is not None:
-                    groups[alike][1].append(value)
-                    continue
+            alike = next(
+                (
+                    group
+                    for seen, below, group in searched
+                    if recorder.same(below, fact, seen, value)
+                ),
+                None,
+            )
+            if alike is not None:
+                groups[alike][1].append(value)
+                continue
             part, below = explore({**known, fact: value}, state)
             consulted.update(below)
             shape = [({k: v for k, v in sub.items() if k != fact}, answer) for sub, answer in part]
@@ -907,7 +903,7 @@ def analyze_org(
     for door in chosen_doors:
         for request in chosen_requests:
             probe = functools.partial(symbolic.journey, request, door, cutoff, max_routes)
-            for known, journey in _segments(cells, probe, symbolic.recorder, schema):
+            for known, journey in _segments(cells, probe, symbolic.recorder):
                 segment, example, text = _describe(schema, atoms, cells, known, memo)
                 case = Case(door, request, segment, example, journey)
                 cases.append(case)

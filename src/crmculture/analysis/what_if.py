@@ -221,7 +221,7 @@ def compare(
     report_after = analyze_org(
         after, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
     )
-    recorder = _Recorder()
+    recorder = _Recorder(before.policy.schema)
     old, new = _Symbolic(before, recorder), _Symbolic(after, recorder)
     schema = before.policy.schema
     atoms = _atoms([*old.conditions(), *new.conditions()])
@@ -263,7 +263,7 @@ def compare(
                     raise
                 return journey_before, journey_after
 
-            for known, (journey_before, journey_after) in _segments(cells, probe, recorder, schema):
+            for known, (journey_before, journey_after) in _segments(cells, probe, recorder):
                 if _same_walk(journey_before, journey_after, doors):
                     continue
                 segment, example, _ = _describe(schema, atoms, cells, known)

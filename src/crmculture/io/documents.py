@@ -24,6 +24,7 @@ whose problems each name their place: ``rules[3].when, line 41, col 12: unknown 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -989,27 +990,34 @@ def _dump_yaml(document: dict[str, Any]) -> str:
         import yaml
     except ImportError:  # pragma: no cover - exercised without the extra installed
         raise ImportError("writing YAML needs PyYAML: `pip install 'crmculture[yaml]'`") from None
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-        # YAML reads NEL and the Unicode line and paragraph separators as line breaks, and
-        # folds them in plain or single-quoted text; only double quotes keep them (escaped).
-        style = '"' if any(ch in _YAML_BREAKS for ch in value) else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
     return str(
         yaml.dump(
             document,
-            Dumper=Dumper,
+            Dumper=_yaml_dumper(),
             sort_keys=False,
             allow_unicode=True,
             width=100,
             default_flow_style=False,
         )
     )
+
+
+@functools.cache
+def _yaml_dumper() -> Any:
+    """PyYAML's safe dumper, writing text with line-break characters in double quotes: YAML
+    reads NEL and the Unicode line and paragraph separators as line breaks, and folds them in
+    plain or single-quoted text; only double quotes keep them (escaped)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = '"' if any(ch in _YAML_BREAKS for ch in value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return Dumper
 
 
 _YAML_BREAKS = frozenset("\x85\u2028\u2029")

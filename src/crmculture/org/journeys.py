@@ -272,22 +272,8 @@ class Walk:
                 stack.pop()
                 routes.append(Route(departments, taken, "cutoff"))
                 continue
-            handoffs = out.get(here, ())
-            if len(handoffs) == 1:  # the common case, without the bookkeeping below
-                handoff = handoffs[0]
-                taking = applies(handoff)
-                stack.pop()  # the step is complete: only now does the walk change
-                if not taking:
-                    routes.append(Route(departments, taken, "dead_end"))
-                    continue
-                step = ((*departments, handoff.target), (*taken, handoff))
-                if handoff.target in departments:
-                    routes.append(Route(*step, "loop"))
-                else:
-                    stack.append(step)
-                continue
             best: dict[str, Handoff] = {}
-            for handoff in handoffs:
+            for handoff in out.get(here, ()):
                 chosen = best.get(handoff.target)
                 # Handoffs come in canonical order: the first applicable one wins a tie.
                 if chosen is not None and chosen.minutes <= handoff.minutes:
@@ -299,20 +285,15 @@ class Walk:
                 routes.append(Route(departments, taken, "dead_end"))
                 continue
             # Reverse order on the stack, so that branches are explored in name order.
-            for target in sorted(best, reverse=True) if len(best) > 1 else best:
+            for target in sorted(best, reverse=True):
                 step = ((*departments, target), (*taken, best[target]))
                 if target in departments:
                     routes.append(Route(*step, "loop"))
                 else:
                     stack.append(step)
-        found = routes
-        truncated = self.truncated
-        if len(found) > self.max_routes:
-            truncated = True
-            found = sorted(found, key=_route_key)[: self.max_routes]
-        elif len(found) > 1:
-            found = sorted(found, key=_route_key)
-        return Journey(self.request, self.door, tuple(found), truncated)
+        found = sorted(routes, key=_route_key)
+        truncated = self.truncated or len(found) > self.max_routes
+        return Journey(self.request, self.door, tuple(found[: self.max_routes]), truncated)
 
 
 def walk(
