@@ -366,6 +366,89 @@ class TestOutputs:
         assert list(report.errors.columns) == list(ERROR_COLUMNS)
 
 
+class TestWidePlans:
+    """Many contributions to one directive: wider entry types, several words of bits."""
+
+    @staticmethod
+    def wide_policy(count: int) -> Policy:
+        schema = Schema(
+            [Fact.int("score", min=0), Fact.enum("group", ["a", "b", "c"], optional=True)]
+        )
+        directives = [
+            Directive.text("route_to", default="frontline", combine="first"),
+            Directive.int("level", combine="max"),
+            Directive.text("owner", default="nobody", combine="unique"),
+            Directive.int("points", default=0, combine="sum"),
+            Directive.text("notify", combine="collect"),
+        ]
+        rules = [
+            Rule(
+                f"r{i:03}",
+                when=(F.score >= i) & ((F.group == "abc"[i % 3]) | F.group.is_missing()),
+                then={
+                    "route_to": f"desk-{i}",
+                    "level": i % 7,
+                    "owner": "sales" if i % 5 else "finance",
+                    "points": i,
+                    "notify": f"team-{i % 4}",
+                },
+                priority=-i % 4,
+            )
+            for i in range(count)
+        ]
+        return Policy("wide", schema, directives, rules)
+
+    @pytest.mark.parametrize("count", [9, 17, 40, 70, 300])
+    def test_rows_match_the_per_record_evaluators(
+        self, count: int, frames: SimpleNamespace
+    ) -> None:
+        policy = self.wide_policy(count)
+        rows: list[dict[str, Any]] = [
+            {"score": score, "group": group}
+            for score in sorted({0, 1, 2, 4, 5, 8, count // 2, count - 1, count + 3})
+            for group in ("a", "b", "c", None)
+        ]
+        frames.check_rows(policy, rows, None, frames.arrow_table(policy.schema, rows))
+
+
+@pytest.mark.parametrize(
+    "balances",
+    [
+        [Decimal("-5.25"), None, Decimal("0"), Decimal("12.5"), Decimal("-0.01")],
+        [Decimal("0.10"), Decimal("1000.25"), None, Decimal("1000.24")],
+        [Decimal("-92233720368547758.08"), Decimal("92233720368547758.07"), Decimal("0")],
+    ],
+)
+def test_decimal_columns_with_signs_nulls_and_extremes(
+    balances: list[Decimal | None], frames: SimpleNamespace
+) -> None:
+    """Negative values, nulls and values at the edge of 64 bits decide as records do."""
+    schema = Schema([Fact.decimal("balance", optional=True)])
+    rules = [
+        Rule("owes", when=F.balance < 0, then={"band": "owes"}, priority=1),
+        Rule("zero", when=F.balance == 0, then={"band": "zero"}, priority=1),
+        Rule("big", when=F.balance >= Decimal("1000.25"), then={"band": "big"}, priority=1),
+        Rule("none", when=F.balance.is_missing(), then={"band": "unknown"}, priority=1),
+    ]
+    policy = Policy("p", schema, [Directive.text("band", default="other")], rules)
+    rows = [{"balance": balance} for balance in balances]
+    frames.check_rows(policy, rows, None, frames.arrow_table(policy.schema, rows))
+    frames.check_rows(policy, rows, None, frames.object_frame(policy.schema, rows))
+
+
+def test_decisions_can_be_changed_in_place() -> None:
+    """The decision columns own their memory: a user may overwrite cells."""
+    decided = decide_frame(every_strategy(), frame_of(records()), on_error="report").decisions
+    decided.loc[0, "route_to"] = "ar"
+    decided.loc[0, "may_ship"] = False
+    decided.loc[0, "points"] = 99
+    decided.loc[0, rule_column("route_to")] = "hold"
+    assert decided.loc[0, "route_to"] == "ar"
+    assert not decided.loc[0, "may_ship"]
+    assert decided.loc[0, "points"] == 99
+    assert decided.loc[0, rule_column("route_to")] == "hold"
+
+
 def test_plans_pickle() -> None:
     """A prepared plan travels to other processes (as its policy and department)."""
     plan = FramePlan(every_strategy(), "support")

@@ -89,39 +89,37 @@ class FactColumn:
 
     Attributes:
         fact: The fact.
-        present: Rows that have a value (an absent optional fact with a default has one).
-        bad: Rows whose cell breaks the fact's contract (type, domain, a required fact missing).
+        present: Rows that have a value (an absent optional fact with a default has one); None
+            when every row has one.
+        bad: Rows whose cell breaks the fact's contract (type, domain, a required fact
+            missing); None when no row does.
         data: The values, decoded as in the module's table; meaningless where not present.
         scale: For decimal facts decoded to integers, the power of ten they are scaled by;
             None when `data` holds Python values.
-        all_present: Whether every row is present (tests can skip the mask).
     """
 
-    __slots__ = ("all_present", "bad", "data", "fact", "present", "scale")
+    __slots__ = ("bad", "data", "fact", "present", "scale")
 
     def __init__(
         self,
         fact: Fact,
-        present: BoolArray,
-        bad: BoolArray,
+        present: BoolArray | None,
+        bad: BoolArray | None,
         data: np.ndarray[Any, Any],
         scale: int | None,
     ) -> None:
         self.fact = fact
         self.scale = scale
         self.data = data
-        if fact.default is not NO_DEFAULT:
-            absent = ~present
-            if absent.any():
-                data = data.copy()
-                data[absent] = self.key(fact.default)
-                self.data = data
-            present = np.ones(len(present), dtype=np.bool_)
-        elif not fact.optional:
-            bad = bad | ~present
+        if present is not None and fact.default is not NO_DEFAULT:
+            data = data.copy()
+            data[~present] = self.key(fact.default)
+            self.data = data
+            present = None
+        elif present is not None and not fact.optional:
+            bad = _or(bad, ~present)
         self.present = present
         self.bad = bad
-        self.all_present = bool(present.all())
 
     def key(self, value: Any) -> Any:
         """A normalized value of the fact (a condition's constant) as `data` holds it."""
@@ -158,11 +156,28 @@ def cells(source: Source, rows: Sequence[int]) -> list[Any]:
     return [None if is_missing(value) else value for value in picked]
 
 
-def _valid(array: pa.Array, length: int) -> BoolArray:
+def _valid(array: pa.Array) -> BoolArray | None:
+    """The rows of `array` that are not null; None when all are."""
     if array.null_count == 0:
-        return np.ones(length, dtype=np.bool_)
+        return None
     mask: BoolArray = array.is_valid().to_numpy(zero_copy_only=False)
     return mask
+
+
+def _or(first: BoolArray | None, second: BoolArray | None) -> BoolArray | None:
+    """Either mask, None standing for no row."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first | second
+
+
+def _and(mask: BoolArray, valid: BoolArray | None) -> BoolArray | None:
+    """The rows of `mask` that are also `valid` (None: every row); None when there are none."""
+    if valid is not None:
+        mask = mask & valid
+    return mask if mask.any() else None
 
 
 def _numpy(array: pa.Array, fill: Any) -> np.ndarray[Any, Any]:
@@ -178,7 +193,9 @@ def _objects(values: Sequence[Any], fill: Any) -> np.ndarray[Any, Any]:
     return result
 
 
-def _scaled_decimals(array: pa.Array, valid: BoolArray, scale: int) -> np.ndarray[Any, Any] | None:
+def _scaled_decimals(
+    array: pa.Array, valid: BoolArray | None, scale: int
+) -> np.ndarray[Any, Any] | None:
     """The decimals of `array` as int64 scaled by ``10**scale``, or None when they do not fit."""
     kind = array.type
     if kind.scale < 0 or kind.scale > scale or sys.byteorder != "little":
@@ -189,18 +206,25 @@ def _scaled_decimals(array: pa.Array, valid: BoolArray, scale: int) -> np.ndarra
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
     length = len(array)
+    if length == 0:
+        return np.zeros(0, dtype=np.int64)
     words = np.frombuffer(array.buffers()[1], dtype="<i8")
     pairs = words[2 * array.offset : 2 * (array.offset + length)].reshape(length, 2)
-    low, high = pairs[:, 0], pairs[:, 1]
-    if not np.all((high == (low >> 63)) | ~valid):
+    # Null slots hold anything: zero them.
+    low = np.ascontiguousarray(pairs[:, 0]) if valid is None else np.where(valid, pairs[:, 0], 0)
+    high = pairs[:, 1] if valid is None else np.where(valid, pairs[:, 1], 0)
+    # A 128-bit value fits in 64 bits when its high word only repeats the low word's sign; the
+    # first test settles the usual case, values that are not negative, in two cheap passes.
+    simple = high.min() == 0 and high.max() == 0 and low.min() >= 0
+    if not simple and not np.array_equal(high, low >> 63):
         return None
     factor = 10 ** (scale - kind.scale)
-    scaled = np.where(valid, low, 0)
     if factor > 1:
-        if np.any(np.abs(scaled) > _INT64_MAX // factor):
+        limit = _INT64_MAX // factor
+        if low.min() < -limit or low.max() > limit:
             return None
-        scaled = scaled * factor
-    return scaled
+        low *= factor
+    return low
 
 
 def _plain(values: list[Any], fact: Fact) -> bool:
@@ -223,8 +247,8 @@ def read_fact(fact: Fact, source: Source | None, length: int, scale: int) -> Fac
             constant the plan compares the fact with has); ignored for other facts.
     """
     if source is None:
-        none = np.zeros(length, dtype=np.bool_)
-        return FactColumn(fact, none, none, np.zeros(length, dtype=np.int64), scale)
+        nowhere = np.zeros(length, dtype=np.bool_)
+        return FactColumn(fact, nowhere, None, np.zeros(length, dtype=np.int64), scale)
     if isinstance(source, list):
         if _plain(source, fact):
             try:
@@ -274,6 +298,7 @@ def _read_values(fact: Fact, values: list[Any], length: int, scale: int) -> Fact
         "enum": pa.string(),
         "date": pa.date32(),
     }[fact.type]
+    found_bad = bad if bad.any() else None
     try:
         if arrow_type is None:
             array = _plain_array(fact, normalized, scale)
@@ -282,9 +307,9 @@ def _read_values(fact: Fact, values: list[Any], length: int, scale: int) -> Fact
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         present = np.array([value is not None for value in normalized], dtype=np.bool_)
         fill = Decimal(0) if fact.type == "decimal" else 0
-        return FactColumn(fact, present, bad, _objects(normalized, fill), None)
+        return FactColumn(fact, present, found_bad, _objects(normalized, fill), None)
     column = _read_arrow(fact, array, length, scale)
-    column.bad = column.bad | bad
+    column.bad = _or(column.bad, found_bad)
     return column
 
 
@@ -294,16 +319,23 @@ def _is_text(kind: pa.DataType) -> bool:
     )
 
 
-def _read_enum_dictionary(fact: Fact, array: pa.Array, length: int) -> FactColumn:
+def _ranks(found: pa.Array, count: int) -> np.ndarray[Any, Any]:
+    """Positions among `count` declared values (-1 where not found), in the smallest type."""
+    ranks = _numpy(found, -1)
+    return ranks.astype(np.int8) if count < 128 else ranks
+
+
+def _read_enum_dictionary(fact: Fact, array: pa.Array) -> FactColumn:
     """A dictionary-encoded enum column (pandas categories, Parquet read with
     ``read_dictionary``): rank the few dictionary values, then look the ranks up per row."""
     assert fact.values is not None
-    ranks = _numpy(
-        pc.index_in(array.dictionary.cast(pa.string()), value_set=pa.array(fact.values)), -1
-    ).astype(np.int32)
-    valid = _valid(array, length)
+    ranks = _ranks(
+        pc.index_in(array.dictionary.cast(pa.string()), value_set=pa.array(fact.values)),
+        len(fact.values),
+    )
+    valid = _valid(array)
     data = ranks[_numpy(array.indices, 0)]
-    return FactColumn(fact, valid, valid & (data < 0), data, None)
+    return FactColumn(fact, valid, _and(data < 0, valid), data, None)
 
 
 def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactColumn:
@@ -311,15 +343,15 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
     kind = array.type
     if isinstance(kind, pa.DictionaryType):
         if fact.type == "enum" and _is_text(kind.value_type) and len(array.dictionary):
-            return _read_enum_dictionary(fact, array, length)
+            return _read_enum_dictionary(fact, array)
         array = array.dictionary_decode()
         kind = array.type
-    valid = _valid(array, length)
-    bad = np.zeros(length, dtype=np.bool_)
+    valid = _valid(array)
+    bad: BoolArray | None = None
     data: np.ndarray[Any, Any] | None = None
     column_scale: int | None = scale
     if pa.types.is_null(kind):
-        return FactColumn(fact, valid, bad, np.zeros(length, dtype=np.int64), scale)
+        return FactColumn(fact, valid, None, np.zeros(length, dtype=np.int64), scale)
     if fact.type == "bool" and pa.types.is_boolean(kind):
         data = _numpy(array, False)
     elif fact.type == "int" and pa.types.is_integer(kind):
@@ -331,9 +363,9 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
         data = _numpy(array.cast(pa.float64()), 0.0)
         nan = np.isnan(data)
         if nan.any():
-            valid = valid & ~nan
+            valid = ~nan if valid is None else valid & ~nan
             data = np.where(nan, 0.0, data)
-        bad = valid & ~np.isfinite(data)
+        bad = _and(~np.isfinite(data), valid)
     elif fact.type == "decimal" and pa.types.is_decimal(kind):
         column_scale = max(scale, kind.scale)
         data = _scaled_decimals(array, valid, column_scale)
@@ -343,7 +375,8 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
     elif fact.type == "decimal" and pa.types.is_integer(kind):
         try:
             ints = _numpy(array.cast(pa.int64()), 0)
-            if np.any(np.abs(ints) > _INT64_MAX // 10**scale):
+            limit = _INT64_MAX // 10**scale
+            if len(ints) and (int(ints.min()) < -limit or int(ints.max()) > limit):
                 raise OverflowError
             data = ints * 10**scale
         except (pa.ArrowInvalid, OverflowError):
@@ -351,22 +384,34 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
             data = _objects([None if v is None else Decimal(v) for v in array.to_pylist()], 0)
     elif fact.type == "enum" and _is_text(kind):
         assert fact.values is not None
-        ranks = pc.index_in(array.cast(pa.string()), value_set=pa.array(fact.values))
-        found = _valid(ranks, length)
-        bad = valid & ~found
-        data = _numpy(ranks, -1)
+        found = pc.index_in(array.cast(pa.string()), value_set=pa.array(fact.values))
+        data = _ranks(found, len(fact.values))
+        if found.null_count > array.null_count:
+            bad = _and(data < 0, valid)
     elif fact.type == "date" and (pa.types.is_date32(kind) or pa.types.is_date64(kind)):
         data = _numpy(array.cast(pa.date32()).cast(pa.int32()), 0)
     if data is None:
         # A column of another type: every value in it breaks the fact's type.
-        return FactColumn(fact, valid, valid, np.zeros(length, dtype=np.int64), scale)
+        every = np.ones(length, dtype=np.bool_) if valid is None else valid
+        return FactColumn(fact, valid, _and(every, None), np.zeros(length, dtype=np.int64), scale)
     column = FactColumn(fact, valid, bad, data, column_scale)
-    low, high = fact.min, fact.max
-    if low is not None or high is not None:
-        out = np.zeros(length, dtype=np.bool_)
-        if low is not None:
-            out |= np.asarray(data < column.key(low), dtype=np.bool_)
-        if high is not None:
-            out |= np.asarray(data > column.key(high), dtype=np.bool_)
-        column.bad = column.bad | (out & valid)
+    column.bad = _or(column.bad, _out_of_bounds(column, valid))
     return column
+
+
+def _out_of_bounds(column: FactColumn, valid: BoolArray | None) -> BoolArray | None:
+    """The rows whose value lies outside the fact's ``min`` and ``max``; None when none does."""
+    fact, data = column.fact, column.data
+    low = None if fact.min is None else column.key(fact.min)
+    high = None if fact.max is None else column.key(fact.max)
+    if (low is None and high is None) or len(data) == 0:
+        return None
+    # Usually every value is within bounds, which the smallest and largest tell at once.
+    if (low is None or data.min() >= low) and (high is None or data.max() <= high):
+        return None
+    out = np.zeros(len(data), dtype=np.bool_)
+    if low is not None:
+        out |= np.asarray(data < low, dtype=np.bool_)
+    if high is not None:
+        out |= np.asarray(data > high, dtype=np.bool_)
+    return _and(out, valid)

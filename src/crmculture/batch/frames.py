@@ -9,7 +9,6 @@ missing, and an *errors frame* lists every problem of every such row, indexed li
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple, TypeAlias, overload
 
@@ -23,7 +22,7 @@ from crmculture.batch.plan import (
     Conditions,
     DirectivePlan,
     category_dtype,
-    first_failures,
+    failed_rows,
     possible_values,
     rule_column,
     rules_column,
@@ -31,8 +30,16 @@ from crmculture.batch.plan import (
     value_dtype,
     values_column,
 )
-from crmculture.errors import BatchError, CrmCultureError, InvalidCustomer, Problem
+from crmculture.errors import (
+    BatchError,
+    CrmCultureError,
+    EvaluationError,
+    InvalidCustomer,
+    Problem,
+)
+from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.reference import check_department
+from crmculture.model.conditions import Atom, Condition
 from crmculture.model.policies import Policy
 
 __all__ = [
@@ -198,6 +205,36 @@ class _Input:
         return frame.column(name).to_pandas().array
 
 
+class _Step(NamedTuple):
+    """One in-scope rule, as deciding a frame visits it."""
+
+    condition: Condition
+    """The rule's condition."""
+    effects: list[tuple[int, int]]
+    """(directive position, contribution number) for every directive the rule sets."""
+    done: list[Atom]
+    """The atoms no later step consults: dropped after this one."""
+
+
+def _steps(policy: Policy, directives: Sequence[DirectivePlan]) -> list[_Step]:
+    """The in-scope rules that set some directive, in order, with their effects."""
+    effects: dict[int, list[tuple[int, int]]] = {}
+    for position, plan in enumerate(directives):
+        for k, (j, _, _) in enumerate(plan.contributions):
+            effects.setdefault(j, []).append((position, k))
+    rules = policy.effective_rules
+    order = sorted(effects)
+    last: dict[Atom, int] = {}
+    for step, j in enumerate(order):
+        for node in rules[j].when.walk():
+            if isinstance(node, Atom):
+                last[node] = step
+    done: dict[int, list[Atom]] = {}
+    for atom, step in last.items():
+        done.setdefault(step, []).append(atom)
+    return [_Step(rules[j].when, effects[j], done.get(step, [])) for step, j in enumerate(order)]
+
+
 class FramePlan:
     """A policy prepared for deciding frames when one department asks; reuse it across frames.
 
@@ -226,9 +263,11 @@ class FramePlan:
     __slots__ = (
         "_categories",
         "_directives",
+        "_evaluator",
         "_rule_dtypes",
         "_rule_ids",
         "_scales",
+        "_steps",
         "_value_dtypes",
         "department",
         "policy",
@@ -244,6 +283,8 @@ class FramePlan:
             if rule.applies_to(department)
         ]
         self._directives = [DirectivePlan(d, in_scope) for d in policy.directives]
+        self._steps = _steps(policy, self._directives)
+        self._evaluator: CompiledPolicy | None = None
         self._scales = scales(policy)
         self._categories = [possible_values(d, policy) for d in policy.directives]
         # Every rule that can set a directive (in any department), so that frames decided for
@@ -356,27 +397,27 @@ class FramePlan:
         }
         invalid = np.zeros(length, dtype=np.bool_)
         for column in columns.values():
-            invalid |= column.bad
+            if column.bad is not None:
+                invalid |= column.bad
         if unknown:
             invalid[:] = True
         conditions = Conditions(columns, length)
-        flags = [
-            conditions(rule.when) if rule.applies_to(self.department) else None
-            for rule in self.policy.effective_rules
-        ]
-        outcomes = [plan.decide(flags, length) for plan in self._directives]
-        evaluation_rows, evaluation_errors = first_failures(outcomes, invalid)
-        failed = invalid.copy()
-        failed[evaluation_rows] = True
+        tallies = [plan.tally(length) for plan in self._directives]
+        for step in self._steps:
+            flag = conditions(step.condition)
+            for position, k in step.effects:
+                tallies[position].add(k, flag)
+            conditions.forget(step.done)
+        outcomes = [tally.finish() for tally in tallies]
+        failed = failed_rows(outcomes, length)
+        evaluation_rows = np.flatnonzero(failed & ~invalid)
+        failed |= invalid
         any_failed = bool(failed.any())
         carried = {name: source.carried(name) for name in carried_names}
         decisions = self._frame(source.index, outcomes, carried, failed if any_failed else None)
         failures: list[tuple[int, CrmCultureError]] = []
-        for row, error in evaluation_errors:
-            # A copy per row: rows of one group share the error `combine` raised for it.
-            failure = copy.copy(error)
-            failure.index = _number(source.index[row], row)  # type: ignore[attr-defined]
-            failures.append((row, failure))
+        if len(evaluation_rows):
+            failures.extend(self._undecided(source, evaluation_rows))
         if invalid.any():
             failures.extend(self._invalid(source, np.flatnonzero(invalid), carried_names))
             failures.sort(key=lambda item: item[0])
@@ -390,16 +431,35 @@ class FramePlan:
             [row for row, _ in failures],
         )
 
+    def _undecided(
+        self, source: _Input, rows: np.ndarray[Any, Any]
+    ) -> list[tuple[int, CrmCultureError]]:
+        """The errors of valid rows that some directive could not decide: the per-record
+        evaluator's own, which names the first failing directive in declared order."""
+        if self._evaluator is None:
+            self._evaluator = self.policy.compile()
+        evaluate = self._evaluator
+        positions = [int(row) for row in rows]
+        names = [name for name in self.policy.schema.names if name in source.names]
+        found: list[tuple[int, CrmCultureError]] = []
+        for row, record in zip(positions, _records(source, positions, names), strict=True):
+            try:
+                evaluate(record, self.department)
+            except EvaluationError as error:
+                error.index = _number(source.index[row], row)
+                found.append((row, error))
+            else:
+                raise AssertionError(f"row {row} failed column-wise but not record by record")
+        return found
+
     def _invalid(
         self, source: _Input, rows: np.ndarray[Any, Any], carried: list[str]
     ) -> list[tuple[int, CrmCultureError]]:
         """Every problem of the invalid rows, as `crmculture.Schema.problems` words them."""
         positions = [int(row) for row in rows]
         names = [name for name in source.names if name not in carried]
-        values = {name: cells(source.source(name), positions) for name in names}
         found: list[tuple[int, CrmCultureError]] = []
-        for k, row in enumerate(positions):
-            record = {name: values[name][k] for name in names}
+        for row, record in zip(positions, _records(source, positions, names), strict=True):
             _, problems = self.policy.schema.problems(record)
             if not problems:
                 raise AssertionError(f"row {row} failed column-wise but not record by record")
@@ -407,6 +467,12 @@ class FramePlan:
             summary = f"invalid customer at index {label}"
             found.append((row, InvalidCustomer(summary, problems, index=_number(label, row))))
         return found
+
+
+def _records(source: _Input, rows: list[int], names: list[str]) -> list[dict[str, Any]]:
+    """Some rows of a frame as customer records (absent values as None)."""
+    values = {name: cells(source.source(name), rows) for name in names}
+    return [{name: values[name][k] for name in names} for k in range(len(rows))]
 
 
 def _number(label: object, row: int) -> int:

@@ -4,33 +4,32 @@
 column-wise steps, each the vectorised twin of a step of the reference interpreter:
 
 1. read and check every fact column (`crmculture.batch.columns`): a boolean mask of bad rows;
-2. evaluate every rule's condition as a boolean array; a comparison with a missing value is
-   false, ``is missing`` is true of it, ``not`` is plain negation, as `crmculture.evaluate.truth`
-   defines them; rules out of the department's scope never match;
-3. combine, per directive. For ``first``, ``min``, ``max``, ``all`` and ``any`` the contributions
-   are ordered once by `crmculture.evaluate.combine.precedence` and the first matching one
-   wins (assigned in reverse order, as integer arithmetic numpy vectorises); ``unique``
-   takes the first matching contribution in ``(priority, rule id)`` order and marks the rows
-   where another matching one disagrees;
-   ``sum`` and ``collect`` group rows by which contributions matched and call
-   `crmculture.evaluate.combine.combine` once per group. Rows with a conflict, or without a
-   value for a directive that has no default, fail with the error the per-record evaluator
-   raises (the first failing directive in declared order);
-4. build the output columns.
+2. evaluate the in-scope rules' conditions one rule at a time, each as a boolean array (a
+   *flag*); a comparison with a missing value is false, ``is missing`` is true of it, ``not``
+   is plain negation, as `crmculture.evaluate.truth` defines them. An atom shared by several
+   rules is evaluated once and dropped after the last rule that consults it;
+3. hand each flag to the tallies of the directives the rule sets (`DirectivePlan`), then drop
+   it: the tallies do not depend on the order flags arrive in, so a frame holds a few columns
+   of flags at a time, not one per rule;
+4. finish the tallies into outcomes (`Outcome`) and build the output columns. Rows with a
+   conflict, or without a value for a directive that has no default, fail; their errors come
+   from the per-record evaluator (see `crmculture.batch.frames`).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmculture.batch.columns import BoolArray, FactColumn, decimal_places
-from crmculture.errors import CrmCultureError, EvaluationError
+from crmculture.errors import EvaluationError
 from crmculture.evaluate.combine import DirectiveOutcome, combine, precedence
 from crmculture.model.conditions import (
     And,
@@ -49,9 +48,16 @@ from crmculture.model.policies import Policy
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
 
-__all__ = ["DirectivePlan", "Outcome", "rule_column", "value_dtype"]
-
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
+__all__ = [
+    "DirectivePlan",
+    "GroupTally",
+    "Outcome",
+    "RankTally",
+    "Tally",
+    "rule_column",
+    "take",
+    "value_dtype",
+]
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
@@ -87,6 +93,11 @@ class Conditions:
         self.length = length
         self._atoms: dict[Atom, BoolArray] = {}
 
+    def forget(self, atoms: Iterable[Atom]) -> None:
+        """Drop the answers for `atoms` (no condition still to come consults them)."""
+        for atom in atoms:
+            self._atoms.pop(atom, None)
+
     def __call__(self, condition: Condition) -> BoolArray:
         if isinstance(condition, And | Or):
             combine_into = np.logical_and if isinstance(condition, And) else np.logical_or
@@ -108,8 +119,11 @@ class Conditions:
 
     def _atom(self, atom: Atom) -> BoolArray:
         column = self.columns[atom.fact]
+        present = column.present
         if isinstance(atom, Missing):
-            return column.present.copy() if atom.negated else ~column.present
+            if present is None:
+                return np.full(self.length, atom.negated, dtype=np.bool_)
+            return present.copy() if atom.negated else ~present
         data = column.data
         if isinstance(atom, Compare):
             if column.fact.type == "bool" and atom.op in ("==", "!="):
@@ -131,31 +145,63 @@ class Conditions:
             assert isinstance(atom, Between)
             test = _bool(data >= column.key(atom.low)) & _bool(data <= column.key(atom.high))
         # A comparison involving a missing fact is false, whatever the operator.
-        return test if column.all_present else test & column.present
+        return test if present is None else test & present
 
 
-def _choice_dtype(count: int) -> type[np.signedinteger[Any]]:
+def _entry_dtype(count: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned type numbering `count` entries."""
+    return np.uint8 if count <= 256 else np.uint16 if count <= 65_536 else np.uint32
+
+
+def _code_dtype(count: int) -> type[np.signedinteger[Any]]:
+    """The smallest type pandas takes for the codes of `count` categories (and -1)."""
     return np.int8 if count < 127 else np.int16 if count < 32_767 else np.int64
+
+
+def take(lookup: Sequence[Any] | np.ndarray[Any, Any], choice: np.ndarray[Any, Any]) -> Any:
+    """``lookup[choice]``: a small table looked up for every row.
+
+    With byte-sized `choice`, numeric tables go through Arrow's take kernel, padded to 256
+    entries so that no index needs a bounds check; numpy would first widen every index to 64
+    bits, which takes longer than the lookup itself.
+
+    Examples:
+        >>> take(np.array([10, 20, 30], dtype=np.int8), np.array([2, 0, 2], dtype=np.uint8))
+        array([30, 10, 30], dtype=int8)
+    """
+    table = np.asarray(lookup)
+    if choice.dtype != np.uint8 or table.dtype.kind not in "biuf" or not len(choice):
+        return table[choice]
+    # Arrow packs booleans into bits: look bytes up instead.
+    padded = np.zeros(256, dtype=np.uint8 if table.dtype == np.bool_ else table.dtype)
+    padded[: len(table)] = table
+    buffer = pc.take(pa.array(padded), pa.array(choice)).buffers()[1]
+    # Arrow's fresh buffer, writable (as a decisions frame's columns must be) when Arrow says
+    # it may be written; a copy otherwise.
+    taken = np.frombuffer(buffer, dtype=padded.dtype, count=len(choice))
+    if not taken.flags.writeable:
+        taken = taken.copy()
+    return taken.view(np.bool_) if table.dtype == np.bool_ else taken
 
 
 class Outcome:
     """One directive decided over a frame.
 
-    Per row, `choice` picks an entry of the small lookup tables: ``0..k-1`` for a contribution
-    or group of rows, ``-1`` for none (the default), ``-2`` for a failed row. A lookup entry is
-    an index into `table` (values) or into `rule_ids` (rules), or -1 for missing.
+    Per row, `choice` picks an entry of small lookup tables. An entry's value is an index
+    into `table`, or -1 for missing; its rule an index into `rule_ids`, or -1 (a default).
+    The last entry is the failed one (no value, no rule).
 
     Attributes:
-        choice: Per row, the entry.
-        value_of: Per entry, the index of its value in `table`, or -1 (failed).
-        rule_of: Per entry, the index of its rule in `rule_ids`, or -1 (default or failed).
+        choice: Per row, the entry (an unsigned integer array).
+        value_of: Per entry, the index of its value in `table`, or -1.
+        rule_of: Per entry, the index of its rule in `rule_ids`, or -1.
         table: The values the directive can take here.
         rule_ids: The ids of the rules that can determine the directive.
-        failed: Rows for which the directive has no value (conflict, or undecided).
-        error: Builds the error of a failed row from its position.
+        failed: Rows for which the directive has no value (conflict, or undecided); None when
+            there are none.
     """
 
-    __slots__ = ("choice", "error", "failed", "rule_ids", "rule_of", "table", "value_of")
+    __slots__ = ("choice", "failed", "rule_ids", "rule_of", "table", "value_of")
 
     def __init__(
         self,
@@ -164,29 +210,36 @@ class Outcome:
         rule_of: list[int],
         table: list[Any],
         rule_ids: list[str],
-        failed: BoolArray,
-        error: Callable[[int], EvaluationError],
+        failed: BoolArray | None,
     ) -> None:
         self.choice = choice
-        # Small index types: the per-row lookups then write a byte per row, not eight.
-        self.value_of = np.array(value_of, dtype=_choice_dtype(len(value_of)))
-        self.rule_of = np.array(rule_of, dtype=_choice_dtype(len(rule_of)))
+        self.value_of = value_of
+        self.rule_of = rule_of
         self.table = table
         self.rule_ids = rule_ids
         self.failed = failed
-        self.error = error
 
     def fail(self, rows: BoolArray) -> None:
         """Mark `rows` as failed (another directive of theirs failed, or the row is invalid)."""
-        self.choice = np.where(rows, np.int8(-2), self.choice)
+        self.choice[rows] = len(self.value_of) - 1
 
 
 class DirectivePlan:
-    """How one directive is combined over columns of rule flags."""
+    """How one directive is combined from the rules' flags, which arrive one rule at a time.
+
+    Flags arrive in any order and are dropped once every directive has seen them, so that a
+    frame never holds more than a few flag columns. For ``first``, ``min``, ``max``, ``all``,
+    ``any`` and ``unique`` the contributions are ranked once by
+    `crmculture.evaluate.combine.precedence` (``unique``: in ``(priority, rule id)`` order)
+    and each row keeps the best-ranked matching one; ``unique`` also keeps the smallest and the
+    largest class of equal values among the matching ones, which differ exactly when the row
+    conflicts. For ``sum`` and ``collect`` each row records which contributions matched, as
+    bits, and `crmculture.evaluate.combine.combine` runs once per distinct set.
+    """
 
     def __init__(self, directive: Directive, rules: Sequence[tuple[int, Rule]]) -> None:
         self.directive = directive
-        # (flag number, rule, value) for every in-scope rule setting the directive, in
+        # (rule number, rule, value) for every in-scope rule setting the directive, in
         # (priority, rule id) order.
         self.contributions = [
             (j, rule, value)
@@ -195,139 +248,163 @@ class DirectivePlan:
             if name == directive.name
         ]
         self.rule_ids = [rule.id for _, rule, _ in self.contributions]
-        self.table = [value for _, _, value in self.contributions]
+        self.grouped = directive.combine in (Combine.SUM, Combine.COLLECT)
         count = len(self.contributions)
-        default = -1
-        if directive.default is not NO_DEFAULT:
-            default = len(self.table)
-            self.table.append(directive.default)
-        # Lookup entries: contributions, then failed (-2), then none (-1).
-        self.value_of = [*range(count), -1, default]
-        self.rule_of = [*range(count), -1, -1]
-        if directive.combine in _FIRST_LIKE:
-            pairs = [(rule, value) for _, rule, value in self.contributions]
-            ordered = precedence(directive, pairs)
+        pairs = [(rule, value) for _, rule, value in self.contributions]
+        if directive.combine not in _FIRST_LIKE:
+            ordered = list(range(count))
+        else:
             position = {rule.id: k for k, (_, rule, _) in enumerate(self.contributions)}
-            self.order = [position[rule.id] for rule, _ in ordered]
-        else:
-            self.order = list(range(count))
-        self.classes = np.zeros(0, dtype=np.int64)
-        if directive.combine is Combine.UNIQUE:
-            # Values equal as a set sees them share a class; two classes in one row conflict.
-            classes: list[int] = []
-            for k, (_, _, value) in enumerate(self.contributions):
-                same = [
-                    c for c, (_, _, other) in enumerate(self.contributions[:k]) if other == value
-                ]
-                classes.append(classes[same[0]] if same else k)
-            self.classes = np.array([*classes, -1, -1], dtype=np.int64)
+            ordered = [position[rule.id] for rule, _ in precedence(directive, pairs)]
+        self.rank = [0] * count
+        for rank, k in enumerate(ordered):
+            self.rank[k] = rank
+        # Ranked entries: the contributions by rank, then none matched, then failed.
+        self.table = [self.contributions[k][2] for k in ordered]
+        none = -1
+        if directive.default is not NO_DEFAULT:
+            none = len(self.table)
+            self.table.append(directive.default)
+        self.value_of = [*range(count), none, -1]
+        self.rule_of = [*ordered, -1, -1]
+        # Values equal as a set sees them share a class (``unique``): the first one's number.
+        self.classes: list[int] = []
+        for k, (_, _, value) in enumerate(self.contributions):
+            same = [c for c in range(k) if self.contributions[c][2] == value]
+            self.classes.append(self.classes[same[0]] if same else k)
 
-    def _contributions_at(self, flags: Sequence[BoolArray | None], row: int) -> list[Any]:
-        return [
-            (rule, value)
-            for j, rule, value in self.contributions
-            if (flag := flags[j]) is not None and flag[row]
-        ]
+    def tally(self, length: int) -> Tally:
+        """A fresh tally for a frame of `length` rows."""
+        if self.grouped:
+            return GroupTally(self, length)
+        return RankTally(self, length)
 
-    def _error(self, flags: Sequence[BoolArray | None]) -> Callable[[int], EvaluationError]:
-        def error(row: int) -> EvaluationError:
-            try:
-                combine(self.directive, self._contributions_at(flags, row))
-            except EvaluationError as failure:
-                return failure
-            raise AssertionError("a row failed column-wise but not record by record")
 
-        return error
+class RankTally:
+    """Per row, the best-ranked matching contribution (and for ``unique``, the classes)."""
 
-    def decide(self, flags: Sequence[BoolArray | None], length: int) -> Outcome:
-        """Combine the directive for every row, given each rule's flags (None: never)."""
-        active = [k for k in self.order if flags[self.contributions[k][0]] is not None]
-        if self.directive.combine in (Combine.SUM, Combine.COLLECT) and active:
-            return self._grouped(flags, length, active)
-        # The first matching contribution in precedence order wins: assign in reverse order.
-        kind = _choice_dtype(len(self.contributions))
-        choice = np.full(length, -1, dtype=kind)
-        step = np.empty(length, dtype=kind)
-        for k in reversed(active):
-            flag = flags[self.contributions[k][0]]
-            assert flag is not None
-            # choice = k where flag, else choice; as arithmetic, which numpy vectorises far
-            # better than a masked store.
-            np.subtract(kind(k), choice, out=step)
-            np.multiply(step, flag.view(np.int8), out=step)
-            np.add(choice, step, out=choice)
+    def __init__(self, plan: DirectivePlan, length: int) -> None:
+        self.plan = plan
+        self.none = len(plan.contributions)
+        self.kind = _entry_dtype(self.none + 2)
+        self.best = np.full(length, self.none, dtype=self.kind)
+        self.scratch = np.empty(length, dtype=self.kind)
+        self.unique = plan.directive.combine is Combine.UNIQUE
+        if self.unique:
+            # The smallest class, and the largest plus one, of the matching contributions.
+            self.low = np.full(length, self.none, dtype=self.kind)
+            self.high = np.zeros(length, dtype=self.kind)
+
+    def _keep_least(self, kept: np.ndarray[Any, Any], flag: BoolArray, value: int) -> None:
+        """kept = min(kept, value) where flag: with arithmetic, which numpy vectorises better
+        than a masked store (``none - flag * (none - value)`` is `value` or `none`)."""
+        scratch = self.scratch
+        np.multiply(flag.view(np.uint8), self.kind(self.none - value), out=scratch)
+        np.subtract(self.kind(self.none), scratch, out=scratch)
+        np.minimum(kept, scratch, out=kept)
+
+    def add(self, k: int, flag: BoolArray) -> None:
+        """Contribution `k` matches the rows of `flag`."""
+        self._keep_least(self.best, flag, self.plan.rank[k])
+        if self.unique:
+            group = self.plan.classes[k]
+            self._keep_least(self.low, flag, group)
+            np.multiply(flag.view(np.uint8), self.kind(group + 1), out=self.scratch)
+            np.maximum(self.high, self.scratch, out=self.high)
+
+    def finish(self) -> Outcome:
+        plan, choice = self.plan, self.best
         # Without a default, a row no contribution matched is undecided.
-        failed = choice == -1 if self.value_of[-1] < 0 else np.zeros(length, dtype=np.bool_)
-        if self.directive.combine is Combine.UNIQUE and len(active) > 1:
-            chosen_class = self.classes[choice]
-            conflict = np.zeros(length, dtype=np.bool_)
-            for k in active:
-                flag = flags[self.contributions[k][0]]
-                assert flag is not None
-                conflict |= flag & (chosen_class != self.classes[k])
+        failed = choice == self.none if plan.value_of[self.none] < 0 else None
+        if self.unique:
+            conflict = (self.high != 0) & (self.high != self.low + 1)
             if conflict.any():
-                failed = failed | conflict
-                choice = np.where(conflict, np.int8(-2), choice)
-        return Outcome(
-            choice,
-            self.value_of,
-            self.rule_of,
-            self.table,
-            self.rule_ids,
-            failed,
-            self._error(flags),
-        )
+                failed = conflict if failed is None else failed | conflict
+                choice[conflict] = self.none + 1
+        if failed is not None and not failed.any():
+            failed = None
+        return Outcome(choice, plan.value_of, plan.rule_of, plan.table, plan.rule_ids, failed)
 
-    def _grouped(
-        self, flags: Sequence[BoolArray | None], length: int, active: list[int]
-    ) -> Outcome:
-        """``sum`` and ``collect``: the outcome depends only on which contributions matched,
-        so rows are grouped by that set and `combine` runs once per group."""
-        columns = [flags[self.contributions[k][0]] for k in active]
-        matrix = np.column_stack([column for column in columns if column is not None])
-        if len(active) <= 62:
-            weights = np.left_shift(np.int64(1), np.arange(len(active), dtype=np.int64))
-            codes = matrix.astype(np.int64) @ weights
-            groups, inverse = np.unique(codes, return_inverse=True)
+
+class GroupTally:
+    """Per row, which contributions matched, as bits; ``sum`` and ``collect`` then combine
+    once per distinct set."""
+
+    def __init__(self, plan: DirectivePlan, length: int) -> None:
+        self.plan = plan
+        count = len(plan.contributions)
+        self.kind: type[np.unsignedinteger[Any]] = (
+            np.uint8
+            if count <= 8
+            else np.uint16
+            if count <= 16
+            else np.uint32
+            if count <= 32
+            else np.uint64
+        )
+        self.words = [np.zeros(length, dtype=self.kind) for _ in range(max(1, -(-count // 64)))]
+        self.scratch = np.empty(length, dtype=self.kind)
+
+    def add(self, k: int, flag: BoolArray) -> None:
+        """Contribution `k` matches the rows of `flag`."""
+        word = self.words[k // 64]
+        np.left_shift(flag.view(np.uint8), self.kind(k % 64), out=self.scratch, dtype=self.kind)
+        np.bitwise_or(word, self.scratch, out=word)
+
+    def _groups(self) -> tuple[list[list[bool]], np.ndarray[Any, Any]]:
+        """The distinct sets of matching contributions, and each row's set."""
+        count = len(self.plan.contributions)
+        if len(self.words) > 1:
+            rows, inverse = np.unique(np.column_stack(self.words), axis=0, return_inverse=True)
             patterns = [
-                [bool(code >> bit & 1) for bit in range(len(active))] for code in groups.tolist()
+                [bool(int(row[k // 64]) >> (k % 64) & 1) for k in range(count)]
+                for row in rows.tolist()
             ]
+            return patterns, inverse.reshape(-1)
+        codes = self.words[0]
+        if self.kind in (np.uint8, np.uint16):
+            # Few bits: count the codes instead of sorting them.
+            present = np.flatnonzero(np.bincount(codes, minlength=1))
+            lookup = np.zeros(1 << (8 * self.kind(0).itemsize), dtype=np.int64)
+            lookup[present] = np.arange(len(present))
+            groups, inverse = present, take(lookup, codes)
         else:
-            unique_rows, inverse = np.unique(matrix, axis=0, return_inverse=True)
-            patterns = [list(map(bool, row)) for row in unique_rows]
+            groups, inverse = np.unique(codes, return_inverse=True)
+        patterns = [[bool(code >> k & 1) for k in range(count)] for code in groups.tolist()]
+        return patterns, inverse.reshape(-1)
+
+    def finish(self) -> Outcome:
+        plan = self.plan
+        patterns, inverse = self._groups()
         table: list[Any] = []
         value_of: list[int] = []
         rule_of: list[int] = []
-        errors: list[EvaluationError | None] = []
-        position = {rule_id: k for k, rule_id in enumerate(self.rule_ids)}
+        broken: list[bool] = []
+        position = {rule_id: k for k, rule_id in enumerate(plan.rule_ids)}
         for pattern in patterns:
             subset = [
-                (self.contributions[k][1], self.contributions[k][2])
-                for k, hit in zip(active, pattern, strict=True)
+                (rule, value)
+                for (_, rule, value), hit in zip(plan.contributions, pattern, strict=True)
                 if hit
             ]
             try:
-                outcome: DirectiveOutcome = combine(self.directive, subset)
-            except EvaluationError as failure:
-                errors.append(failure)
+                outcome: DirectiveOutcome = combine(plan.directive, subset)
+            except EvaluationError:
+                broken.append(True)
                 value_of.append(-1)
                 rule_of.append(-1)
                 continue
-            errors.append(None)
+            broken.append(False)
             value_of.append(len(table))
             table.append(outcome.value)
             rule_of.append(-1 if outcome.rule is None else position[outcome.rule])
-        choice = inverse.reshape(-1).astype(np.int64)
-        failed = np.array([error is not None for error in errors], dtype=np.bool_)[choice]
+        choice = inverse.astype(_entry_dtype(len(patterns) + 1))
+        failed = take(np.array(broken, dtype=np.bool_), choice) if any(broken) else None
+        return Outcome(choice, [*value_of, -1], [*rule_of, -1], table, plan.rule_ids, failed)
 
-        def error(row: int) -> EvaluationError:
-            failure = errors[int(choice[row])]
-            assert failure is not None
-            return failure
 
-        return Outcome(
-            choice, [*value_of, -1, -1], [*rule_of, -1, -1], table, self.rule_ids, failed, error
-        )
+Tally: TypeAlias = "RankTally | GroupTally"
+"""What a directive keeps of the flags it has seen."""
 
 
 def value_dtype(directive: Directive) -> str:
@@ -382,32 +459,42 @@ def values_column(
     """The pandas array of a directive's values; missing where the row failed."""
     kind = value_dtype(directive)
     if outcome is None:
-        choice: np.ndarray[Any, Any] = np.full(length, -1, dtype=np.int8)
-        value_of = np.array([-1], dtype=np.int64)
+        choice: np.ndarray[Any, Any] = np.zeros(length, dtype=np.uint8)
+        value_of = [-1]
         table: list[Any] = []
     else:
         choice, value_of, table = outcome.choice, outcome.value_of, outcome.table
     if kind == "category":
         where = {value: k for k, value in enumerate(categories)}
-        codes = np.array(
-            [where[value] for value in table] + [-1], dtype=_choice_dtype(len(categories))
-        )
+        codes = [-1 if k < 0 else where[table[k]] for k in value_of]
         if dtype is None:
             dtype = category_dtype(directive, categories)
-        return pd.Categorical.from_codes(codes[value_of][choice], dtype=dtype, validate=False)
-    indices = value_of[choice]
-    missing = indices < 0
+        return pd.Categorical.from_codes(
+            take(np.array(codes, dtype=_code_dtype(len(categories))), choice),
+            dtype=dtype,
+            validate=False,
+        )
+    missing = _missing([k < 0 for k in value_of], choice)
     if kind == "boolean":
-        lookup = np.array([*table, False], dtype=np.bool_)
-        return pd.arrays.BooleanArray(lookup[indices], missing)
+        flags = np.array([k >= 0 and bool(table[k]) for k in value_of], dtype=np.bool_)
+        return pd.arrays.BooleanArray(take(flags, choice), missing)
     if kind == "Int64" and all(-(2**63) <= value < 2**63 for value in table):
-        lookup_ints = np.array([*table, 0], dtype=np.int64)
-        return pd.arrays.IntegerArray(lookup_ints[indices], missing)
-    objects = np.empty(len(table) + 1, dtype=object)
-    for k, value in enumerate(table):
-        objects[k] = value
-    objects[len(table)] = None
-    return objects[indices]
+        ints = np.array([table[k] if k >= 0 else 0 for k in value_of], dtype=np.int64)
+        return pd.arrays.IntegerArray(take(ints, choice), missing)
+    objects = np.empty(len(value_of), dtype=object)
+    for entry, k in enumerate(value_of):
+        objects[entry] = table[k] if k >= 0 else None
+    return objects[choice]
+
+
+def _missing(missing: list[bool], choice: np.ndarray[Any, Any]) -> BoolArray:
+    """Per row, whether its entry is missing; one comparison when only the last entries are."""
+    first = len(missing)
+    while first and missing[first - 1]:
+        first -= 1
+    if not any(missing[:first]):
+        return _bool(choice >= first)
+    return _bool(take(np.array(missing, dtype=np.bool_), choice))
 
 
 def rules_column(
@@ -419,32 +506,23 @@ def rules_column(
     """The pandas array of the determining rule ids; missing for defaults and failed rows."""
     if dtype is None:
         dtype = pd.CategoricalDtype(rule_ids)
+    code_type = _code_dtype(len(rule_ids))
     if outcome is None:
-        return pd.Categorical.from_codes(np.full(length, -1, dtype=np.int8), dtype=dtype)
+        return pd.Categorical.from_codes(np.full(length, -1, dtype=code_type), dtype=dtype)
     where = {rule_id: k for k, rule_id in enumerate(rule_ids)}
-    codes = np.array(
-        [where[rule_id] for rule_id in outcome.rule_ids] + [-1], dtype=_choice_dtype(len(rule_ids))
-    )
+    codes = [-1 if k < 0 else where[outcome.rule_ids[k]] for k in outcome.rule_of]
     return pd.Categorical.from_codes(
-        codes[outcome.rule_of][outcome.choice], dtype=dtype, validate=False
+        take(np.array(codes, dtype=code_type), outcome.choice), dtype=dtype, validate=False
     )
 
 
-def first_failures(
-    outcomes: Sequence[Outcome], skip: BoolArray
-) -> tuple[IntArray, list[tuple[int, CrmCultureError]]]:
-    """The rows (not in `skip`) where some directive failed, with the first failing
-    directive's error in declared order, as the per-record evaluator raises it."""
-    length = len(skip)
+def failed_rows(outcomes: Sequence[Outcome], length: int) -> BoolArray:
+    """The rows where some directive failed."""
     failed = np.zeros(length, dtype=np.bool_)
-    errors: list[tuple[int, CrmCultureError]] = []
     for outcome in outcomes:
-        new = outcome.failed & ~failed & ~skip
-        if new.any():
-            errors.extend((int(row), outcome.error(int(row))) for row in np.flatnonzero(new))
-            failed |= new
-    errors.sort(key=lambda item: item[0])
-    return np.flatnonzero(failed), errors
+        if outcome.failed is not None:
+            failed |= outcome.failed
+    return failed
 
 
 def scales(policy: Policy) -> dict[str, int]:
