@@ -436,6 +436,38 @@ def test_decimal_columns_with_signs_nulls_and_extremes(
     frames.check_rows(policy, rows, None, frames.object_frame(policy.schema, rows))
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"score": [None, None], "fee": [None, None]}, dtype=object),
+        pd.DataFrame(index=pd.RangeIndex(2)),
+        pa.table({"score": pa.nulls(2), "fee": pa.nulls(2)}),
+    ],
+    ids=["null-objects", "no-columns", "null-arrow"],
+)
+def test_defaults_fill_columns_without_values(frame: Any) -> None:
+    """A float or decimal default is used exactly where a column has no values at all
+    (it used to be cut to an integer: 1.5 compared equal to 1.0)."""
+    schema = Schema(
+        [
+            Fact.float("score", optional=True, default=1.5),
+            Fact.decimal("fee", optional=True, default=Decimal("2.25")),
+        ]
+    )
+    rules = [
+        Rule("one", when=F.score == 1.0, then={"score_seen": "one"}),
+        Rule("one-and-a-half", when=F.score == 1.5, then={"score_seen": "one and a half"}),
+        Rule("fee", when=F.fee == Decimal("2.25"), then={"fee_seen": True}),
+    ]
+    directives = [
+        Directive.text("score_seen", default="none"),
+        Directive.bool("fee_seen", default=False),
+    ]
+    decided = decide_frame(Policy("p", schema, directives, rules), frame)
+    assert frame_values(decided, "score_seen") == ["one and a half"] * 2
+    assert frame_values(decided, "fee_seen") == [True] * 2
+
+
 def test_decisions_can_be_changed_in_place() -> None:
     """The decision columns own their memory: a user may overwrite cells."""
     decided = decide_frame(every_strategy(), frame_of(records()), on_error="report").decisions

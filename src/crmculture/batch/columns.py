@@ -215,7 +215,7 @@ def _scaled_decimals(
     high = pairs[:, 1] if valid is None else np.where(valid, pairs[:, 1], 0)
     # A 128-bit value fits in 64 bits when its high word only repeats the low word's sign; the
     # first test settles the usual case, values that are not negative, in two cheap passes.
-    simple = high.min() == 0 and high.max() == 0 and low.min() >= 0
+    simple = not high.any() and low.min() >= 0
     if not simple and not np.array_equal(high, low >> 63):
         return None
     factor = 10 ** (scale - kind.scale)
@@ -236,8 +236,18 @@ def _plain(values: list[Any], fact: Fact) -> bool:
     return kinds <= allowed
 
 
-def read_fact(fact: Fact, source: Source | None, length: int, scale: int) -> FactColumn:
+def read_fact(
+    fact: Fact,
+    source: Source | None,
+    length: int,
+    scale: int,
+    constants: Sequence[Any] = (),
+) -> FactColumn:
     """Check and decode one fact's column.
+
+    Integer data (int and decimal facts, dates) is held in the smallest integer type that
+    holds every value of the column and every one of `constants`, so that comparing it
+    with them reads fewer bytes.
 
     Args:
         fact: The fact.
@@ -245,10 +255,34 @@ def read_fact(fact: Fact, source: Source | None, length: int, scale: int) -> Fac
         length: The number of rows.
         scale: For decimal facts, the fewest digits after the point to keep (the most any
             constant the plan compares the fact with has); ignored for other facts.
+        constants: The values the plan compares the fact with.
     """
+    column = _read(fact, source, length, scale)
+    _narrow(column, constants)
+    return column
+
+
+def _narrow(column: FactColumn, constants: Sequence[Any]) -> None:
+    """Hold integer data in the smallest type that also holds every one of `constants`."""
+    data = column.data
+    if data.dtype.kind != "i" or data.dtype.itemsize == 1 or not len(data):
+        return
+    keys = [column.key(constant) for constant in constants]
+    low = min([int(data.min()), *keys])
+    high = max([int(data.max()), *keys])
+    for kind in (np.int8, np.int16, np.int32):
+        if kind(0).itemsize >= data.dtype.itemsize:
+            return
+        limits = np.iinfo(kind)
+        if limits.min <= low and high <= limits.max:
+            column.data = data.astype(kind)
+            return
+
+
+def _read(fact: Fact, source: Source | None, length: int, scale: int) -> FactColumn:
     if source is None:
         nowhere = np.zeros(length, dtype=np.bool_)
-        return FactColumn(fact, nowhere, None, np.zeros(length, dtype=np.int64), scale)
+        return _without_values(fact, length, nowhere, None, scale)
     if isinstance(source, list):
         if _plain(source, fact):
             try:
@@ -338,6 +372,20 @@ def _read_enum_dictionary(fact: Fact, array: pa.Array) -> FactColumn:
     return FactColumn(fact, valid, _and(data < 0, valid), data, None)
 
 
+def _without_values(
+    fact: Fact, length: int, present: BoolArray | None, bad: BoolArray | None, scale: int
+) -> FactColumn:
+    """A column none of whose values is usable (absent, or of another type): only a default
+    can give rows a value, so the data has the type that holds the default exactly."""
+    if fact.type == "float":
+        return FactColumn(fact, present, bad, np.zeros(length, dtype=np.float64), scale)
+    if fact.type == "decimal" and fact.default is not NO_DEFAULT:
+        scaled = Decimal(fact.default).scaleb(scale)
+        if scaled != scaled.to_integral_value() or abs(scaled) > _INT64_MAX:
+            return FactColumn(fact, present, bad, _objects([Decimal(0)] * length, 0), None)
+    return FactColumn(fact, present, bad, np.zeros(length, dtype=np.int64), scale)
+
+
 def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactColumn:
     """The column-wise path over a typed Arrow array."""
     kind = array.type
@@ -351,7 +399,7 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
     data: np.ndarray[Any, Any] | None = None
     column_scale: int | None = scale
     if pa.types.is_null(kind):
-        return FactColumn(fact, valid, None, np.zeros(length, dtype=np.int64), scale)
+        return _without_values(fact, length, valid, None, scale)
     if fact.type == "bool" and pa.types.is_boolean(kind):
         data = _numpy(array, False)
     elif fact.type == "int" and pa.types.is_integer(kind):
@@ -361,11 +409,13 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
             data = _objects(array.to_pylist(), 0)
     elif fact.type == "float" and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
         data = _numpy(array.cast(pa.float64()), 0.0)
-        nan = np.isnan(data)
-        if nan.any():
-            valid = ~nan if valid is None else valid & ~nan
-            data = np.where(nan, 0.0, data)
-        bad = _and(~np.isfinite(data), valid)
+        finite = np.isfinite(data)
+        if not finite.all():
+            nan = np.isnan(data)
+            if nan.any():
+                valid = ~nan if valid is None else valid & ~nan
+                data = np.where(nan, 0.0, data)
+            bad = _and(~finite & ~nan, valid)
     elif fact.type == "decimal" and pa.types.is_decimal(kind):
         column_scale = max(scale, kind.scale)
         data = _scaled_decimals(array, valid, column_scale)
@@ -393,7 +443,7 @@ def _read_arrow(fact: Fact, array: pa.Array, length: int, scale: int) -> FactCol
     if data is None:
         # A column of another type: every value in it breaks the fact's type.
         every = np.ones(length, dtype=np.bool_) if valid is None else valid
-        return FactColumn(fact, valid, _and(every, None), np.zeros(length, dtype=np.int64), scale)
+        return _without_values(fact, length, valid, _and(every, None), scale)
     column = FactColumn(fact, valid, bad, data, column_scale)
     column.bad = _or(column.bad, _out_of_bounds(column, valid))
     return column

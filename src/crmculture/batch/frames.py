@@ -21,7 +21,9 @@ from crmculture.batch.columns import FactColumn, Source, cells, read_fact, sourc
 from crmculture.batch.plan import (
     Conditions,
     DirectivePlan,
+    Scratch,
     category_dtype,
+    constants,
     failed_rows,
     possible_values,
     rule_column,
@@ -262,6 +264,7 @@ class FramePlan:
 
     __slots__ = (
         "_categories",
+        "_constants",
         "_directives",
         "_evaluator",
         "_rule_dtypes",
@@ -286,6 +289,7 @@ class FramePlan:
         self._steps = _steps(policy, self._directives)
         self._evaluator: CompiledPolicy | None = None
         self._scales = scales(policy)
+        self._constants = constants(policy)
         self._categories = [possible_values(d, policy) for d in policy.directives]
         # Every rule that can set a directive (in any department), so that frames decided for
         # different departments share their column types.
@@ -392,6 +396,7 @@ class FramePlan:
                 source.source(fact.name) if fact.name in source.names else None,
                 length,
                 self._scales.get(fact.name, 0),
+                self._constants[fact.name],
             )
             for fact in schema
         }
@@ -402,7 +407,8 @@ class FramePlan:
         if unknown:
             invalid[:] = True
         conditions = Conditions(columns, length)
-        tallies = [plan.tally(length) for plan in self._directives]
+        scratch = Scratch(length)
+        tallies = [plan.tally(length, scratch) for plan in self._directives]
         for step in self._steps:
             flag = conditions(step.condition)
             for position, k in step.effects:

@@ -53,6 +53,7 @@ __all__ = [
     "GroupTally",
     "Outcome",
     "RankTally",
+    "Scratch",
     "Tally",
     "rule_column",
     "take",
@@ -273,22 +274,37 @@ class DirectivePlan:
             same = [c for c in range(k) if self.contributions[c][2] == value]
             self.classes.append(self.classes[same[0]] if same else k)
 
-    def tally(self, length: int) -> Tally:
+    def tally(self, length: int, scratch: Scratch) -> Tally:
         """A fresh tally for a frame of `length` rows."""
         if self.grouped:
-            return GroupTally(self, length)
-        return RankTally(self, length)
+            return GroupTally(self, length, scratch)
+        return RankTally(self, length, scratch)
+
+
+class Scratch:
+    """Working arrays the tallies of one frame share, one per element type."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self._arrays: dict[type[np.generic], np.ndarray[Any, Any]] = {}
+
+    def __call__(self, kind: type[np.generic]) -> np.ndarray[Any, Any]:
+        """The working array of `kind`; its content is whatever the last user left."""
+        found = self._arrays.get(kind)
+        if found is None:
+            found = self._arrays[kind] = np.empty(self.length, dtype=kind)
+        return found
 
 
 class RankTally:
     """Per row, the best-ranked matching contribution (and for ``unique``, the classes)."""
 
-    def __init__(self, plan: DirectivePlan, length: int) -> None:
+    def __init__(self, plan: DirectivePlan, length: int, scratch: Scratch) -> None:
         self.plan = plan
         self.none = len(plan.contributions)
         self.kind = _entry_dtype(self.none + 2)
         self.best = np.full(length, self.none, dtype=self.kind)
-        self.scratch = np.empty(length, dtype=self.kind)
+        self.scratch = scratch(self.kind)
         self.unique = plan.directive.combine is Combine.UNIQUE
         if self.unique:
             # The smallest class, and the largest plus one, of the matching contributions.
@@ -330,7 +346,7 @@ class GroupTally:
     """Per row, which contributions matched, as bits; ``sum`` and ``collect`` then combine
     once per distinct set."""
 
-    def __init__(self, plan: DirectivePlan, length: int) -> None:
+    def __init__(self, plan: DirectivePlan, length: int, scratch: Scratch) -> None:
         self.plan = plan
         count = len(plan.contributions)
         self.kind: type[np.unsignedinteger[Any]] = (
@@ -343,7 +359,7 @@ class GroupTally:
             else np.uint64
         )
         self.words = [np.zeros(length, dtype=self.kind) for _ in range(max(1, -(-count // 64)))]
-        self.scratch = np.empty(length, dtype=self.kind)
+        self.scratch = scratch(self.kind)
 
     def add(self, k: int, flag: BoolArray) -> None:
         """Contribution `k` matches the rows of `flag`."""
@@ -525,27 +541,35 @@ def failed_rows(outcomes: Sequence[Outcome], length: int) -> BoolArray:
     return failed
 
 
+def constants(policy: Policy) -> dict[str, list[Any]]:
+    """Per fact, its default and every constant the policy's rules compare it with."""
+    found: dict[str, list[Any]] = {
+        fact.name: [] if fact.default is NO_DEFAULT else [fact.default] for fact in policy.schema
+    }
+    for rule in policy.effective_rules:
+        for node in rule.when.walk():
+            if isinstance(node, Compare):
+                found[node.fact].append(node.value)
+            elif isinstance(node, In):
+                found[node.fact].extend(node.values)
+            elif isinstance(node, Between):
+                found[node.fact].extend((node.low, node.high))
+    return found
+
+
 def scales(policy: Policy) -> dict[str, int]:
     """Per decimal fact, the most digits after the point among the constants the policy
     compares it with, its bounds and its default."""
-    found: dict[str, int] = {}
-    for fact in policy.schema:
-        if fact.type == "decimal":
-            constants: list[Any] = [fact.min, fact.max]
-            if fact.default is not NO_DEFAULT:
-                constants.append(fact.default)
-            found[fact.name] = max(
-                [decimal_places(c) for c in constants if isinstance(c, Decimal | int)] or [0]
-            )
-    for rule in policy.effective_rules:
-        for node in rule.when.walk():
-            if isinstance(node, Compare | In | Between) and node.fact in found:
-                if isinstance(node, Compare):
-                    constants = [node.value]
-                elif isinstance(node, In):
-                    constants = list(node.values)
-                else:
-                    constants = [node.low, node.high]
-                places = [decimal_places(c) for c in constants if isinstance(c, Decimal | int)]
-                found[node.fact] = max([found[node.fact], *places])
-    return found
+    compared = constants(policy)
+    return {
+        fact.name: max(
+            [
+                decimal_places(c)
+                for c in [fact.min, fact.max, *compared[fact.name]]
+                if isinstance(c, Decimal | int) and not isinstance(c, bool)
+            ]
+            or [0]
+        )
+        for fact in policy.schema
+        if fact.type == "decimal"
+    }
