@@ -27,11 +27,13 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
 
 from crmculture.batch.frames import FramePlan, OnError
+from crmculture.batch.parquet import decisions_schema
 from crmculture.model.policies import Policy
 
-__all__ = ["ERROR_COLUMN", "decide_dask", "decide_partition"]
+__all__ = ["ERROR_COLUMN", "decide_dask", "decide_partition", "parquet_schema"]
 
 ERROR_COLUMN = "decision.error"
 """The column of ``on_error="report"`` results holding each bad row's error text (no directive
@@ -112,3 +114,31 @@ def decide_dask(
         decide_partition, plan, on_error, carried, meta=meta
     )
     return result
+
+
+def parquet_schema(
+    policy: Policy, passthrough: pa.Schema | None = None, *, on_error: OnError = "raise"
+) -> pa.Schema:
+    """The Arrow schema to write `decide_dask`'s result to Parquet with.
+
+    Dask infers a Parquet schema from the result's metadata, which cannot tell what its
+    ``object`` columns hold (decimals, ``collect`` tuples); give it this one instead, with
+    ``to_parquet(path, schema=parquet_schema(...), write_index=False)``. It is
+    `crmculture.batch.decisions_schema`, with `ERROR_COLUMN` last for ``on_error="report"``.
+
+    Args:
+        policy: The policy.
+        passthrough: The Arrow types of the passthrough columns, in order.
+        on_error: As given to `decide_dask`.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> schema = parquet_schema(acme_policy(), pa.schema([("customer_id", pa.string())]),
+        ...                         on_error="report")
+        >>> schema.names[:2], schema.names[-1], str(schema.field("notify").type)
+        (['customer_id', 'route_to'], 'decision.error', 'list<item: string>')
+    """
+    schema = decisions_schema(policy, passthrough)
+    if on_error == "report":
+        schema = schema.append(pa.field(ERROR_COLUMN, pa.string()))
+    return schema

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Iterator
 from decimal import Decimal
 
 import dask.dataframe as dd
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from distributed import Client, LocalCluster
 
 from crmculture import Directive, F, Fact, Policy, Rule, Schema, UnknownDepartmentError
 from crmculture.batch import FrameError, decide_frame
-from crmculture.dask import ERROR_COLUMN, decide_dask
+from crmculture.dask import ERROR_COLUMN, decide_dask, parquet_schema
 
 
 def policy() -> Policy:
@@ -104,3 +106,32 @@ def test_report_mode_adds_the_error_column(client: Client) -> None:
 def test_unknown_department_fails_at_once() -> None:
     with pytest.raises(UnknownDepartmentError):
         decide_dask(policy(), dd.from_pandas(customers(3), npartitions=1), "billing")
+
+
+def test_parquet_in_and_out_with_the_parquet_schema(client: Client, tmp_path: pathlib.Path) -> None:
+    """Read Parquet, decide, write Parquet on the cluster: decimals, `collect` lists and the
+    error column are written with their types and read back as `decide_frame` decides."""
+    frame = customers(500)
+    frame.loc[1007, "days_overdue"] = -1
+    frame.to_parquet(tmp_path / "customers.parquet")
+    lazy = decide_dask(
+        policy(),
+        dd.read_parquet(tmp_path / "customers.parquet"),
+        on_error="report",
+        passthrough=["customer_id"],
+    )
+    schema = parquet_schema(policy(), pa.schema([("customer_id", pa.string())]), on_error="report")
+    lazy.to_parquet(tmp_path / "decided", schema=schema, write_index=False)
+    written = pq.read_table(tmp_path / "decided")
+    assert written.schema.equals(schema)
+    report = decide_frame(policy(), frame, on_error="report", passthrough=["customer_id"])
+    expected = report.decisions
+    assert written.column("customer_id").to_pylist() == frame["customer_id"].tolist()
+    assert written.column("fee").to_pylist() == [
+        None if pd.isna(fee) else fee for fee in expected["fee"]
+    ]
+    assert written.column("notify").to_pylist() == [
+        None if notify is None else list(notify) for notify in expected["notify"]
+    ]
+    errors = written.column(ERROR_COLUMN).to_pylist()
+    assert [n for n, error in enumerate(errors) if error is not None] == [7]
