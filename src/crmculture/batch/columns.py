@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -297,14 +299,16 @@ def _plain_array(fact: Fact, values: list[Any], scale: int) -> pa.Array:
     """Plain Python values as an Arrow array; raises when Arrow cannot hold them exactly."""
     if fact.type != "decimal":
         return pa.array(values, from_pandas=fact.type == "float")
-    # Inferring a decimal type is slow (per value); try a few scales instead.
-    for places in sorted({scale, max(scale, 2), max(scale, 6), max(scale, 12)}):
+    # Inferring a decimal type is slow (per value); try a few scales instead, starting with
+    # cents, which money usually has.
+    for places in sorted({max(scale, 2), max(scale, 6), max(scale, 12)}):
         try:
             array = pa.array(values, type=pa.decimal128(38, places))
         except pa.ArrowInvalid:
             continue
         # Should Arrow ever read Decimal("NaN") as null: `Fact.check` calls it not finite.
-        if array.null_count != values.count(None):
+        # Counted by identity: `list.count` would call Decimal.__eq__ on every value.
+        if array.null_count != sum(map(operator.is_, values, repeat(None))):
             break
         return array
     raise pa.ArrowInvalid("decimals Arrow cannot hold exactly")
