@@ -197,7 +197,7 @@ def test_the_plugin_imports_without_hypothesis() -> None:
     the testing names then raise ImportError naming the extra."""
     code = (
         "import sys; sys.modules['hypothesis'] = None\n"
-        "import crmculture.testing.pytest_plugin\n"
+        "import crmculture_pytest\n"
         "try:\n"
         "    from crmculture.testing import customers\n"
         "except ImportError as error:\n"
@@ -207,6 +207,19 @@ def test_the_plugin_imports_without_hypothesis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "pip install 'crmculture[testing]'" in result.stdout
+
+
+def test_loading_the_plugin_does_not_import_crmculture() -> None:
+    """Every pytest run in an environment with crmculture loads the plugin: it must not pay
+    for importing the library (about half a second) unless a test asks for it."""
+    code = (
+        "import sys, crmculture_pytest\n"
+        "print(sorted(name for name in sys.modules if name.startswith('crmculture')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "['crmculture_pytest']"
 
 
 def test_the_how_to_guide_module_runs(pytester: pytest.Pytester) -> None:

@@ -3,9 +3,8 @@
 Needs the ``testing`` extra: ``pip install 'crmculture[testing]'``. Without it, importing any
 name from here raises `ImportError` naming the extra.
 
-The names are imported when first used: the package itself imports nothing, so that the
-pytest plugin (`crmculture.testing.pytest_plugin`, which every pytest run in an environment
-with crmculture loads) costs nothing and works without hypothesis.
+The names are imported when first used: importing the package itself imports nothing
+optional. The pytest plugin is a module of its own, `crmculture_pytest`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The crmculture pytest plugin (registered through the ``pytest11`` entry point).
 
-It is loaded by every pytest run in an environment where crmculture is installed, so it must
-not import hypothesis (or anything optional) at module level: everything that needs the
-``testing`` extra is imported when an option or fixture asks for it.
+It is loaded by every pytest run in an environment where crmculture is installed, so it lives
+outside the `crmculture` package and imports neither crmculture nor hypothesis when loaded
+(importing crmculture takes about half a second): each is imported when an option or fixture
+asks for it.
 
 Options (each also an ini setting with ``-`` replaced by ``_``, e.g. ``crmculture_profile``):
 
