@@ -41,7 +41,9 @@ HOSTILE = [
 
 def hostile_org() -> OrgGraph:
     departments = [Department(name) for name in HOSTILE[:-1]]
-    departments.append(Department(HOSTILE[-1], ['part "x"']))
+    departments.append(
+        Department(HOSTILE[-1], ['part "x"'], resolves_when={'part "x"': F.note == 'say "hi" <b>'})
+    )
     handoffs = [
         Handoff(source, target, ['part "x"'], when=F.credit_hold, minutes=index)
         for index, (source, target) in enumerate(itertools.pairwise(HOSTILE))
@@ -102,7 +104,9 @@ class TestEscaping:
             assert line.endswith(";")
 
     def test_mermaid_labels_use_only_safe_characters(self) -> None:
-        """Outside the structure, only letters, digits, space, `_.,` and entities appear."""
+        """Outside the structure (and the `<br>` between a label's lines), only letters,
+        digits, space, `_.,` and entities appear."""
+        labels = 0
         for line in to_mermaid(hostile_org()).splitlines()[1:]:
             if '["' in line:
                 label = line.split('["', 1)[1].rsplit('"]', 1)[0]
@@ -110,9 +114,12 @@ class TestEscaping:
                 label = line.split("|")[1]
             else:
                 continue
-            assert set(label) <= set(
-                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,#;"
-            )
+            for part in label.split("<br>"):
+                labels += 1
+                assert set(part) <= set(
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,#;"
+                )
+        assert labels == 2 * len(HOSTILE) - 1 + 1  # nodes, edges, one resolves line
 
     def test_a_journey_from_another_org_is_refused(self) -> None:
         """Highlighting departments the org does not have is an error."""

@@ -1,6 +1,8 @@
 """Pictures of the org: Mermaid and Graphviz DOT, with a journey highlighted.
 
-Node ids are generated (``d0``, ``d1``, ... in department-name order), never taken from names:
+A department's label is its name, and on a second line the requests it resolves, each with
+its ``resolves_when`` guard. Node ids are generated (``d0``, ``d1``, ... in department-name
+order), never taken from names:
 a department may be called anything, quotes, brackets, arrows and newlines included, and its
 name only ever appears as an escaped label. Output is deterministic: nodes by name, edges in the
 org's canonical handoff order.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from crmculture.errors import OrgError, Problem
 from crmculture.model.conditions import ALWAYS
-from crmculture.org.graph import Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph
 from crmculture.org.journeys import Journey, Route
 
 __all__ = ["to_dot", "to_mermaid"]
@@ -40,6 +42,18 @@ def _dot_text(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _node_lines(department: Department) -> list[str]:
+    """The lines of a department's label: its name, then what it resolves (and when)."""
+    if not department.resolves:
+        return [department.name]
+    guards = dict(department.resolves_when)
+    requests = [
+        request if request not in guards else f"{request} when {guards[request]}"
+        for request in department.resolves
+    ]
+    return [department.name, "resolves " + ", ".join(requests)]
 
 
 def _edge_label(handoff: Handoff) -> str:
@@ -87,13 +101,15 @@ def to_mermaid(org: OrgGraph, *, journey: Journey | Route | None = None) -> str:
         >>> print(to_mermaid(org))
         flowchart LR
             d0["R#38;D #34;labs#34;"]
-            d1["shipping"]
+            d1["shipping<br>resolves part"]
             d0 -->|part #40;30 min#41;| d1
     """
     ids = {name: f"d{index}" for index, name in enumerate(org.names)}
     nodes, edges = _highlight(org, journey)
     lines = ["flowchart LR"]
-    lines.extend(f'    {ids[name]}["{_mermaid_text(name)}"]' for name in org.names)
+    for name in org.names:
+        label = "<br>".join(_mermaid_text(line) for line in _node_lines(org.department(name)))
+        lines.append(f'    {ids[name]}["{label}"]')
     styled: list[str] = []
     for index, handoff in enumerate(org.handoffs):
         source, target = ids[handoff.source], ids[handoff.target]
@@ -129,7 +145,7 @@ def to_dot(org: OrgGraph, *, journey: Journey | Route | None = None) -> str:
             rankdir=LR;
             node [shape=box];
             d0 [label="R&D \\"labs\\""];
-            d1 [label="shipping"];
+            d1 [label="shipping\\nresolves part"];
             d0 -> d1 [label="part (30 min)"];
         }
     """
@@ -138,7 +154,8 @@ def to_dot(org: OrgGraph, *, journey: Journey | Route | None = None) -> str:
     lines = ["digraph org {", "    rankdir=LR;", "    node [shape=box];"]
     for name in org.names:
         style = ', style=filled, fillcolor="#ffe08a", color="#d9480f"' if name in nodes else ""
-        lines.append(f'    {ids[name]} [label="{_dot_text(name)}"{style}];')
+        label = "\\n".join(_dot_text(line) for line in _node_lines(org.department(name)))
+        lines.append(f'    {ids[name]} [label="{label}"{style}];')
     for handoff in org.handoffs:
         style = ', color="#d9480f", penwidth=3' if handoff in edges else ""
         label = _dot_text(_edge_label(handoff))
