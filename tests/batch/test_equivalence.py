@@ -40,6 +40,20 @@ def test_arrow_table_rows_match_the_per_record_evaluators(
     frames.check_rows(policy, records, department, frames.arrow_table(policy.schema, records))
 
 
+@given(case=cases(), data=st.data())
+def test_sliced_arrow_table_rows_match_the_per_record_evaluators(
+    case: tuple[Policy, list[dict[str, Any]], str | None],
+    data: st.DataObject,
+    frames: SimpleNamespace,
+) -> None:
+    """A slice of a table, whose arrays start at an offset into their buffers (bit-packed
+    booleans and validity, decimal words), is decided as its rows are."""
+    policy, records, department = case
+    prefix = data.draw(st.lists(customers(policy), min_size=1, max_size=9), label="prefix")
+    table = frames.arrow_table(policy.schema, prefix + records).slice(len(prefix))
+    frames.check_rows(policy, records, department, table)
+
+
 @given(case=cases())
 def test_dictionary_encoded_rows_match_the_per_record_evaluators(
     case: tuple[Policy, list[dict[str, Any]], str | None], frames: SimpleNamespace

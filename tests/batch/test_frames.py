@@ -468,6 +468,16 @@ def test_defaults_fill_columns_without_values(frame: Any) -> None:
     assert frame_values(decided, "fee_seen") == [True] * 2
 
 
+@pytest.mark.parametrize("start", [1, 5, 11])
+def test_sliced_tables_decide_as_their_rows(start: int, frames: SimpleNamespace) -> None:
+    """A slice of a table (its arrays start at an offset into their buffers: bits for
+    booleans and validity, 16-byte words for decimals) decides as the records it holds."""
+    policy = every_strategy()
+    rows = records() * 3
+    table = frames.arrow_table(policy.schema, rows).slice(start, 9)
+    frames.check_rows(policy, rows[start : start + 9], None, table)
+
+
 def test_decisions_can_be_changed_in_place() -> None:
     """The decision columns own their memory: a user may overwrite cells."""
     decided = decide_frame(every_strategy(), frame_of(records()), on_error="report").decisions
