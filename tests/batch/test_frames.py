@@ -172,6 +172,17 @@ def test_a_conflict_is_an_error_row_never_a_value() -> None:
     assert error["message"] == str(per_record.value)
 
 
+def test_failures_hold_no_traceback() -> None:
+    """Each failure is kept without the traceback of the per-record evaluation that made it,
+    whose frames would keep every failed row's record alive (100,000 conflicting rows took
+    6.5 s instead of 1.7 s)."""
+    report = decide_frame(every_strategy(), frame_of(records()), on_error="report")
+    with pytest.raises(FrameError) as raised:
+        decide_frame(every_strategy(), frame_of(records()))
+    assert len(report.errors) == len(raised.value.failures) == 1
+    assert raised.value.failures[0].__traceback__ is None
+
+
 def test_an_undecided_directive_is_an_error_row() -> None:
     """A directive without default that no rule sets fails the row with UndecidedError."""
     schema = Schema([Fact.int("x")])

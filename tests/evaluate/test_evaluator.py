@@ -450,6 +450,22 @@ class TestDecideMany:
         assert isinstance(results[1], ConflictError)
         assert results[1].index == 1
 
+    def test_kept_errors_hold_no_traceback(self, evaluator: Any) -> None:
+        """A traceback would keep each bad record's frames alive: with many bad records the
+        garbage collector walked them all, again and again (5.2 s instead of 1.4 s for
+        100,000 conflicts among 200,000 records)."""
+        owner = Directive.text("owner", combine="unique", default="x")
+        decide = evaluator(
+            one_directive_policy(
+                owner,
+                Rule("a", when=F.x > 5, then={"owner": "s"}),
+                Rule("b", when=F.x > 7, then={"owner": "t"}),
+            )
+        )
+        results = decide.decide_many([{"x": 9}, {}], on_error="report")
+        assert [type(result) for result in results] == [ConflictError, InvalidCustomer]
+        assert all(result.__traceback__ is None for result in results)
+
     def test_unknown_on_error_is_rejected(self, evaluator: Any) -> None:
         """on_error accepts raise or report only."""
         with pytest.raises(ValueError, match="on_error"):

@@ -9,7 +9,7 @@ missing, and an *errors frame* lists every problem of every such row, indexed li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple, TypeAlias, overload
 
 import attrs
@@ -453,7 +453,9 @@ class FramePlan:
                 evaluate(record, self.department)
             except EvaluationError as error:
                 error.index = _number(source.index[row], row)
-                found.append((row, error))
+                # Kept without its traceback, whose frames would keep the row's record (and
+                # give the garbage collector a graph to walk per failed row).
+                found.append((row, error.with_traceback(None)))
             else:
                 raise AssertionError(f"row {row} failed column-wise but not record by record")
         return found
@@ -475,10 +477,11 @@ class FramePlan:
         return found
 
 
-def _records(source: _Input, rows: list[int], names: list[str]) -> list[dict[str, Any]]:
-    """Some rows of a frame as customer records (absent values as None)."""
+def _records(source: _Input, rows: list[int], names: list[str]) -> Iterator[dict[str, Any]]:
+    """Some rows of a frame as customer records (absent values as None), one at a time."""
     values = {name: cells(source.source(name), rows) for name in names}
-    return [{name: values[name][k] for name in names} for k in range(len(rows))]
+    for k in range(len(rows)):
+        yield {name: values[name][k] for name in names}
 
 
 def _number(label: object, row: int) -> int:

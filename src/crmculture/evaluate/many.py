@@ -37,6 +37,9 @@ def decide_each(
             results.append(decide(customer, department))
         except (InvalidCustomer, EvaluationError) as error:
             error.index = index
+            # Kept without its traceback, whose frames would keep the record alive (and
+            # give the garbage collector a graph to walk per bad record).
+            error = error.with_traceback(None)
             failures.append(error)
             results.append(error)
     if failures and on_error == "raise":
