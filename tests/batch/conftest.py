@@ -91,6 +91,13 @@ def expected(evaluators: Any, record: dict[str, Any], department: str | None) ->
     return compiled
 
 
+def _snapshot(frame: Any) -> list[Any]:
+    """The cells of a frame as Python values (to tell whether something wrote into it)."""
+    if isinstance(frame, pd.DataFrame):
+        return [[repr(cell) for cell in row] for row in frame.itertuples(index=True)]
+    return [repr(row) for row in frame.to_pylist()]
+
+
 def check_rows(
     policy: Policy,
     records: list[dict[str, Any]],
@@ -100,7 +107,9 @@ def check_rows(
     """Decide `frame` (built from `records`) and compare every row with both evaluators."""
     evaluators = (policy.compile(), ReferenceEvaluator(policy))
     outcomes = [expected(evaluators, record, department) for record in records]
+    before = _snapshot(frame)
     report = FramePlan(policy, department).decide(frame, on_error="report")
+    assert _snapshot(frame) == before, "decide_frame changed its input"
     decisions, errors = report.decisions, report.errors
     assert list(decisions.index) == list(range(len(records)))
     for row, outcome in enumerate(outcomes):

@@ -489,6 +489,20 @@ def test_sliced_tables_decide_as_their_rows(start: int, frames: SimpleNamespace)
     frames.check_rows(policy, rows[start : start + 9], None, table)
 
 
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_the_input_table_is_never_written_to(count: int) -> None:
+    """Decimals are scaled to the policy's places (here 1 -> 2): on a copy. A one-row column
+    used to be scaled in the caller's own Arrow buffer (numpy calls one strided element
+    contiguous, so no copy was made): every call multiplied the input by ten."""
+    schema = Schema([Fact.decimal("balance")])
+    rule = Rule("big", when=F.balance > Decimal("1.25"), then={"big": True})
+    policy = Policy("p", schema, [Directive.bool("big", default=False)], [rule])
+    table = pa.table({"balance": pa.array([Decimal("1.5")] * count, type=pa.decimal128(10, 1))})
+    for _ in range(2):
+        assert frame_values(decide_frame(policy, table), "big") == [True] * count
+    assert table.column("balance").to_pylist() == [Decimal("1.5")] * count
+
+
 def test_decisions_can_be_changed_in_place() -> None:
     """The decision columns own their memory: a user may overwrite cells."""
     decided = decide_frame(every_strategy(), frame_of(records()), on_error="report").decisions

@@ -212,8 +212,9 @@ def _scaled_decimals(
         return np.zeros(0, dtype=np.int64)
     words = np.frombuffer(array.buffers()[1], dtype="<i8")
     pairs = words[2 * array.offset : 2 * (array.offset + length)].reshape(length, 2)
-    # Null slots hold anything: zero them.
-    low = np.ascontiguousarray(pairs[:, 0]) if valid is None else np.where(valid, pairs[:, 0], 0)
+    # A copy, never a view of the caller's buffer, which is scaled in place below. Null slots
+    # hold anything: zero them.
+    low = pairs[:, 0].copy() if valid is None else np.where(valid, pairs[:, 0], 0)
     high = pairs[:, 1] if valid is None else np.where(valid, pairs[:, 1], 0)
     # A 128-bit value fits in 64 bits when its high word only repeats the low word's sign; the
     # first test settles the usual case, values that are not negative, in two cheap passes.
