@@ -444,20 +444,17 @@ class FramePlan:
         evaluator's own, which names the first failing directive in declared order."""
         if self._evaluator is None:
             self._evaluator = self.policy.compile()
-        evaluate = self._evaluator
         positions = [int(row) for row in rows]
         names = [name for name in self.policy.schema.names if name in source.names]
+        results = self._evaluator.decide_many(
+            _records(source, positions, names), self.department, on_error="report"
+        )
         found: list[tuple[int, CrmCultureError]] = []
-        for row, record in zip(positions, _records(source, positions, names), strict=True):
-            try:
-                evaluate(record, self.department)
-            except EvaluationError as error:
-                error.index = _number(source.index[row], row)
-                # Kept without its traceback, whose frames would keep the row's record (and
-                # give the garbage collector a graph to walk per failed row).
-                found.append((row, error.with_traceback(None)))
-            else:
+        for row, result in zip(positions, results, strict=True):
+            if not isinstance(result, EvaluationError):
                 raise AssertionError(f"row {row} failed column-wise but not record by record")
+            result.index = _number(source.index[row], row)
+            found.append((row, result))
         return found
 
     def _invalid(
