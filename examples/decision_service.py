@@ -24,7 +24,7 @@ def handle(body: str) -> tuple[int, str]:
     try:
         decision = DECIDE(request["customer"], department=request.get("department"))
     except InvalidCustomer as error:
-        problems = [{"path": p.path, "message": p.message} for p in error.problems]
+        problems = [{"path": p.path_text, "message": p.message} for p in error.problems]
         return 422, json.dumps({"error": "invalid customer", "problems": problems})
     except CrmCultureError as error:
         return 409, json.dumps({"error": str(error)})

@@ -235,7 +235,11 @@ class TestCheck:
         assert report["complete"] is True
         assert [f["kind"] for f in report["findings"]] == ["monotonicity_break"]
         assert report["findings"][0]["better_customer"]["satisfaction"] == 5.0
+        assert report["findings"][0]["customer"] == report["findings"][0]["better_customer"]
         assert any(f["kind"] == "long_journey" for f in report["org_findings"])
+        # Every finding's customer is a JSON object of facts, verifier's and org's alike.
+        findings = [*report["findings"], *report["org_findings"]]
+        assert all(isinstance(f["customer"], dict) for f in findings)
 
     def test_a_clean_culture_exits_0(self, tmp_path: Path) -> None:
         """A culture without findings says so and exits 0."""
@@ -251,7 +255,10 @@ class TestCheck:
     def test_an_invalid_culture_exits_2(self, tmp_path: Path) -> None:
         """A document that does not load is exit 2 with one line."""
         broken = tmp_path / "broken.yaml"
-        broken.write_text("format: crmculture/1\nname: x\nfacts: {}\ndirectives: {}\nrulez: []\n")
+        broken.write_text(
+            "format: crmculture/1\nname: x\nfacts: {}\n"
+            "directives: {d: {type: bool, default: false}}\nrulez: []\n"
+        )
         code, _, err = run("check", str(broken))
         assert code == 2
         assert "unknown key `rulez` (did you mean `rules`?)" in err

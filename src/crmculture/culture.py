@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
+import attrs
+
 from crmculture.errors import OrgError, Problem, did_you_mean
 from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.truth import holds
-from crmculture.model.conditions import ALWAYS, DECISION, Condition, check_condition
+from crmculture.model.checker import check_condition, condition_problems
+from crmculture.model.conditions import ALWAYS, DECISION, Condition
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Handoff, OrgGraph
 from crmculture.org.journeys import MAX_ROUTES, Journey, walk
@@ -22,8 +25,12 @@ from crmculture.org.journeys import MAX_ROUTES, Journey, walk
 __all__ = ["Culture"]
 
 _Walker: TypeAlias = Callable[[str, str, "int | None", int], Journey]
+_Test: TypeAlias = tuple[int, Condition, str]
+"""A guard as the walks test it: its number (answers are remembered by it), the guard, and the
+policy department whose decision it reads."""
 
 
+@attrs.frozen
 class Culture:
     """A policy and an org graph, checked against each other once.
 
@@ -32,6 +39,11 @@ class Culture:
     guard (``Department.resolves_when``) against the policy's facts and directives. Guards see
     the customer's facts and the decision at the handoff's source department, or at the
     resolving department (``decision.<directive>``).
+
+    A culture is a frozen value: equal, hashed and pickled by its policy and org. Change it with
+    `with_org` or `attrs.evolve`, which check the new culture as the constructor does. What it
+    derives from them (the checked guards, the compiled policy, the tests the walks share) is
+    computed once, when it is built; the policy compiles once however many cultures share it.
 
     Args:
         policy: How customers are treated.
@@ -52,12 +64,16 @@ class Culture:
         sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
     """
 
-    __slots__ = ("_decide", "_guards", "_resolutions", "_tests", "org", "policy")
-
     policy: Policy
     org: OrgGraph
+    # Derived once in `__attrs_post_init__`; not part of the value (equality, hash, repr, pickle).
+    _guards: dict[Handoff, Condition] = attrs.field(init=False, eq=False, repr=False)
+    _tests: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
+    _resolutions: dict[tuple[str, str], _Test] = attrs.field(init=False, eq=False, repr=False)
+    _decide: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(self, policy: Policy, org: OrgGraph) -> None:
+    def __attrs_post_init__(self) -> None:
+        policy, org = self.policy, self.org
         problems: list[Problem] = []
         if not isinstance(policy, Policy):
             raise TypeError(f"expected a Policy, got {type(policy).__name__}")
@@ -70,7 +86,7 @@ class Culture:
                     field = "name" if department.decides_as is None else "decides_as"
                     problems.append(
                         Problem(
-                            f"departments[{department.name}].{field}",
+                            ("departments", department.name, field),
                             f"policy `{policy.name}` does not know department `{asked}`"
                             + did_you_mean(asked, policy.departments),
                             asked,
@@ -79,29 +95,23 @@ class Culture:
         guards: dict[Handoff, Condition] = {}
         for position, handoff in enumerate(org.handoffs):
             guard, found = check_condition(
-                handoff.when,
-                policy.schema,
-                f"handoffs[{position}].when",
-                directives=policy.directive_index,
+                handoff.when, policy.schema, directives=policy.directive_index
             )
-            problems.extend(found)
+            problems.extend(condition_problems(found, ("handoffs", position, "when")))
             guards[handoff] = guard
         resolutions: dict[tuple[str, str], Condition] = {}
         for department in org.departments:
             for request, guard in department.resolves_when:
                 checked, found = check_condition(
-                    guard,
-                    policy.schema,
-                    f"departments[{department.name}].resolves_when.{request}",
-                    directives=policy.directive_index,
+                    guard, policy.schema, directives=policy.directive_index
                 )
-                problems.extend(found)
+                where = ("departments", department.name, "resolves_when", request)
+                problems.extend(condition_problems(found, where))
                 resolutions[department.name, request] = checked
         if problems:
             raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
-        self.policy = policy
-        self.org = org
-        self._guards = guards
+        # INVARIANT: the culture is frozen; only this method sets its derived fields.
+        object.__setattr__(self, "_guards", guards)
         # A handoff's answer for a customer depends only on its guard and on the policy
         # department its source decides as: handoffs sharing both share one test. Keyed by
         # identity, because walks pass the org's own handoff objects.
@@ -115,18 +125,23 @@ class Culture:
             decides_as[department.name] = alike.setdefault(in_scope, scope)
         numbers: dict[tuple[Condition, str], int] = {}
 
-        def test(guard: Condition, department: str) -> tuple[int, Condition, str]:
+        def test(guard: Condition, department: str) -> _Test:
             scope = decides_as[department]
             return numbers.setdefault((guard, scope), len(numbers)), guard, scope
 
-        self._tests = {
-            id(handoff): test(guard, handoff.source) for handoff, guard in guards.items()
-        }
+        object.__setattr__(
+            self,
+            "_tests",
+            {id(handoff): test(guard, handoff.source) for handoff, guard in guards.items()},
+        )
         # Resolution guards are tests too, by (department, request).
-        self._resolutions = {
-            (name, request): test(guard, name) for (name, request), guard in resolutions.items()
-        }
-        self._decide: CompiledPolicy = policy.compile()
+        object.__setattr__(
+            self,
+            "_resolutions",
+            {(name, request): test(guard, name) for (name, request), guard in resolutions.items()},
+        )
+        # Memoised on the policy: many cultures of one policy share one compiled evaluator.
+        object.__setattr__(self, "_decide", policy.compile())
 
     def __repr__(self) -> str:
         return (
@@ -134,20 +149,13 @@ class Culture:
             f"departments={len(self.org)} handoffs={len(self.org.handoffs)}>"
         )
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Culture):
-            return NotImplemented
-        return (self.policy, self.org) == (other.policy, other.org)
-
-    def __hash__(self) -> int:
-        return hash((self.policy, self.org))
-
     def __reduce__(self) -> tuple[Any, ...]:
+        # By value: the other side checks and derives again (the derived fields hold ids).
         return (Culture, (self.policy, self.org))
 
     def with_org(self, org: OrgGraph) -> Culture:
         """The same policy with another org (a what-if), checked as the constructor does."""
-        return Culture(self.policy, org)
+        return attrs.evolve(self, org=org)
 
     def guard(self, handoff: Handoff) -> Condition:
         """The guard of one of the org's handoffs as checked against the policy (constants
@@ -168,13 +176,37 @@ class Culture:
         """
         return self.org.department(department).policy_department
 
-    def decide(self, customer: object, *, department: str) -> Decision:
+    def decide(self, customer: object, *, department: str | None = None) -> Decision:
         """How the policy treats `customer` while they are at `department` of the org.
+
+        An org department decides as its policy department (`policy_department`). Without a
+        department (``department=None``, the default) the decision is the company-level one,
+        exactly the policy's own ``policy.compile()(customer)``: only the rules that apply in
+        every department can match.
+
+        Args:
+            customer: A customer record.
+            department: A department of the org, or None for a company-level decision.
 
         Raises:
             InvalidCustomer: listing every problem of the record; nothing was evaluated.
             UnknownDepartmentError: when the org has no such department.
+
+        Examples:
+            >>> from crmculture.stories import acme_culture
+            >>> culture = acme_culture()
+            >>> customer = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000,
+            ...             "tier": "silver", "open_tickets": 4}
+            >>> culture.decide(customer, department="support")["service_level"]
+            'priority'
+            >>> company = culture.decide(customer)
+            >>> company["service_level"], company.department
+            ('standard', None)
+            >>> company == culture.policy.compile()(customer)
+            True
         """
+        if department is None:
+            return self._decide(customer, None)
         return self._decide(customer, self.policy_department(department))
 
     def journey(
@@ -209,19 +241,21 @@ class Culture:
         if request not in self.org.requests:
             problems.append(
                 Problem(
-                    "request",
+                    ("request",),
                     f"unknown request type `{request}`"
                     + did_you_mean(str(request), self.org.requests),
                     request,
                 )
             )
         if cutoff is not None and (isinstance(cutoff, bool) or not isinstance(cutoff, int)):
-            problems.append(Problem("cutoff", f"cutoff must be an int or None: `{cutoff!r}`"))
+            problems.append(Problem(("cutoff",), f"cutoff must be an int or None: `{cutoff!r}`"))
         elif cutoff is not None and cutoff < 1:
-            problems.append(Problem("cutoff", f"cutoff must be at least 1, not `{cutoff}`"))
+            problems.append(Problem(("cutoff",), f"cutoff must be at least 1, not `{cutoff}`"))
         if isinstance(max_routes, bool) or not isinstance(max_routes, int) or max_routes < 1:
             problems.append(
-                Problem("max_routes", f"max_routes must be an int of at least 1: `{max_routes!r}`")
+                Problem(
+                    ("max_routes",), f"max_routes must be an int of at least 1: `{max_routes!r}`"
+                )
             )
         if problems:
             raise OrgError("invalid journey", problems)
@@ -246,7 +280,7 @@ class Culture:
                 seen[scope] = known
             return known
 
-        def answer(test: tuple[int, Condition, str]) -> bool:
+        def answer(test: _Test) -> bool:
             number, guard, scope = test
             found = answers.get(number)
             if found is None:

@@ -14,6 +14,9 @@ CrmCultureError
 ├── PolicyError(ValueError)          a directive, rule or policy definition is invalid
 ├── InvalidCustomer(ValueError)      a customer record does not fit the schema
 ├── UnknownDepartmentError(ValueError)  a department the policy does not know
+├── UnknownDirectiveError(KeyError)  a directive name the policy does not have
+├── UnknownRuleError(KeyError)       a rule id the policy does not have
+├── UnknownFactError(KeyError)       a fact name the schema does not have
 ├── BatchError(ValueError)           some records of a batch were invalid
 ├── ConditionSyntaxError(ValueError) condition text that does not parse
 ├── DocumentError(ValueError)        a culture document that does not load
@@ -28,8 +31,9 @@ CrmCultureError
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -43,14 +47,58 @@ __all__ = [
     "EvaluationError",
     "InvalidCustomer",
     "OrgError",
+    "Path",
     "PolicyError",
     "Problem",
     "SchemaError",
     "UndecidedError",
     "UnknownDepartmentError",
     "UnknownDirectiveError",
+    "UnknownFactError",
+    "UnknownRuleError",
     "did_you_mean",
+    "path_text",
 ]
+
+
+Path: TypeAlias = tuple[Any, ...]
+"""Where something is in an input: a tuple of keys and list indices, outermost first, e.g.
+``("rules", 3, "when")`` in a document or ``("customer", "days_overdue")`` in a record. Keys
+are usually strings; a YAML document may use other scalars as keys."""
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def path_text(path: Path) -> str:
+    """Render a path for a message: ``rules[3].when``, ``facts.tier.values[1]``.
+
+    Paths are data; this text is made only for people, never read back.
+
+    Examples:
+        >>> path_text(("rules", 3, "when")), path_text(("facts", "a b")), path_text(())
+        ('rules[3].when', "facts['a b']", '')
+
+        A YAML key need not be a string (``? : x`` has the key null); it is shown as written
+        in Python:
+
+        >>> path_text((None,)), path_text(("facts", True))
+        ('[None]', 'facts[True]')
+    """
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and _NAME.fullmatch(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def _as_path(path: Path | str) -> Path:
+    if isinstance(path, str):
+        raise TypeError(f"a problem's path is a tuple of keys and indices, not the string `{path}`")
+    return tuple(path)
 
 
 @attrs.frozen
@@ -58,27 +106,36 @@ class Problem:
     """One thing wrong with an input, and where it is.
 
     Attributes:
-        path: Where the problem is, e.g. ``customer.days_overdue`` or ``rules[vip].then.route_to``.
+        path: Where the problem is, as data: a tuple of keys and indices such as
+            ``("customer", "days_overdue")`` or ``("rules", "vip", "then", "route_to")``.
         message: Why it is a problem, lowercase, one line.
         value: The offending value, or None when there is none (a missing fact).
         line: The line in the source document (1-based), when known.
         column: The column in the source document (1-based), when known.
 
     Examples:
-        >>> str(Problem("customer.tier", "`diamond` is not one of the allowed values", "diamond"))
+        >>> problem = Problem(("customer", "tier"), "`diamond` is not one of the allowed values")
+        >>> str(problem)
         'customer.tier: `diamond` is not one of the allowed values'
+        >>> problem.path
+        ('customer', 'tier')
     """
 
-    path: str
+    path: Path = attrs.field(converter=_as_path)
     message: str
     value: Any = attrs.field(default=None, eq=False)
     line: int | None = None
     column: int | None = None
 
     @property
+    def path_text(self) -> str:
+        """The path as text for messages, e.g. ``rules[3].when``."""
+        return path_text(self.path)
+
+    @property
     def where(self) -> str:
         """The path and, when known, the line and column in the source document."""
-        place = self.path
+        place = self.path_text
         if self.line is not None:
             place += f", line {self.line}" if place else f"line {self.line}"
             if self.column is not None:
@@ -147,7 +204,10 @@ class InvalidCustomer(_ProblemsError, ValueError):
     @property
     def facts(self) -> tuple[str, ...]:
         """The names of the facts with problems, in the order the problems were found."""
-        names = (problem.path.removeprefix("customer.") for problem in self.problems)
+        names = (
+            problem.path[1] if len(problem.path) > 1 else path_text(problem.path)
+            for problem in self.problems
+        )
         return tuple(dict.fromkeys(names))
 
 
@@ -196,6 +256,70 @@ class UnknownDirectiveError(CrmCultureError, KeyError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.directive, self.known))
+
+
+class UnknownRuleError(CrmCultureError, KeyError):
+    """A rule id the policy does not have (a `KeyError`, with a plain message).
+
+    Attributes:
+        rule_id: The id asked for.
+        known: The rule ids there are, of every layer.
+
+    Examples:
+        >>> from crmculture import CrmCultureError
+        >>> from crmculture.stories import acme_policy
+        >>> try:
+        ...     acme_policy().rule("credit-hol")
+        ... except CrmCultureError as error:
+        ...     print(error, "|", error.rule_id, isinstance(error, KeyError))
+        unknown rule id `credit-hol` (did you mean `credit-hold`?) | credit-hol True
+    """
+
+    def __init__(self, rule_id: object, known: Sequence[str]) -> None:
+        self.rule_id = rule_id
+        self.known = tuple(known)
+        message = f"unknown rule id `{rule_id}`"
+        if isinstance(rule_id, str):
+            message += did_you_mean(rule_id, self.known)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.rule_id, self.known))
+
+
+class UnknownFactError(CrmCultureError, KeyError):
+    """A fact name the schema does not have (a `KeyError`, with a plain message).
+
+    Attributes:
+        fact: The name asked for.
+        known: The schema's fact names, in declared order.
+
+    Examples:
+        >>> from crmculture import CrmCultureError
+        >>> from crmculture.stories import acme_schema
+        >>> try:
+        ...     acme_schema()["days_overdu"]
+        ... except CrmCultureError as error:
+        ...     print(error, "|", error.fact, isinstance(error, KeyError))
+        unknown fact `days_overdu` (did you mean `days_overdue`?) | days_overdu True
+    """
+
+    def __init__(self, fact: object, known: Sequence[str]) -> None:
+        self.fact = fact
+        self.known = tuple(known)
+        message = f"unknown fact `{fact}`"
+        if isinstance(fact, str):
+            message += did_you_mean(fact, self.known)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.fact, self.known))
 
 
 class BatchError(CrmCultureError, ValueError):

@@ -118,6 +118,6 @@ def test_invalid_rows_get_every_problem_a_record_gets(
     report = FramePlan(policy).decide(frame, on_error="report")
     invalid = report.errors[report.errors["error"] == "InvalidCustomer"]
     for row, record in enumerate(records):
-        problems = [(p.path, p.message) for p in policy.schema.problems(record)[1]]
+        problems = [(p.path_text, p.message) for p in policy.schema.problems(record)[1]]
         mine = invalid.loc[invalid.index == row]
         assert list(zip(mine["path"], mine["message"], strict=True)) == problems, row

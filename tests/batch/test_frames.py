@@ -56,8 +56,8 @@ def every_strategy() -> Policy:
     )
     directives = [
         Directive.text("route_to", default="frontline", combine="first"),
-        Directive.ordered("level", LEVELS, default="standard", combine="max"),
-        Directive.ordered("cap", LEVELS, default="white_glove", combine="min"),
+        Directive.enum("level", LEVELS, default="standard", combine="max"),
+        Directive.enum("cap", LEVELS, default="white_glove", combine="min"),
         Directive.bool("may_ship", default=True, combine="all"),
         Directive.bool("alert", default=False, combine="any"),
         Directive.text("owner", combine="unique"),
@@ -203,7 +203,7 @@ class TestValidation:
     """Invalid rows are reported with every problem, as `Schema.problems` words them."""
 
     def problems(self, policy: Policy, record: dict[str, Any]) -> list[tuple[str, str]]:
-        return [(p.path, p.message) for p in policy.schema.problems(record)[1]]
+        return [(p.path_text, p.message) for p in policy.schema.problems(record)[1]]
 
     def test_every_problem_of_every_bad_row(self) -> None:
         policy = every_strategy()

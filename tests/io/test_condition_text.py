@@ -99,16 +99,16 @@ ERRORS = [
     ("tier == 'gold'", 1, 9, "strings use double quotes"),
     ("credit_hold &", 1, 13, "write `and`, `or` and `not`"),
     ("(credit_hold", 1, 13, "expected `)` to close the `(` at col 1"),
-    ("tier", 1, 1, "expected a comparison after `tier`"),
+    ("tier", 1, 1, "`tier` is an `enum` fact, not a boolean: compare it with a value"),
     ("days_overdue > 5000", 1, 16, "`5000` is above the maximum 3650"),
-    ('region < "emea"', 1, 1, "`<` needs an ordered fact"),
+    ('region < "emea"', 1, 8, "`<` needs an ordered fact"),
     ("", 1, 1, "expected a condition, found nothing"),
     ("credit_hold\n  and days_overdue >", 2, 21, "expected a value after `>`, found the end"),
     ("tier in []", 1, 10, "the list of values is empty"),
     ('tier in ["gold" "silver"]', 1, 17, "expected `,` or `]`"),
     ("credit_hold credit_hold", 1, 13, "expected `and`, `or` or the end of the condition"),
     ('tier == "diamond"', 1, 9, "`diamond` is not one of the allowed values"),
-    ("credit_hold == 1", 1, 16, "expected a boolean, found a number `1`"),
+    ("credit_hold == 1", 1, 16, "fact `credit_hold`: expected a bool, got int `1`"),
     ("days_overdue between 5", 1, 23, "expected `and` between the two ends of `between`"),
     ("referral_code is", 1, 17, "expected `missing` after `is`"),
     ("renewal_date < 2027-02-30", 1, 16, "`2027-02-30` is not a valid date"),
@@ -223,8 +223,13 @@ class TestLaws:
     )
     def test_token_soup_raises_only_syntax_errors(self, tokens: list[str]) -> None:
         """Fuzzing with the grammar's own tokens: parse or a ConditionSyntaxError."""
+        text = " ".join(tokens)
         try:
-            parsed = parse_condition(" ".join(tokens), SCHEMA)
-        except ConditionSyntaxError:
-            return
-        assert parse_condition(str(parsed), SCHEMA) == parsed
+            parsed = parse_condition(text, SCHEMA)
+        except ConditionSyntaxError as error:
+            placed = (error.line, error.column, bool(error.reason))
+            assert placed[0] >= 1, text
+            assert placed[1] >= 1, text
+            assert placed[2], text
+        else:
+            assert parse_condition(str(parsed), SCHEMA) == parsed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -11,10 +12,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crmculture import (
+    Condition,
     CrmCultureError,
     Culture,
     DocumentError,
+    F,
+    Fact,
     Policy,
+    PolicyError,
+    Rule,
     dump,
     dump_policy,
     load,
@@ -129,7 +135,12 @@ EXPECTED: dict[str, tuple[str, int | None, int | None, str]] = {
         36,
         "expected a fact name, `not` or `(`, found the end",
     ),
-    "26_ordering_unordered.yaml": ("rules[1].when", 20, 11, "`>` needs an ordered fact"),
+    "26_ordering_unordered.yaml": (
+        "rules[1].when",
+        20,
+        23,
+        "`>` does not apply to the boolean fact `credit_hold`",
+    ),
     "27_structured_unknown_op.yaml": ("rules[1].when.op", 20, 28, "unknown operator `=>`"),
     "28_structured_bad_shape.yaml": (
         "rules[1].when.all",
@@ -206,7 +217,7 @@ class TestMalformed:
         with pytest.raises(DocumentError) as raised:
             load(MALFORMED / name)
         problem = raised.value.problems[0]
-        assert (problem.path, problem.line, problem.column) == (path, line, column)
+        assert (problem.path_text, problem.line, problem.column) == (path, line, column)
         assert reason in problem.message
         assert str(MALFORMED / name) in str(raised.value)
 
@@ -220,7 +231,7 @@ class TestMalformed:
         )
         with pytest.raises(DocumentError) as raised:
             load_policy(text)
-        assert [p.path for p in raised.value.problems] == [
+        assert [p.path_text for p in raised.value.problems] == [
             "facts.balance.colour",
             "rules[0].when",
             "rules[1].then.service_level",
@@ -232,7 +243,154 @@ class TestMalformed:
         text = text.replace("credit_hold:  {type: bool,", "credit_hold:  {type: bool, colour: red,")
         with pytest.raises(DocumentError) as raised:
             load_policy(text)
-        assert [p.path for p in raised.value.problems] == ["facts.credit_hold.colour"]
+        assert [p.path_text for p in raised.value.problems] == ["facts.credit_hold.colour"]
+
+
+ORG = """
+org:
+  departments:
+    sales: {resolves: [quote]}
+    support: {resolves: [technical_question]}
+  handoffs:
+    - {from: sales, to: suport, requests: [technical_question]}
+"""
+
+
+class TestEverySection:
+    """Each section is checked whatever is broken in another, without follow-on noise."""
+
+    def test_mistakes_in_three_sections_are_all_reported(self) -> None:
+        """An unknown combine, a repeated rule id and a handoff to a misspelled department
+        are reported together, each at its place."""
+        text = (MALFORMED / "_base.yaml").read_text()
+        text = text.replace("combine: max}", "combine: maximum}")
+        text = text.replace("id: best-customers", "id: credit-hold")
+        with pytest.raises(DocumentError) as raised:
+            load(text + ORG)
+        found = [(p.path_text, p.message) for p in raised.value.problems]
+        assert found == [
+            (
+                "directives.service_level.combine",
+                "unknown combine strategy `maximum` (did you mean `max`?)",
+            ),
+            ("rules[1].id", "rule id `credit-hold` is used twice"),
+            ("org.handoffs[0].to", "unknown department `suport` (did you mean `support`?)"),
+        ]
+
+    def test_a_broken_directive_does_not_hide_the_policy_checks(self) -> None:
+        """A layer setting a uniform directive is reported next to a broken directive."""
+        text = (MALFORMED / "_base.yaml").read_text()
+        text = text.replace("combine: max}", "combine: maximum}")
+        text = text.replace("then: {service_level: priority}", "then: {route_to: support_desk}")
+        with pytest.raises(DocumentError) as raised:
+            load(text)
+        paths = [p.path for p in raised.value.problems]
+        assert paths == [
+            ("directives", "service_level", "combine"),
+            ("layers", 0, "rules", 0, "then", "route_to"),
+        ]
+
+    def test_the_org_is_checked_when_the_policy_is_broken(self) -> None:
+        """A handoff's problems are reported even when no directive is valid."""
+        text = (MALFORMED / "_base.yaml").read_text()
+        text = text.replace("{type: bool, default: true,", "{type: boolean, default: true,")
+        text = text.replace("{type: text, default: frontline, uniform: true}", "{type: txt}")
+        text = text.replace("service_level: {type: enum,", "service_level: {type: emun,")
+        with pytest.raises(DocumentError) as raised:
+            load(text + ORG)
+        paths = [p.path_text for p in raised.value.problems]
+        assert paths == [
+            "directives.route_to.type",
+            "directives.service_level.type",
+            "directives.may_ship.type",
+            "org.handoffs[0].to",
+        ]
+
+
+class TestOneChecker:
+    """A condition written as text, as a structured mapping or in Python is checked by the same
+    checker: the same mistake gets the same message."""
+
+    @pytest.mark.parametrize(
+        ("text", "structured", "python"),
+        [
+            pytest.param(
+                "credit_hold > true",
+                "{fact: credit_hold, op: '>', value: true}",
+                F.credit_hold > True,
+                id="order-on-bool",
+            ),
+            pytest.param(
+                "days_overdu > 1",
+                "{fact: days_overdu, op: '>', value: 1}",
+                F.days_overdu > 1,
+                id="unknown-fact",
+            ),
+            pytest.param(
+                'tier == "diamond"',
+                "{fact: tier, value: diamond}",
+                F.tier == "diamond",
+                id="value-outside-domain",
+            ),
+            pytest.param(
+                "days_overdue between 9 and 1",
+                "{fact: days_overdue, op: between, value: [9, 1]}",
+                F.days_overdue.between(9, 1),
+                id="reversed-between",
+            ),
+        ],
+    )
+    def test_the_same_mistake_gets_the_same_message(
+        self, text: str, structured: str, python: Condition
+    ) -> None:
+        """Text, structured document and `F` give one message."""
+        base = (MALFORMED / "_base.yaml").read_text()
+        messages = []
+        for when in (f"'{text}'", structured):
+            with pytest.raises(DocumentError) as raised:
+                load_policy(base.replace("when: days_overdue == 0", f"when: {when}"))
+            messages.append(raised.value.problems[0].message.split("\n")[0])
+        policy = load_policy(base)
+        with pytest.raises(PolicyError) as python_raised:
+            Policy(
+                "p",
+                policy.schema,
+                policy.directives,
+                [Rule("r", when=python, then={"route_to": "x"})],
+            )
+        messages.append(python_raised.value.problems[0].message)
+        assert len(set(messages)) == 1, messages
+
+    def test_a_structured_problem_points_at_its_part(self) -> None:
+        """A structured atom's problem is reported at the key it is about."""
+        base = (MALFORMED / "_base.yaml").read_text()
+        when = "{all: [{fact: tier, value: gold}, {fact: credit_hold, op: '>', value: true}]}"
+        with pytest.raises(DocumentError) as raised:
+            load_policy(base.replace("when: days_overdue == 0", f"when: {when}"))
+        (problem,) = raised.value.problems
+        assert problem.path == ("layers", 0, "rules", 0, "when", "all", 1, "op")
+
+
+class TestPathsAreData:
+    def test_rewording_a_message_does_not_move_the_problem(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The loader places a model problem by its path, never by reading its message."""
+        text = (MALFORMED / "07_min_above_max.yaml").read_text()
+        with pytest.raises(DocumentError) as before:
+            load(text)
+        original = Fact._definition_problems
+
+        def reworded(fact: Fact) -> Iterator[tuple[str | None, str]]:
+            for field, message in original(fact):
+                yield field, "REWORDED " + message[::-1]
+
+        monkeypatch.setattr(Fact, "_definition_problems", reworded)
+        with pytest.raises(DocumentError) as after:
+            load(text)
+        where = [(p.path, p.line, p.column) for p in before.value.problems]
+        assert where == [(p.path, p.line, p.column) for p in after.value.problems]
+        assert after.value.problems[0].message.startswith("REWORDED")
 
 
 class TestRoundTrip:

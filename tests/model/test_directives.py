@@ -112,10 +112,10 @@ class TestDirectiveConstructors:
         expected = ("sales", "billing")
         assert expected == directive.values
 
-    def test_ordered(self) -> None:
-        """`Directive.ordered` keeps its values from least to most favourable."""
-        directive = Directive.ordered("service_level", LEVELS, combine="max", monotone=True)
-        expected = ("ordered", tuple(LEVELS), Combine.MAX, True)
+    def test_enum(self) -> None:
+        """`Directive.enum` keeps its values from least to most favourable."""
+        directive = Directive.enum("service_level", LEVELS, combine="max", monotone=True)
+        expected = ("enum", tuple(LEVELS), Combine.MAX, True)
         assert expected == (
             directive.type,
             directive.values,
@@ -165,8 +165,8 @@ class TestDirectiveConstructors:
 
     def test_equal_by_value(self) -> None:
         """Directives built the same way are equal and hash alike."""
-        first = Directive.ordered("level", LEVELS, default="standard", combine="max")
-        second = Directive.ordered("level", LEVELS, default="standard", combine="max")
+        first = Directive.enum("level", LEVELS, default="standard", combine="max")
+        second = Directive.enum("level", LEVELS, default="standard", combine="max")
         assert first == second
         assert hash(first) == hash(second)
 
@@ -209,10 +209,10 @@ BAD_DIRECTIVES: list[Any] = [
         id="collect-on-bool",
     ),
     pytest.param(
-        lambda: Directive.ordered("level", LEVELS, combine="sum"),
-        "combine `sum` does not apply to a `ordered` directive "
+        lambda: Directive.enum("level", LEVELS, combine="sum"),
+        "combine `sum` does not apply to a `enum` directive "
         "(use one of collect, first, max, min, unique)",
-        id="sum-on-ordered",
+        id="sum-on-enum",
     ),
     pytest.param(
         lambda: Directive.int("discount_pct", combine="all"),
@@ -232,17 +232,17 @@ BAD_DIRECTIVES: list[Any] = [
         id="unknown-type",
     ),
     pytest.param(
-        lambda: Directive.ordered("level", []),
-        "an ordered directive needs its values, from least to most favourable",
-        id="ordered-without-values",
+        lambda: Directive.enum("level", []),
+        "an enum directive needs its values, from least to most favourable",
+        id="enum-without-values",
     ),
     pytest.param(
         lambda: Directive("may_ship", "bool", values=("yes", "no")),
-        "only text and ordered directives have values, not `bool`",
+        "only text and enum directives have values, not `bool`",
         id="values-on-bool",
     ),
     pytest.param(
-        lambda: Directive.ordered("level", ["standard", "priority", "standard"]),
+        lambda: Directive.enum("level", ["standard", "priority", "standard"]),
         "a value is listed twice",
         id="duplicate-value",
     ),
@@ -278,37 +278,37 @@ BAD_DIRECTIVES: list[Any] = [
     ),
     pytest.param(
         lambda: Directive.int("discount_pct", default="5"),
-        "default: expected an int, got str `'5'`",
+        "expected an int, got str `'5'`",
         id="default-wrong-type",
     ),
     pytest.param(
         lambda: Directive.int("discount_pct", default=True),
-        "default: expected an int, got bool `True`",
+        "expected an int, got bool `True`",
         id="bool-default-on-int",
     ),
     pytest.param(
         lambda: Directive.int("discount_pct", max=30, default=50),
-        "default: `50` is above the maximum 30",
+        "`50` is above the maximum 30",
         id="default-above-max",
     ),
     pytest.param(
         lambda: Directive.decimal("credit", default=1.5),
-        "default: expected a Decimal or an int, got float `1.5`",
+        "expected a Decimal or an int, got float `1.5`",
         id="float-default-on-decimal",
     ),
     pytest.param(
-        lambda: Directive.ordered("level", LEVELS, default="gold"),
-        "default: `gold` is not one of the allowed values: `standard`, `priority`, `white_glove`",
+        lambda: Directive.enum("level", LEVELS, default="gold"),
+        "`gold` is not one of the allowed values: `standard`, `priority`, `white_glove`",
         id="default-not-in-values",
     ),
     pytest.param(
         lambda: Directive.bool("may_ship", default="yes"),
-        "default: expected a bool, got str `'yes'`",
+        "expected a bool, got str `'yes'`",
         id="str-default-on-bool",
     ),
     pytest.param(
         lambda: Directive.text("notify", values=["sales"], combine="collect", default=["x"]),
-        "default: `x` is not one of the allowed values: `sales`",
+        "`x` is not one of the allowed values: `sales`",
         id="collect-default-not-in-values",
     ),
     pytest.param(
@@ -338,8 +338,8 @@ class TestDirectiveDefinition:
         """The problem path is `directives.<name>` and the summary names the directive."""
         with pytest.raises(PolicyError) as error:
             Directive.bool("may_ship", combine="sum")
-        expected = ["directives.may_ship"]
-        assert expected == [problem.path for problem in error.value.problems]
+        expected = ["directives.may_ship.combine"]
+        assert expected == [problem.path_text for problem in error.value.problems]
         assert str(error.value).startswith("invalid directive `may_ship`: ")
 
     def test_every_problem_reported_at_once(self) -> None:
@@ -351,14 +351,14 @@ class TestDirectiveDefinition:
             "(use one of collect, first, unique)",
             "only number directives have a min or max",
             "a monotone directive needs an order; text directives have none",
-            "default: expected a string, got int `3`",
+            "expected a string, got int `3`",
         ]
         assert expected == _messages(error)
 
     def test_values_given_as_one_string_rejected(self) -> None:
         """Values given as one string, not a list of strings, are rejected (as for enum facts)."""
         with pytest.raises(PolicyError):
-            Directive.ordered("tone", "warm")
+            Directive.enum("tone", "warm")
 
     def test_min_above_max_rejected(self) -> None:
         """A number directive whose min is above its max is rejected, as for facts."""
@@ -378,7 +378,7 @@ class TestDirectiveDefinition:
     @pytest.mark.parametrize(
         "build",
         [
-            pytest.param(lambda: Directive.ordered("lvl", LEVELS, monotone=True), id="ordered"),
+            pytest.param(lambda: Directive.enum("lvl", LEVELS, monotone=True), id="enum"),
             pytest.param(lambda: Directive.bool("may_ship", monotone=True), id="bool"),
             pytest.param(lambda: Directive.int("pct", monotone=True), id="int"),
             pytest.param(lambda: Directive.decimal("credit", monotone=True), id="decimal"),
@@ -408,7 +408,7 @@ class TestDirectiveDefaults:
         "build",
         [
             pytest.param(lambda: Directive.text("notify", combine="collect"), id="text"),
-            pytest.param(lambda: Directive.ordered("l", LEVELS, combine="collect"), id="ordered"),
+            pytest.param(lambda: Directive.enum("l", LEVELS, combine="collect"), id="enum"),
             pytest.param(lambda: Directive.int("codes", combine="collect"), id="int"),
         ],
     )
@@ -422,14 +422,14 @@ class TestDirectiveDefaults:
         ("build", "expected"),
         [
             pytest.param(
-                lambda: Directive.ordered(
+                lambda: Directive.enum(
                     "level",
                     LEVELS,
                     combine="collect",
                     default=["white_glove", "standard", "white_glove"],
                 ),
                 ("standard", "white_glove"),
-                id="ordered-declared-order",
+                id="enum-declared-order",
             ),
             pytest.param(
                 lambda: Directive.text("notify", combine="collect", default=["sales", "billing"]),
@@ -473,7 +473,7 @@ class TestDirectiveCheck:
         [
             pytest.param(Directive.text("route_to"), "anyone", "anyone", id="free-text"),
             pytest.param(Directive.text("n", values=["a", "b"]), "b", "b", id="text-values"),
-            pytest.param(Directive.ordered("l", LEVELS), "priority", "priority", id="ordered"),
+            pytest.param(Directive.enum("l", LEVELS), "priority", "priority", id="enum"),
             pytest.param(Directive.bool("may_ship"), False, False, id="bool"),
             pytest.param(Directive.int("pct", min=0, max=30), 30, 30, id="int-at-max"),
             pytest.param(Directive.int("pct", min=0, max=30), 0, 0, id="int-at-min"),
@@ -512,13 +512,13 @@ class TestDirectiveCheck:
                 id="text-not-in-values",
             ),
             pytest.param(
-                Directive.ordered("l", LEVELS),
+                Directive.enum("l", LEVELS),
                 "gold",
                 "`gold` is not one of the allowed values: `standard`, `priority`, `white_glove`",
-                id="ordered-not-in-values",
+                id="enum-not-in-values",
             ),
             pytest.param(
-                Directive.ordered("l", LEVELS), 1, "expected a string, got int `1`", id="int-ord"
+                Directive.enum("l", LEVELS), 1, "expected a string, got int `1`", id="int-for-enum"
             ),
             pytest.param(
                 Directive.bool("may_ship"), 1, "expected a bool, got int `1`", id="int-for-bool"
@@ -614,10 +614,10 @@ class TestDirectiveCheck:
             ),
             pytest.param(Directive.text("notify", combine="collect"), [], (), id="empty"),
             pytest.param(
-                Directive.ordered("l", LEVELS, combine="collect"),
+                Directive.enum("l", LEVELS, combine="collect"),
                 ["white_glove", "standard", "priority"],
                 ("standard", "priority", "white_glove"),
-                id="ordered-declared-order",
+                id="enum-declared-order",
             ),
             pytest.param(
                 Directive.int("codes", combine="collect"), [30, 4, 4], (4, 30), id="int-numeric"
@@ -647,9 +647,9 @@ class TestDirectiveCheck:
 class TestDirectiveOrder:
     """Order keys, collect sorting and the better direction of monotone directives."""
 
-    def test_order_key_of_ordered_follows_declaration(self) -> None:
-        """An ordered directive's key is the position in its declared values."""
-        directive = Directive.ordered("level", LEVELS)
+    def test_order_key_of_enum_follows_declaration(self) -> None:
+        """An enum directive's key is the position in its declared values."""
+        directive = Directive.enum("level", LEVELS)
         expected = [0, 1, 2]
         assert expected == [directive.order_key(value) for value in LEVELS]
 
@@ -660,7 +660,7 @@ class TestDirectiveOrder:
 
     def test_collect_sorted(self) -> None:
         """`collect_sorted` sorts by the directive's order and drops duplicates."""
-        directive = Directive.ordered("level", LEVELS, combine="collect")
+        directive = Directive.enum("level", LEVELS, combine="collect")
         expected = ("standard", "white_glove")
         assert expected == directive.collect_sorted(["white_glove", "standard", "standard"])
 
@@ -672,7 +672,7 @@ class TestDirectiveOrder:
                 Directive.int("waiting_days", monotone=True, better="lower"), "lower", id="lower"
             ),
             pytest.param(
-                Directive.ordered("l", LEVELS, monotone=True, better="higher"),
+                Directive.enum("l", LEVELS, monotone=True, better="higher"),
                 "higher",
                 id="higher",
             ),

@@ -9,7 +9,13 @@ from typing import Any
 import attrs
 import pytest
 
-from crmculture.errors import CrmCultureError, PolicyError, Problem
+from crmculture.errors import (
+    CrmCultureError,
+    PolicyError,
+    Problem,
+    UnknownDirectiveError,
+    UnknownRuleError,
+)
 from crmculture.model import (
     ALWAYS,
     Compare,
@@ -41,7 +47,7 @@ def acme_directives() -> list[Directive]:
     """The directives of the test policies: two uniform ones, and one of each combine kind."""
     return [
         Directive.text("route_to", default="frontline", uniform=True),
-        Directive.ordered(
+        Directive.enum(
             "service_level",
             ["standard", "priority", "white_glove"],
             default="standard",
@@ -98,7 +104,7 @@ def make_policy(
 
 
 def _problems(error: pytest.ExceptionInfo[PolicyError]) -> list[tuple[str, str]]:
-    return [(problem.path, problem.message) for problem in error.value.problems]
+    return [(problem.path_text, problem.message) for problem in error.value.problems]
 
 
 def _rule(rule_id: str = "r", **changes: Any) -> Rule:
@@ -109,13 +115,13 @@ def _rule(rule_id: str = "r", **changes: Any) -> Rule:
 INVALID_POLICIES: list[Any] = [
     pytest.param(
         lambda: make_policy([_rule(when=F.days_overdu > 60)]),
-        ("rules[r].when", "unknown fact `days_overdu` (did you mean `days_overdue`?)"),
+        ("rules.r.when", "unknown fact `days_overdu` (did you mean `days_overdue`?)"),
         id="unknown-fact-in-when",
     ),
     pytest.param(
         lambda: make_policy([_rule(when=F.days_overdue > "sixty")]),
         (
-            'rules[r].when: `days_overdue > "sixty"`',
+            "rules.r.when",
             "fact `days_overdue`: expected an int, got str `'sixty'`",
         ),
         id="wrong-value-type-in-when",
@@ -123,7 +129,7 @@ INVALID_POLICIES: list[Any] = [
     pytest.param(
         lambda: make_policy([_rule(when=F.days_overdue > 5000)]),
         (
-            "rules[r].when: `days_overdue > 5000`",
+            "rules.r.when",
             "fact `days_overdue`: `5000` is above the maximum 3650",
         ),
         id="value-outside-fact-domain",
@@ -131,7 +137,7 @@ INVALID_POLICIES: list[Any] = [
     pytest.param(
         lambda: make_policy([_rule(when=F.tier == "diamond")]),
         (
-            'rules[r].when: `tier == "diamond"`',
+            "rules.r.when",
             "fact `tier`: `diamond` is not one of the allowed values: `bronze`, `silver`, `gold`",
         ),
         id="value-outside-enum",
@@ -139,30 +145,33 @@ INVALID_POLICIES: list[Any] = [
     pytest.param(
         lambda: make_policy([_rule(when=F.days_overdue.is_missing())]),
         (
-            "rules[r].when: `days_overdue is missing`",
+            "rules.r.when",
             "fact `days_overdue` is required, so it is never missing",
         ),
         id="is-missing-on-required-fact",
     ),
     pytest.param(
         lambda: make_policy([_rule(then={"discont_pct": 5})]),
-        ("rules[r].then", "unknown directive `discont_pct` (did you mean `discount_pct`?)"),
+        (
+            "rules.r.then.discont_pct",
+            "unknown directive `discont_pct` (did you mean `discount_pct`?)",
+        ),
         id="unknown-directive",
     ),
     pytest.param(
         lambda: make_policy([_rule(then={"discount_pct": 50})]),
-        ("rules[r].then.discount_pct", "`50` is above the maximum 30"),
+        ("rules.r.then.discount_pct", "`50` is above the maximum 30"),
         id="directive-value-outside-domain",
     ),
     pytest.param(
         lambda: make_policy([_rule(then={"may_ship": "no"})]),
-        ("rules[r].then.may_ship", "expected a bool, got str `'no'`"),
+        ("rules.r.then.may_ship", "expected a bool, got str `'no'`"),
         id="directive-value-wrong-type",
     ),
     pytest.param(
         lambda: make_policy([_rule(then={"service_level": "gold"})]),
         (
-            "rules[r].then.service_level",
+            "rules.r.then.service_level",
             "`gold` is not one of the allowed values: `standard`, `priority`, `white_glove`",
         ),
         id="ordered-value-not-declared",
@@ -170,7 +179,7 @@ INVALID_POLICIES: list[Any] = [
     pytest.param(
         lambda: make_policy([_rule(then={"notify": ["account_manager", "marketing"]})]),
         (
-            "rules[r].then.notify",
+            "rules.r.then.notify",
             "`marketing` is not one of the allowed values: `account_manager`, "
             "`accounts_receivable`",
         ),
@@ -178,25 +187,25 @@ INVALID_POLICIES: list[Any] = [
     ),
     pytest.param(
         lambda: make_policy([_rule(), _rule(priority=3)]),
-        ("rules[r].id", "rule id `r` is used twice"),
+        ("rules.r.id", "rule id `r` is used twice"),
         id="repeated-id-in-company-rules",
     ),
     pytest.param(
         lambda: make_policy([_rule()], layers=[support_layer(_rule())]),
-        ("layers[support].rules[r].id", "rule id `r` is used twice"),
+        ("layers.support.rules.r.id", "rule id `r` is used twice"),
         id="repeated-id-across-company-and-layer",
     ),
     pytest.param(
         lambda: make_policy(
             [], layers=[support_layer(_rule()), Layer("sales", ["sales"], [_rule()])]
         ),
-        ("layers[sales].rules[r].id", "rule id `r` is used twice"),
+        ("layers.sales.rules.r.id", "rule id `r` is used twice"),
         id="repeated-id-across-layers",
     ),
     pytest.param(
         lambda: make_policy([], layers=[support_layer(_rule(then={"route_to": "support"}))]),
         (
-            "layers[support].rules[r].then.route_to",
+            "layers.support.rules.r.then.route_to",
             "department layer `support` may not set the uniform directive `route_to`: "
             "every department must treat the customer the same",
         ),
@@ -204,35 +213,35 @@ INVALID_POLICIES: list[Any] = [
     ),
     pytest.param(
         lambda: make_policy([_rule(departments=["suport"])]),
-        ("rules[r].departments", "unknown department `suport` (did you mean `support`?)"),
+        ("rules.r.departments", "unknown department `suport` (did you mean `support`?)"),
         id="rule-department-not-declared",
     ),
     pytest.param(
         lambda: make_policy([], layers=[Layer("support", ["suport"], [_rule()])]),
-        ("layers[support].departments", "unknown department `suport` (did you mean `support`?)"),
+        ("layers.support.departments", "unknown department `suport` (did you mean `support`?)"),
         id="layer-department-not-declared",
     ),
     pytest.param(
         lambda: make_policy([], layers=[support_layer(_rule(departments=["sales"]))]),
         (
-            "layers[support].rules[r].departments",
+            "layers.support.rules.r.departments",
             "department `sales` is outside layer `support` (billing, support)",
         ),
         id="layer-rule-scoped-outside-its-layer",
     ),
     pytest.param(
         lambda: make_policy([_rule(departments=[])]),
-        ("rules[r].departments", "an empty department list never applies"),
+        ("rules.r.departments", "an empty department list never applies"),
         id="empty-rule-departments",
     ),
     pytest.param(
         lambda: make_policy([], layers=[Layer("nobody", [], [_rule()])]),
-        ("layers[nobody].departments", "a layer applies to at least one department"),
+        ("layers.nobody.departments", "a layer applies to at least one department"),
         id="layer-without-departments",
     ),
     pytest.param(
         lambda: make_policy([], layers=[support_layer(_rule("a")), support_layer(_rule("b"))]),
-        ("layers[support]", "layer `support` is declared twice"),
+        ("layers.support", "layer `support` is declared twice"),
         id="repeated-layer-name",
     ),
     pytest.param(
@@ -287,7 +296,7 @@ class TestPolicyValidation:
         """The message starts with the policy name and shows a single problem on one line."""
         with pytest.raises(PolicyError) as error:
             make_policy([_rule(then={"discount_pct": 50})])
-        expected = "invalid policy `acme`: rules[r].then.discount_pct: `50` is above the maximum 30"
+        expected = "invalid policy `acme`: rules.r.then.discount_pct: `50` is above the maximum 30"
         assert expected == str(error.value)
 
     def test_problem_carries_the_offending_value(self) -> None:
@@ -309,21 +318,21 @@ class TestPolicyValidation:
         with pytest.raises(PolicyError) as error:
             make_policy(rules, layers=[layer])
         expected = [
-            ("rules[b-rule].when", "unknown fact `credit_hol` (did you mean `credit_hold`?)"),
-            ("rules[b-rule].then", "unknown directive `rout` (did you mean `route_to`?)"),
+            ("rules.b-rule.when", "unknown fact `credit_hol` (did you mean `credit_hold`?)"),
+            ("rules.b-rule.then.rout", "unknown directive `rout` (did you mean `route_to`?)"),
             (
-                "rules[a-rule].when: `days_overdue > -1`",
+                "rules.a-rule.when",
                 "fact `days_overdue`: `-1` is below the minimum 0",
             ),
-            ("rules[a-rule].then.discount_pct", "`31` is above the maximum 30"),
-            ("layers[support].rules[b-rule].id", "rule id `b-rule` is used twice"),
+            ("rules.a-rule.then.discount_pct", "`31` is above the maximum 30"),
+            ("layers.support.rules.b-rule.id", "rule id `b-rule` is used twice"),
             (
-                "layers[support].rules[b-rule].then.route_to",
+                "layers.support.rules.b-rule.then.route_to",
                 "department layer `support` may not set the uniform directive `route_to`: "
                 "every department must treat the customer the same",
             ),
             (
-                "layers[support].rules[b-rule].departments",
+                "layers.support.rules.b-rule.departments",
                 "department `sales` is outside layer `support` (billing, support)",
             ),
         ]
@@ -398,6 +407,13 @@ class TestPolicyCanonicalOrder:
         expected = (64, fingerprint)
         assert expected == (len(fingerprint), make_policy().fingerprint)
         assert set(fingerprint) <= set("0123456789abcdef")
+
+    def test_canonical_directive_types_are_the_document_types(self) -> None:
+        """The canonical form (what the fingerprint hashes) says `enum` for an enum directive,
+        as the model and culture documents do."""
+        types = {d["name"]: d["type"] for d in make_policy().canonical()["directives"]}
+        expected = ("enum", "text")
+        assert expected == (types["service_level"], types["route_to"])
 
     @pytest.mark.parametrize(
         "change",
@@ -563,7 +579,7 @@ class TestPolicyEvolution:
         """An invalid added rule raises `PolicyError`."""
         with pytest.raises(PolicyError) as error:
             make_policy().with_rules(_rule("credit-hold"))
-        expected = [("rules[credit-hold].id", "rule id `credit-hold` is used twice")]
+        expected = [("rules.credit-hold.id", "rule id `credit-hold` is used twice")]
         assert expected == _problems(error)
 
     def test_with_layer_adds(self) -> None:
@@ -591,7 +607,7 @@ class TestPolicyEvolution:
         """A layer setting a uniform directive is rejected when added."""
         with pytest.raises(PolicyError) as error:
             make_policy().with_layer(support_layer(_rule("ship", then={"may_ship": False})))
-        expected = ["layers[support].rules[ship].then.may_ship"]
+        expected = ["layers.support.rules.ship.then.may_ship"]
         assert expected == [path for path, _ in _problems(error)]
 
 
@@ -621,10 +637,10 @@ class TestPolicyLookups:
         ],
     )
     def test_unknown_rule(self, rule_id: str, expected: str) -> None:
-        """An unknown rule id raises `KeyError` with a did-you-mean."""
-        with pytest.raises(KeyError) as error:
+        """An unknown rule id raises `UnknownRuleError` (a `KeyError`) with a did-you-mean."""
+        with pytest.raises(UnknownRuleError) as error:
             make_policy().rule(rule_id)
-        assert expected == error.value.args[0]
+        assert (expected, rule_id) == (str(error.value), error.value.rule_id)
 
     def test_directive(self) -> None:
         """A directive is found by name."""
@@ -646,10 +662,11 @@ class TestPolicyLookups:
         ],
     )
     def test_unknown_directive(self, name: str, expected: str) -> None:
-        """An unknown directive raises `KeyError` with a did-you-mean."""
-        with pytest.raises(KeyError) as error:
+        """An unknown directive raises `UnknownDirectiveError` (a `KeyError`) with a
+        did-you-mean."""
+        with pytest.raises(UnknownDirectiveError) as error:
             make_policy().directive(name)
-        assert expected == error.value.args[0]
+        assert (expected, name) == (str(error.value), error.value.directive)
 
 
 class TestLayer:
@@ -689,7 +706,7 @@ class TestRule:
             Rule(rule_id, when=True, then={"route_to": "x"})
         expected = [
             Problem(
-                f"rules[{rule_id}].id",
+                ("rules", rule_id, "id"),
                 "a rule id is a non-empty string of letters, digits and `_.:/-`",
             )
         ]
@@ -720,21 +737,21 @@ class TestRule:
         """A rule that sets nothing raises `PolicyError`."""
         with pytest.raises(PolicyError) as error:
             Rule("r", when=True, then=then)
-        expected = [("rules[r].then", "the rule sets no directive: `then` is empty")]
+        expected = [("rules.r.then", "the rule sets no directive: `then` is empty")]
         assert expected == _problems(error)
 
     def test_directive_set_twice(self) -> None:
         """`then` pairs naming a directive twice raise `PolicyError`."""
         with pytest.raises(PolicyError) as error:
             Rule("r", when=True, then=[("route_to", "a"), ("route_to", "b")])
-        expected = [("rules[r].then", "the rule sets a directive twice")]
+        expected = [("rules.r.then", "the rule sets a directive twice")]
         assert expected == _problems(error)
 
     def test_non_string_directive_name(self) -> None:
         """A directive name that is not a string raises `PolicyError`."""
         with pytest.raises(PolicyError) as error:
             Rule("r", when=True, then={3: "a"})  # type: ignore[dict-item]
-        expected = [("rules[r].then", "directive name `3` is not a string")]
+        expected = [("rules.r.then", "directive name `3` is not a string")]
         assert expected == _problems(error)
 
     @pytest.mark.parametrize(
@@ -750,7 +767,7 @@ class TestRule:
         """A priority that is not an int raises `PolicyError`."""
         with pytest.raises(PolicyError) as error:
             Rule("r", when=True, then={"route_to": "x"}, priority=priority)
-        assert [("rules[r].priority", expected)] == _problems(error)
+        assert [("rules.r.priority", expected)] == _problems(error)
 
     def test_rule_error_is_a_value_error(self) -> None:
         """Rule errors are `CrmCultureError` and `ValueError`."""

@@ -68,7 +68,7 @@ class TestValidation:
                 ],
             )
         assert [str(problem) for problem in info.value.problems] == [
-            "departments[sales]: department `sales` is declared twice",
+            "departments.sales: department `sales` is declared twice",
             "departments[2].name: a name must be a non-empty string, not `''`",
             "handoffs[0].target: unknown department `shiping`",
             "handoffs[1]: a handoff from `sales` to itself",

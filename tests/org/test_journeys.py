@@ -151,7 +151,7 @@ class TestCulture:
         with pytest.raises(OrgError) as info:
             Culture(acme_policy(), org)
         assert [str(p) for p in info.value.problems] == [
-            "departments[shipping].decides_as: policy `acme` does not know department "
+            "departments.shipping.decides_as: policy `acme` does not know department "
             "`shiping` (did you mean `shipping`?)",
             "handoffs[0].when: unknown fact `credit_hol` (did you mean `credit_hold`?)",
             "handoffs[1].when: unknown directive `rout_to` (did you mean `route_to`?)",

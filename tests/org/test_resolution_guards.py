@@ -47,7 +47,7 @@ class TestDepartment:
         with pytest.raises(OrgError) as caught:
             OrgGraph([department])
         (problem,) = caught.value.problems
-        assert problem.path == "departments[shipping].resolves_when.replacment_part"
+        assert problem.path == ("departments", "shipping", "resolves_when", "replacment_part")
         assert "does not resolve" in problem.message
         assert "did you mean `replacement_part`" in problem.message
 
@@ -69,7 +69,7 @@ class TestCulture:
         with pytest.raises(OrgError) as caught:
             Culture(acme_policy(), org)
         (problem,) = caught.value.problems
-        assert problem.path == "departments[shipping].resolves_when.part"
+        assert problem.path == ("departments", "shipping", "resolves_when", "part")
         assert "did you mean `may_ship`" in problem.message
 
     def test_a_customer_on_hold_is_sent_on_from_the_shipping_desk(self) -> None:
@@ -153,6 +153,6 @@ class TestDocuments:
         with pytest.raises(DocumentError) as caught:
             load(text, "yaml")
         (problem,) = caught.value.problems
-        assert problem.path == "org.departments.shipping.resolves_when.replacement_part"
+        assert problem.path_text == "org.departments.shipping.resolves_when.replacement_part"
         assert problem.line is not None
         assert "did you mean `may_ship`" in problem.message

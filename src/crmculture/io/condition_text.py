@@ -15,10 +15,15 @@ The grammar, with Python's precedence (``or`` < ``and`` < ``not`` < comparisons)
     literal    := integer | decimal | "string" | true | false | YYYY-MM-DD
 
 A name alone means ``name == true``. ``#`` starts a comment that runs to the end of the line.
-Literals are typed by the fact they are compared with when a schema is given: ``6`` is an int
+Numbers are typed by the fact they are compared with when a schema is given: ``6`` is an int
 for an int fact, a float for a float fact, a Decimal for a decimal fact. Strings are JSON
 strings in double quotes. Nesting is limited (`MAX_DEPTH`), so deep input fails with a
 `ConditionSyntaxError`, never a `RecursionError`.
+
+The parser only parses. What the condition means against a schema (unknown facts, values of
+the wrong type, ``>`` on an unordered fact) is decided by `crmculture.model.checker`, the one
+checker every route to a condition goes through; the parser keeps where each atom and value
+was written, so that the checker's problems point at them with a caret.
 
 I wrote the parser by hand rather than with a parsing library: the grammar is small, errors
 need the domain's words ("expected a value after `>`"), and the core stays free of extra
@@ -30,20 +35,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from crmculture.errors import ConditionSyntaxError, did_you_mean
+from crmculture.errors import ConditionSyntaxError
+from crmculture.model.checker import ConditionProblem, check_condition
 from crmculture.model.conditions import (
     ALWAYS,
     DECISION,
     MAX_DEPTH,
     NEVER,
     OPS,
-    ORDER_OPS,
     And,
     Between,
     Compare,
@@ -53,10 +58,10 @@ from crmculture.model.conditions import (
     Not,
     Or,
 )
-from crmculture.model.directives import Combine, Directive
-from crmculture.model.facts import Fact, Schema
+from crmculture.model.directives import Directive
+from crmculture.model.facts import Schema
 
-__all__ = ["MAX_LENGTH", "parse_condition"]
+__all__ = ["MAX_LENGTH", "parse_condition", "read_condition"]
 
 MAX_LENGTH = 100_000
 """The longest condition text accepted, in characters."""
@@ -89,6 +94,15 @@ class _Literal:
     text: str
     value: Any
     offset: int
+
+
+@attrs.frozen
+class _Spans:
+    """Where one atom was written: the offsets of its name and operator, and of each value."""
+
+    name: int
+    op: int
+    values: tuple[tuple[Any, int], ...] = ()
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -134,15 +148,13 @@ def _describe(token: _Token) -> str:
 
 
 class _Parser:
-    def __init__(
-        self, text: str, schema: Schema | None, directives: Mapping[str, Directive] | None
-    ) -> None:
+    def __init__(self, text: str, number_type: Callable[[str], str | None]) -> None:
         self.text = text
-        self.schema = schema
-        self.directives = directives
+        self.number_type = number_type
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
+        self.spans: list[_Spans] = []  # one per atom, in the order the atoms are written
 
     @property
     def token(self) -> _Token:
@@ -226,9 +238,22 @@ class _Parser:
         if token.kind != "name":
             raise self.error(token, f"expected a fact name, `not` or `(`, found {_describe(token)}")
         self.advance()
+        if "." in token.text and not token.text.startswith(DECISION):
+            raise self.error(
+                token, f"`{token.text}` is not a fact name (only `decision.` names have a dot)"
+            )
         return self.test(token)
 
     # -- the test after a name ------------------------------------------------------------
+
+    def atom(self, name: _Token, op: _Token, literals: list[_Literal]) -> list[Any]:
+        """Record where the atom was written; return its values, typed by the name."""
+        values = [self.value(name, literal) for literal in literals]
+        offsets = tuple(
+            (value, literal.offset) for value, literal in zip(values, literals, strict=True)
+        )
+        self.spans.append(_Spans(name.offset, op.offset, offsets))
+        return values
 
     def test(self, name: _Token) -> Condition:
         token = self.token
@@ -238,22 +263,22 @@ class _Parser:
             literal = self.literal(f"a value after `{token.text}`")
             op = token.text
             assert op in OPS
-            self.check_op(name, op)
-            return Compare(fact, op, self.typed(name, literal))
+            (value,) = self.atom(name, token, [literal])
+            return Compare(fact, op, value)
         if self.is_keyword("in") or (self.is_keyword("not") and self.peek_in()):
             negated = self.is_keyword("not")
             if negated:
                 self.advance()
             self.advance()
-            values = self.literal_list()
-            return In(fact, [self.typed(name, v) for v in values], negated=negated)
+            values = self.atom(name, token, self.literal_list())
+            return In(fact, values, negated=negated)
         if self.is_keyword("between"):
             self.advance()
             low = self.literal("the low end after `between`")
             self.expect("keyword", "and", "`and` between the two ends of `between`")
             high = self.literal("the high end after `and`")
-            self.check_op(name, "between")
-            return Between(fact, self.typed(name, low), self.typed(name, high))
+            low_value, high_value = self.atom(name, token, [low, high])
+            return Between(fact, low_value, high_value)
         if self.is_keyword("is"):
             self.advance()
             negated = self.is_keyword("not")
@@ -264,16 +289,10 @@ class _Parser:
                 "missing",
                 "`missing` after `is`" if not negated else "`missing` after `is not`",
             )
-            self.check_known(name)
+            self.atom(name, token, [])
             return Missing(fact, negated=negated)
         # A name alone: `credit_hold` means `credit_hold == true`.
-        definition = self.check_known(name)
-        if definition is not None and not _is_bool(definition):
-            raise self.error(
-                self.token if self.token.kind != "end" else name,
-                f"expected a comparison after `{fact}` (it is not a boolean), "
-                f"found {_describe(self.token)}",
-            )
+        self.spans.append(_Spans(name.offset, name.offset, ((True, name.offset),)))
         return Compare(fact, "==", True)
 
     def peek_in(self) -> bool:
@@ -324,129 +343,93 @@ class _Parser:
             raise _error(self.text, closing.offset, "the list of values is empty")
         return values
 
-    # -- typing against the schema ------------------------------------------------------------
-
-    def check_known(self, name: _Token) -> Fact | Directive | None:
-        """The fact or directive `name` refers to (None without a schema); unknown is an error."""
-        text = name.text
-        if text.startswith(DECISION):
-            directive_name = text.removeprefix(DECISION)
-            if self.directives is None:
-                if self.schema is None:
-                    return None
-                raise self.error(name, f"`{text}` tests a decision: only handoff guards can")
-            if directive_name not in self.directives:
-                raise self.error(
-                    name,
-                    f"unknown directive `{directive_name}`"
-                    + did_you_mean(directive_name, list(self.directives)),
-                )
-            return self.directives[directive_name]
-        if "." in text:
-            raise self.error(
-                name, f"`{text}` is not a fact name (only `decision.` names have a dot)"
-            )
-        if self.schema is None:
-            return None
-        if text not in self.schema:
-            raise self.error(name, f"unknown fact `{text}`" + did_you_mean(text, self.schema.names))
-        return self.schema[text]
-
-    def check_op(self, name: _Token, op: str) -> None:
-        definition = self.check_known(name)
-        if definition is None or (op not in ORDER_OPS and op != "between"):
-            return
-        if isinstance(definition, Fact):
-            if definition.type == "bool" or not definition.ordered:
-                raise self.error(name, f"`{op}` needs an ordered fact; `{name.text}` is not")
-        elif definition.type not in ("ordered", "int", "decimal"):
-            raise self.error(name, f"`{op}` needs an ordered directive; `{name.text}` is not")
-
-    def typed(self, name: _Token, literal: _Literal) -> Any:
-        """The literal's value, typed by what `name` refers to and checked against its domain."""
-        definition = self.check_known(name)
-        if definition is None:
-            return _untyped(literal, self.text)
-        if isinstance(definition, Directive) and definition.combine is Combine.COLLECT:
-            raise _error(
-                self.text,
-                name.offset,
-                f"directive `{definition.name}` collects a "
-                "list of values; guards can test only single-valued directives",
-            )
-        normalized, problem = definition.check(_typed_value(definition, literal, self.text))
-        if problem:
-            raise _error(self.text, literal.offset, f"`{name.text}`: {problem}")
-        return normalized
+    def value(self, name: _Token, literal: _Literal) -> Any:
+        """The literal's value. Text does not say whether ``6`` is an int, a float or a
+        Decimal: the type of the fact or directive it is compared with does, when known."""
+        if literal.kind != "number":
+            return literal.value
+        text = literal.text.replace("_", "")
+        kind = self.number_type(name.text)
+        if kind == "float":
+            return float(text)
+        number = Decimal(text)
+        if kind == "decimal":
+            return number
+        is_integer = "." not in text and "e" not in text.lower()
+        if is_integer or (kind == "int" and number == number.to_integral_value()):
+            return int(number)
+        return number
 
 
-def _is_bool(definition: Fact | Directive) -> bool:
-    return definition.type == "bool"
+def _number_types(
+    schema: Schema | None, directives: Mapping[str, Directive] | None
+) -> Callable[[str], str | None]:
+    def number_type(name: str) -> str | None:
+        if name.startswith(DECISION):
+            directive = (directives or {}).get(name.removeprefix(DECISION))
+            return None if directive is None else directive.type
+        return schema[name].type if schema is not None and name in schema else None
+
+    return number_type
 
 
-def _number(literal: _Literal, text: str) -> Decimal:
-    try:
-        return Decimal(literal.text.replace("_", ""))
-    except InvalidOperation:  # pragma: no cover - the token pattern only admits numbers
-        raise _error(text, literal.offset, f"`{literal.text}` is not a number") from None
-
-
-def _untyped(literal: _Literal, text: str) -> Any:
-    if literal.kind != "number":
-        return literal.value
-    number = _number(literal, text)
-    is_integer = "." not in literal.text and "e" not in literal.text.lower()
-    return int(number) if is_integer else number
-
-
-_KIND_NAMES = {"number": "a number", "string": "a string", "date": "a date", "bool": "a boolean"}
-
-
-# The literal each type of fact or directive takes.
-_LITERAL_OF = {
-    "bool": "bool",
-    "int": "number",
-    "float": "number",
-    "decimal": "number",
-    "enum": "string",
-    "date": "date",
-    "text": "string",
-    "ordered": "string",
-}
-
-
-def _typed_value(definition: Fact | Directive, literal: _Literal, text: str) -> Any:
-    """The literal's value for a fact or directive: its kind must match the type, and numbers
-    become ints, floats or Decimals as the type says."""
-    if isinstance(definition, Fact):
-        label, what = definition.name, "fact"
-    else:
-        label, what = f"decision.{definition.name}", "directive"
-    kind = definition.type
-    expected = _LITERAL_OF[kind]
-    article = "an" if kind[0] in "aeiou" else "a"
-    if literal.kind != expected:
-        raise _error(
-            text,
-            literal.offset,
-            f"`{label}` is {article} `{kind}` {what}: expected "
-            f"{_KIND_NAMES[expected]}, found {_KIND_NAMES[literal.kind]} "
-            f"`{literal.text}`",
+def _parse(
+    text: object, schema: Schema | None, directives: Mapping[str, Directive] | None
+) -> tuple[Condition, list[_Spans]]:
+    if not isinstance(text, str):
+        raise TypeError(f"condition text must be a string, not `{type(text).__name__}`")
+    if len(text) > MAX_LENGTH:
+        raise ConditionSyntaxError(
+            f"the condition is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed",
+            text[:200],
+            1,
+            1,
         )
-    if literal.kind != "number":
-        return literal.value
-    number = _number(literal, text)
-    if kind == "int":
-        if number != number.to_integral_value():
-            raise _error(
-                text,
-                literal.offset,
-                f"`{label}` is an `int` {what}: `{literal.text}` is not a whole number",
-            )
-        return int(number)
-    if kind == "float":
-        return float(literal.text.replace("_", ""))
-    return number
+    parser = _Parser(text, _number_types(schema, directives))
+    return parser.parse(), parser.spans
+
+
+def _placed(text: str, spans: list[_Spans], problem: ConditionProblem) -> ConditionSyntaxError:
+    """The checker's problem as a syntax error, with the caret under what it is about."""
+    offset = 0
+    if problem.atom is not None and problem.atom < len(spans):
+        span = spans[problem.atom]
+        offset = span.name
+        if problem.part == "op":
+            offset = span.op
+        elif problem.part == "value":
+            for value, at in span.values:
+                if type(value) is type(problem.value) and value == problem.value:
+                    offset = at
+                    break
+    return _error(text, offset, problem.message)
+
+
+def read_condition(
+    text: str,
+    schema: Schema,
+    *,
+    directives: Mapping[str, Directive] | None = None,
+) -> tuple[Condition, tuple[ConditionSyntaxError, ...]]:
+    """Parse condition text and check it against a schema; return every problem found.
+
+    Unlike `parse_condition`, which raises the first problem, this returns the condition (its
+    constants normalized where they could be) with every problem the checker found, each a
+    `ConditionSyntaxError` placed at what it is about. Text that does not parse still raises.
+
+    Raises:
+        ConditionSyntaxError: when the text does not parse.
+
+    Examples:
+        >>> from crmculture.stories import acme_schema
+        >>> _, problems = read_condition('tier > 3 or region == "mars"', acme_schema())
+        >>> [(p.column, p.reason) for p in problems]  # doctest: +NORMALIZE_WHITESPACE
+        [(8, 'fact `tier`: expected a string, got int `3`'),
+         (23, 'fact `region`: `mars` is not one of the allowed values: `amer`, `apac`, `emea`')]
+    """
+    condition, spans = _parse(text, schema, directives)
+    checked, found = check_condition(condition, schema, directives)
+    return checked, tuple(_placed(text, spans, problem) for problem in found)
 
 
 def parse_condition(
@@ -459,8 +442,9 @@ def parse_condition(
 
     Args:
         text: The condition, e.g. ``credit_hold or days_overdue > 60``.
-        schema: When given, names must be facts of the schema and literals are typed and
-            checked by their facts (``6`` is a float for a float fact).
+        schema: When given, the condition is checked against it (`crmculture.model.checker`):
+            names must be facts of the schema and values must fit them; numbers are typed by
+            their facts (``6`` is a float for a float fact).
         directives: Directive name to directive, to allow ``decision.<name>`` tests (the
             guards of handoffs).
 
@@ -481,13 +465,11 @@ def parse_condition(
           days_overdue > and
                          ^
     """
-    if not isinstance(text, str):
-        raise TypeError(f"condition text must be a string, not `{type(text).__name__}`")
-    if len(text) > MAX_LENGTH:
-        raise ConditionSyntaxError(
-            f"the condition is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed",
-            text[:200],
-            1,
-            1,
-        )
-    return _Parser(text, schema, directives).parse()
+    if schema is None:
+        if directives is not None:
+            raise TypeError("directives are checked against a schema: pass the schema too")
+        return _parse(text, None, None)[0]
+    condition, problems = read_condition(text, schema, directives=directives)
+    if problems:
+        raise problems[0]
+    return condition

@@ -1,16 +1,21 @@
 """The shape of a culture document, as attrs classes, and the cattrs converter that reads it.
 
-These classes are the single definition of the document format: the loader structures raw
-YAML/JSON/TOML data into them with `make_converter()` (strict: unknown keys and wrong types are
-problems, never coerced), and `json_schema()` generates the JSON Schema for editors from them.
-Values whose type depends on a fact or directive (``min``, ``default``, the values a rule sets)
-are typed later, by the loader, once the fact or directive is known.
+These classes are the single definition of the document format, both ways: the loader
+structures raw YAML/JSON/TOML data into them with `make_converter()` (strict: unknown keys and
+wrong types are problems, never coerced), the dumper unstructures them with the same converter
+(defaults left out), and `json_schema()` generates the JSON Schema for editors from them. A
+field whose document key differs from its attribute name (a handoff goes ``from`` one
+department ``to`` another) says so in its metadata, and the converter renames it both ways
+with cattrs' own overrides. Values whose type depends on a fact or directive (``min``,
+``default``, the values a rule sets) are typed later, by the loader, once the fact or
+directive is known.
 """
 
 from __future__ import annotations
 
-import difflib
+import typing
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -22,8 +27,12 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from crmculture.io.positions import Path
+from crmculture.errors import Path, did_you_mean
+from crmculture.model.directives import Combine, DirectiveType
+from crmculture.model.facts import BETTER, FACT_TYPES
+from crmculture.model.values import decimal_text
 
 __all__ = [
     "FORMAT",
@@ -36,6 +45,7 @@ __all__ = [
     "OrgDoc",
     "RuleDoc",
     "configure_converter",
+    "document_key",
     "make_converter",
     "structure_problems",
 ]
@@ -43,10 +53,8 @@ __all__ = [
 FORMAT: Final = "crmculture/1"
 """The format identifier every document starts with."""
 
-FACT_TYPES = ("bool", "int", "float", "decimal", "enum", "date")
-DIRECTIVE_TYPES = ("text", "enum", "bool", "int", "decimal")
-COMBINES = ("first", "unique", "min", "max", "all", "any", "sum", "collect")
-BETTER = ("higher", "lower")
+DIRECTIVE_TYPES: tuple[str, ...] = typing.get_args(DirectiveType)
+COMBINES: tuple[str, ...] = tuple(combine.value for combine in Combine)
 
 
 class _Absent:
@@ -59,10 +67,13 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-def _doc(description: str, key: str | None = None, **schema: Any) -> dict[str, Any]:
+def _doc(
+    description: str, key: str | None = None, *, always: bool = False, **schema: Any
+) -> dict[str, Any]:
     """Field metadata: its description, its key in documents when it differs from the
-    attribute (``from`` for `HandoffDoc.source`), and extra JSON Schema keywords."""
-    return {"description": description, "key": key, "json_schema": schema}
+    attribute (``from`` for `HandoffDoc.source`), whether documents show it even when it holds
+    its default (`always`), and extra JSON Schema keywords."""
+    return {"description": description, "key": key, "always": always, "json_schema": schema}
 
 
 @attrs.frozen
@@ -164,7 +175,8 @@ class DepartmentDoc:
     """A department: ``engineering: {resolves: [technical_question]}``."""
 
     resolves: list[str] = attrs.field(
-        factory=list, metadata=_doc("The request types the department resolves itself.")
+        factory=list,
+        metadata=_doc("The request types the department resolves itself.", always=True),
     )
     decides_as: str | None = attrs.field(
         default=None,
@@ -212,26 +224,67 @@ class OrgDoc:
     handoffs: list[HandoffDoc] = attrs.field(factory=list, metadata=_doc("The handoffs."))
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class CultureDoc:
-    """A culture document: the policy (facts, directives, rules, layers) and the org."""
+    """A culture document: the policy (facts, directives, rules, layers) and the org.
+
+    Fields are in the order a document is written.
+    """
 
     format: str = attrs.field(metadata=_doc("The format identifier.", const=FORMAT))
     name: str = attrs.field(metadata=_doc("The culture's name."))
+    version: str = attrs.field(default="1", metadata=_doc("A version label (quote it)."))
+    description: str = attrs.field(default="", metadata=_doc("Free text."))
+    departments: list[str] | None = attrs.field(
+        default=None, metadata=_doc("The departments that may ask for decisions.")
+    )
     facts: dict[str, FactDoc] = attrs.field(metadata=_doc("The customer facts, by name."))
     directives: dict[str, DirectiveDoc] = attrs.field(
         metadata=_doc("The directives the policy decides, by name, in display order.")
     )
     rules: list[RuleDoc] = attrs.field(factory=list, metadata=_doc("The company-wide rules."))
     layers: list[LayerDoc] = attrs.field(factory=list, metadata=_doc("Department layers."))
-    version: str = attrs.field(default="1", metadata=_doc("A version label (quote it)."))
-    description: str = attrs.field(default="", metadata=_doc("Free text."))
-    departments: list[str] | None = attrs.field(
-        default=None, metadata=_doc("The departments that may ask for decisions.")
-    )
     org: Any = attrs.field(
         default=ABSENT, metadata=_doc("The organisation: departments and handoffs.", type="object")
     )
+
+
+_DOCUMENT_CLASSES: tuple[type, ...] = (
+    FactDoc,
+    DirectiveDoc,
+    RuleDoc,
+    LayerDoc,
+    DepartmentDoc,
+    HandoffDoc,
+    OrgDoc,
+    CultureDoc,
+)
+
+
+def document_key(cls: type, attribute: str) -> str:
+    """The key of an attribute of a document class in documents (``from`` for
+    `HandoffDoc.source`).
+
+    Examples:
+        >>> document_key(HandoffDoc, "source"), document_key(HandoffDoc, "requests")
+        ('from', 'requests')
+    """
+    field = attrs.fields_dict(cls)[attribute]
+    return str(field.metadata.get("key") or field.name)
+
+
+def _overrides(cls: type, *, writing: bool) -> dict[str, Any]:
+    """cattrs overrides from the fields' metadata: the document key, and (for writing) the
+    fields written even when they hold their default."""
+    overrides = {}
+    for field in attrs.fields(cls):
+        key = field.metadata.get("key")
+        always = writing and field.metadata.get("always", False)
+        if key or always:
+            overrides[field.name] = override(
+                rename=key or None, omit_if_default=False if always else None
+            )
+    return overrides
 
 
 def _strict(kind: type, name: str) -> Any:
@@ -247,11 +300,27 @@ def _strict(kind: type, name: str) -> Any:
 
 
 def configure_converter(converter: cattrs.Converter) -> None:
-    """Make `converter` strict about the document's primitive types: no coercion, ever."""
+    """Make `converter` read and write culture documents.
+
+    Reading is strict about the document's primitive types (no coercion, ever); keys are
+    renamed where the document's word differs from the attribute's. Writing leaves out every
+    value that is its field's default, and writes decimals as text so that no digit is lost.
+    """
     converter.register_structure_hook(str, _strict(str, "a string"))
     converter.register_structure_hook(int, _strict(int, "an integer"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(Any, lambda value, _: value)
+    converter.register_unstructure_hook(Decimal, decimal_text)
+    for cls in _DOCUMENT_CLASSES:
+        converter.register_structure_hook(
+            cls, make_dict_structure_fn(cls, converter, **_overrides(cls, writing=False))
+        )
+        converter.register_unstructure_hook(
+            cls,
+            make_dict_unstructure_fn(
+                cls, converter, _cattrs_omit_if_default=True, **_overrides(cls, writing=True)
+            ),
+        )
 
 
 def make_converter() -> cattrs.Converter:
@@ -268,6 +337,15 @@ def make_converter() -> cattrs.Converter:
     return converter
 
 
+_KEY_HINTS: dict[type, dict[str, str]] = {
+    HandoffDoc: {
+        "source": "a handoff goes `from` one department `to` another",
+        "target": "a handoff goes `from` one department `to` another",
+    }
+}
+"""Keys people write by mistake, with what to write instead."""
+
+
 def structure_problems(error: BaseException, path: Path) -> Iterator[tuple[Path, str]]:
     """Flatten a cattrs validation error into ``(path, message)`` pairs, in document order."""
     if isinstance(error, ClassValidationError | IterableValidationError):
@@ -275,6 +353,8 @@ def structure_problems(error: BaseException, path: Path) -> Iterator[tuple[Path,
         for inner, note in with_notes:
             if isinstance(note, AttributeValidationNote):
                 key: str | int = note.name
+                if isinstance(error, ClassValidationError):
+                    key = document_key(error.cl, note.name)
             elif isinstance(note, IterableValidationNote):
                 key = note.index
             else:  # pragma: no cover - cattrs attaches one of the two notes
@@ -283,10 +363,10 @@ def structure_problems(error: BaseException, path: Path) -> Iterator[tuple[Path,
         for inner in without_notes:
             yield from structure_problems(inner, path)
     elif isinstance(error, ForbiddenExtraKeysError):
-        allowed = [field.name for field in attrs.fields(error.cl)]
+        allowed = [document_key(error.cl, field.name) for field in attrs.fields(error.cl)]
+        hints = _KEY_HINTS.get(error.cl, {})
         for key in sorted(error.extra_fields):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            hint = f" ({hints[key]})" if key in hints else did_you_mean(key, allowed)
             yield (*path, key), f"unknown key `{key}`{hint}"
     elif isinstance(error, KeyError):
         yield path, "required key is missing"

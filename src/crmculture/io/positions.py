@@ -14,42 +14,17 @@ import tomllib
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from crmculture.errors import DocumentError, Problem
+from crmculture.errors import DocumentError, Path, Problem
 
-__all__ = ["Path", "Positions", "path_text", "read_json", "read_toml", "read_yaml"]
+__all__ = ["Path", "Positions", "read_json", "read_toml", "read_yaml"]
 
-Path: TypeAlias = tuple[str | int, ...]
 Positions: TypeAlias = dict[Path, tuple[int, int]]
 
 MAX_NESTING = 100
 
 
-def path_text(path: Path) -> str:
-    """Render a path the way documents are read: ``rules[3].when``, ``facts.tier.values[1]``.
-
-    Examples:
-        >>> path_text(("rules", 3, "when")), path_text(("facts", "a b")), path_text(())
-        ('rules[3].when', "facts['a b']", '')
-
-        A YAML key need not be a string (``? : x`` has the key null); it is shown as written
-        in Python:
-
-        >>> path_text((None,)), path_text(("facts", True))
-        ('[None]', 'facts[True]')
-    """
-    text = ""
-    for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
-            text += f"[{part}]"
-        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{part!r}]"
-    return text
-
-
 def _fail(source: str, message: str, line: int | None, column: int | None) -> DocumentError:
-    return DocumentError(f"cannot read {source}", [Problem("", message, line=line, column=column)])
+    return DocumentError(f"cannot read {source}", [Problem((), message, line=line, column=column)])
 
 
 # -- YAML ---------------------------------------------------------------------------------------
@@ -64,7 +39,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, Positions]:
             f"cannot read {source}",
             [
                 Problem(
-                    "",
+                    (),
                     "reading YAML needs PyYAML: install the extra with `pip install "
                     "'crmculture[yaml]'`",
                 )
@@ -124,7 +99,7 @@ def _walk_yaml(
             if key in seen:
                 duplicates.append(
                     Problem(
-                        path_text((*path, key)),
+                        (*path, key),
                         "key is given twice",
                         line=key_node.start_mark.line + 1,
                         column=key_node.start_mark.column + 1,
@@ -140,7 +115,7 @@ def _walk_yaml(
 # -- JSON ---------------------------------------------------------------------------------------
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 class _JsonReader:
@@ -216,7 +191,7 @@ class _JsonReader:
             if key in result:
                 line, column = self.where(key_offset)
                 self.duplicates.append(
-                    Problem(path_text((*path, key)), "key is given twice", line=line, column=column)
+                    Problem((*path, key), "key is given twice", line=line, column=column)
                 )
             result[key], offset = self.value(offset + 1, (*path, key), depth + 1)
             offset = self.skip(offset)

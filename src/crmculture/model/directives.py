@@ -1,7 +1,7 @@
 """Directives: the aspects of treatment a policy decides, and how competing rules combine.
 
 A `Directive` is one thing the culture decides for a customer: where to route them, their
-service level, whether goods may ship, their discount. It has a type (``text``, ``ordered``,
+service level, whether goods may ship, their discount. It has a type (``text``, ``enum``,
 ``bool``, ``int``, ``decimal``), optional allowed values, a default, a `Combine` strategy for
 when several matching rules set it, and whether it must be *uniform* (the same in every
 department).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+import typing
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias
@@ -21,10 +22,11 @@ from crmculture.errors import PolicyError, Problem, did_you_mean
 from crmculture.model.facts import Better, check_name
 from crmculture.model.values import NO_DEFAULT, Scalar, Value
 
-__all__ = ["Combine", "Directive", "DirectiveType"]
+__all__ = ["ALLOWED_COMBINE", "DIRECTIVE_TYPES", "Combine", "Directive", "DirectiveType"]
 
-DirectiveType: TypeAlias = Literal["text", "ordered", "bool", "int", "decimal"]
-"""The types a directive can have."""
+DirectiveType: TypeAlias = Literal["text", "enum", "bool", "int", "decimal"]
+"""The types a directive can have. An ``enum`` directive's values are ordered, from least to
+most favourable to the customer, as in culture documents."""
 
 _Int = builtins.int
 _Bool = builtins.bool
@@ -41,9 +43,9 @@ class Combine(enum.Enum):
     UNIQUE = "unique"
     """Every matching rule must set the same value; two different values are a conflict."""
     MIN = "min"
-    """The smallest value (for ordered directives, the earliest in the declared order)."""
+    """The smallest value (for enum directives, the earliest in the declared order)."""
     MAX = "max"
-    """The largest value (for ordered directives, the latest in the declared order)."""
+    """The largest value (for enum directives, the latest in the declared order)."""
     ALL = "all"
     """Booleans: true only if every matching rule says true."""
     ANY = "any"
@@ -57,12 +59,12 @@ class Combine(enum.Enum):
         return f"Combine.{self.name}"
 
 
-_DIRECTIVE_TYPES: tuple[str, ...] = ("text", "ordered", "bool", "int", "decimal")
-_ALLOWED_COMBINE: dict[str, frozenset[Combine]] = {
+DIRECTIVE_TYPES: tuple[DirectiveType, ...] = typing.get_args(DirectiveType)
+"""Every directive type."""
+
+ALLOWED_COMBINE: dict[str, frozenset[Combine]] = {
     "text": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.COLLECT}),
-    "ordered": frozenset(
-        {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.COLLECT}
-    ),
+    "enum": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.COLLECT}),
     "bool": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.ALL, Combine.ANY}),
     "int": frozenset(
         {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.SUM, Combine.COLLECT}
@@ -71,6 +73,7 @@ _ALLOWED_COMBINE: dict[str, frozenset[Combine]] = {
         {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.SUM, Combine.COLLECT}
     ),
 }
+"""The combine strategies each directive type allows."""
 
 
 def _to_combine(value: Combine | str) -> Any:
@@ -100,13 +103,13 @@ def _finite_number(value: object) -> bool:
 class Directive:
     """One aspect of treatment that a policy decides.
 
-    Build directives with `Directive.text`, `Directive.ordered`, `Directive.bool`,
+    Build directives with `Directive.text`, `Directive.enum`, `Directive.bool`,
     `Directive.int` and `Directive.decimal`.
 
     Attributes:
         name: An identifier, e.g. ``route_to``.
-        type: ``text``, ``ordered``, ``bool``, ``int`` or ``decimal``.
-        values: Allowed values: required for ``ordered`` (listed from least to most favourable
+        type: ``text``, ``enum``, ``bool``, ``int`` or ``decimal``.
+        values: Allowed values: required for ``enum`` (listed from least to most favourable
             to the customer), optional for ``text``.
         combine: How the values of several matching rules combine.
         default: The value when no matching rule sets it; `NO_DEFAULT` makes a customer no
@@ -115,14 +118,14 @@ class Directive:
         uniform: Whether every department must give the same value: department layers may
             not set it.
         monotone: Whether a better customer must never get a worse value (checked by the
-            analysis). Needs an order: ``ordered``, ``bool``, ``int`` or ``decimal``.
+            analysis). Needs an order: ``enum``, ``bool``, ``int`` or ``decimal``.
         better: For monotone directives, which direction is better for the customer.
         min: The smallest allowed value of a number directive.
         max: The largest allowed value of a number directive.
         description: Free text for documentation.
 
     Examples:
-        >>> level = Directive.ordered("level", ["standard", "priority"], combine="max")
+        >>> level = Directive.enum("level", ["standard", "priority"], combine="max")
         >>> level.check("gold")[1]
         '`gold` is not one of the allowed values: `standard`, `priority`'
     """
@@ -144,14 +147,19 @@ class Directive:
             object.__setattr__(self, "default", ())
         if (
             self.default is not NO_DEFAULT
-            and self.type in _DIRECTIVE_TYPES
+            and self.type in DIRECTIVE_TYPES
             and all(_finite_number(bound) for bound in (self.min, self.max) if bound is not None)
         ):
             # A default cannot be normalized against a broken bound; the bound is reported.
             normalized, problem = self.check(self.default)
             if problem is None:
                 object.__setattr__(self, "default", normalized)
-        problems = [Problem(f"directives.{self.name}", m) for m in self._definition_problems()]
+        problems = [
+            Problem(
+                ("directives", self.name) if field is None else ("directives", self.name, field), m
+            )
+            for field, m in self._definition_problems()
+        ]
         if problems:
             raise PolicyError(f"invalid directive `{self.name}`", problems)
         if self.type == "decimal":
@@ -159,62 +167,75 @@ class Directive:
                 if getattr(self, bound) is not None:
                     object.__setattr__(self, bound, Decimal(getattr(self, bound)))
 
-    def _definition_problems(self) -> Iterator[str]:
+    def _definition_problems(self) -> Iterator[tuple[str | None, str]]:
+        """Each problem of the definition, with its field (None: the whole directive)."""
         name_problem = check_name(self.name, "directive")
         if name_problem:
-            yield name_problem
-        if self.type not in _DIRECTIVE_TYPES:
+            yield None, name_problem
+        if self.type not in DIRECTIVE_TYPES:
             yield (
-                f"unknown directive type `{self.type}`"
-                + did_you_mean(str(self.type), _DIRECTIVE_TYPES)
+                "type",
+                (
+                    f"unknown directive type `{self.type}`"
+                    + did_you_mean(str(self.type), DIRECTIVE_TYPES)
+                ),
             )
             return
         if not isinstance(self.combine, Combine):
             names = [c.value for c in Combine]
             yield (
-                f"unknown combine strategy `{self.combine}`"
-                + did_you_mean(str(self.combine), names)
+                "combine",
+                (
+                    f"unknown combine strategy `{self.combine}`"
+                    + did_you_mean(str(self.combine), names)
+                ),
             )
             return
         if isinstance(self.values, str):
-            yield "values must be a list of strings, not one string"
+            yield "values", "values must be a list of strings, not one string"
             return
-        if self.type == "ordered" and not self.values:
-            yield "an ordered directive needs its values, from least to most favourable"
-        if self.type not in ("text", "ordered") and self.values is not None:
-            yield f"only text and ordered directives have values, not `{self.type}`"
+        if self.type == "enum" and not self.values:
+            yield "values", "an enum directive needs its values, from least to most favourable"
+        if self.type not in ("text", "enum") and self.values is not None:
+            yield "values", f"only text and enum directives have values, not `{self.type}`"
         if self.values is not None:
             if not self.values:
-                yield "the list of values is empty"
+                yield "values", "the list of values is empty"
             if any(not isinstance(v, str) for v in self.values):
-                yield "values must be strings"
+                yield "values", "values must be strings"
             elif len(set(self.values)) != len(self.values):
-                yield "a value is listed twice"
-        if self.combine not in _ALLOWED_COMBINE[self.type]:
-            allowed = ", ".join(sorted(c.value for c in _ALLOWED_COMBINE[self.type]))
+                yield "values", "a value is listed twice"
+        if self.combine not in ALLOWED_COMBINE[self.type]:
+            allowed = ", ".join(sorted(c.value for c in ALLOWED_COMBINE[self.type]))
             yield (
-                f"combine `{self.combine.value}` does not apply to a `{self.type}` directive "
-                f"(use one of {allowed})"
+                "combine",
+                (
+                    f"combine `{self.combine.value}` does not apply to a `{self.type}` directive "
+                    f"(use one of {allowed})"
+                ),
             )
         if self.type not in ("int", "decimal") and (self.min is not None or self.max is not None):
-            yield "only number directives have a min or max"
+            yield (
+                ("min" if self.min is not None else "max"),
+                "only number directives have a min or max",
+            )
         else:
             for label, bound in (("min", self.min), ("max", self.max)):
                 if bound is not None and not _finite_number(bound):
-                    yield f"{label} must be a finite number, not `{bound!r}`"
+                    yield label, f"{label} must be a finite number, not `{bound!r}`"
                     return
             if self.min is not None and self.max is not None and self.min > self.max:
-                yield f"min `{self.min}` is greater than max `{self.max}`"
+                yield "min", f"min `{self.min}` is greater than max `{self.max}`"
         if self.better is not None and self.better not in ("higher", "lower"):
-            yield f"better must be `higher` or `lower`, not `{self.better}`"
+            yield "better", f"better must be `higher` or `lower`, not `{self.better}`"
         if self.monotone and self.type == "text":
-            yield "a monotone directive needs an order; text directives have none"
+            yield "monotone", "a monotone directive needs an order; text directives have none"
         if self.better is not None and not self.monotone:
-            yield "better is only meaningful on a monotone directive"
+            yield "better", "better is only meaningful on a monotone directive"
         if self.default is not NO_DEFAULT:
             problem = self.check(self.default)[1]
             if problem:
-                yield f"default: {problem}"
+                yield "default", problem
 
     @property
     def has_default(self) -> _Bool:
@@ -228,15 +249,15 @@ class Directive:
         return self.better or "higher"
 
     def order_key(self, value: Scalar) -> Any:
-        """A sort key following the directive's order (declared order for ordered values)."""
-        if self.type == "ordered":
+        """A sort key following the directive's order (declared order for enum values)."""
+        if self.type == "enum":
             assert self.values is not None
             return self.values.index(str(value))
         return value
 
     def _check_scalar(self, value: object) -> tuple[Any, str | None]:
         kind = self.type
-        if kind in ("text", "ordered"):
+        if kind in ("text", "enum"):
             if not isinstance(value, str):
                 return value, f"expected a string, got {type(value).__name__} `{value!r}`"
             if self.values is not None and value not in self.values:
@@ -312,7 +333,7 @@ class Directive:
         )
 
     @classmethod
-    def ordered(
+    def enum(
         cls,
         name: str,
         values: Iterable[str],
@@ -326,15 +347,18 @@ class Directive:
     ) -> Directive:
         """A directive over ordered values, listed from least to most favourable.
 
+        The directive counterpart of an ordered `crmculture.Fact.enum`: ``min`` and ``max``
+        follow the declared order, not the alphabet.
+
         Examples:
-            >>> d = Directive.ordered("service_level", ["standard", "priority", "white_glove"],
-            ...                       default="standard", combine="max")
+            >>> d = Directive.enum("service_level", ["standard", "priority", "white_glove"],
+            ...                    default="standard", combine="max")
             >>> d.order_key("white_glove")
             2
         """
         return cls(
             name,
-            "ordered",
+            "enum",
             values=_values_tuple(values),
             combine=_to_combine(combine),
             default=default,

@@ -14,16 +14,23 @@ import datetime as dt
 import keyword
 import math
 import re
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from crmculture.errors import InvalidCustomer, Problem, SchemaError, did_you_mean
+from crmculture.errors import (
+    InvalidCustomer,
+    Problem,
+    SchemaError,
+    UnknownFactError,
+    did_you_mean,
+)
 from crmculture.model.values import NO_DEFAULT, Scalar, literal_text
 
-__all__ = ["Better", "Fact", "FactType", "Schema", "check_name"]
+__all__ = ["BETTER", "FACT_TYPES", "Better", "Fact", "FactType", "Schema", "check_name"]
 
 FactType: TypeAlias = Literal["bool", "int", "float", "decimal", "enum", "date"]
 """The types a fact can have."""
@@ -32,7 +39,11 @@ Better: TypeAlias = Literal["higher", "lower"]
 """Which direction of an ordered fact is better for the company (for booleans, ``higher`` means
 ``true`` is better)."""
 
-_FACT_TYPES: tuple[str, ...] = ("bool", "int", "float", "decimal", "enum", "date")
+FACT_TYPES: tuple[FactType, ...] = typing.get_args(FactType)
+"""Every fact type, in the order the documentation lists them."""
+
+BETTER: tuple[Better, ...] = typing.get_args(Better)
+"""The two directions of `Better`."""
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Words of the condition syntax: a fact with one of these names could not be written in text.
 RESERVED_WORDS = frozenset(
@@ -60,6 +71,15 @@ def check_name(name: object, what: str) -> str | None:
     if name in RESERVED_WORDS or keyword.iskeyword(name):
         return f"{what} name `{name}` is a reserved word of the condition syntax"
     return None
+
+
+def _fractional(value: object) -> bool:
+    """Whether `value` is a finite float or Decimal with a fractional part."""
+    if isinstance(value, float):
+        return math.isfinite(value) and not value.is_integer()
+    if isinstance(value, Decimal):
+        return value.is_finite() and value != value.to_integral_value()
+    return False
 
 
 def _type_name(value: object) -> str:
@@ -106,7 +126,10 @@ class Fact:
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
-        problems = [Problem(f"facts.{self.name}", m) for m in self._definition_problems()]
+        problems = [
+            Problem(("facts", self.name) if field is None else ("facts", self.name, field), m)
+            for field, m in self._definition_problems()
+        ]
         if problems:
             raise SchemaError(f"invalid fact `{self.name}`", problems)
         # Bounds and defaults are stored normalized (ints become floats for float facts and
@@ -121,26 +144,33 @@ class Fact:
             # An absent fact and one given explicitly agree.
             object.__setattr__(self, "default", self.check(self.default)[0])
 
-    def _definition_problems(self) -> Iterator[str]:
+    def _definition_problems(self) -> Iterator[tuple[str | None, str]]:
+        """Each problem of the definition, with the field it is about (None: the whole fact)."""
         name_problem = check_name(self.name, "fact")
         if name_problem:
-            yield name_problem
-        if self.type not in _FACT_TYPES:
-            yield f"unknown fact type `{self.type}`" + did_you_mean(str(self.type), _FACT_TYPES)
+            yield None, name_problem
+        if self.type not in FACT_TYPES:
+            yield (
+                "type",
+                f"unknown fact type `{self.type}`" + did_you_mean(str(self.type), FACT_TYPES),
+            )
             return
         if self.type == "enum":
-            yield from _enum_problems(self.values)
+            yield from (("values", problem) for problem in _enum_problems(self.values))
         elif self.values is not None:
-            yield f"only enum facts have values, not `{self.type}` facts"
+            yield "values", f"only enum facts have values, not `{self.type}` facts"
         if self.type in ("bool", "enum") and (self.min is not None or self.max is not None):
-            yield f"`{self.type}` facts have no min or max"
+            yield (
+                ("min" if self.min is not None else "max"),
+                f"`{self.type}` facts have no min or max",
+            )
         bounds_ok = True
         for label, bound in (("min", self.min), ("max", self.max)):
             if bound is not None:
                 bound_problem = self._type_problem(bound)
                 if bound_problem:
                     bounds_ok = False
-                    yield f"{label}: {bound_problem}"
+                    yield label, bound_problem
         if (
             self.min is not None
             and self.max is not None
@@ -148,18 +178,18 @@ class Fact:
             and not self._type_problem(self.max)
             and self.min > self.max
         ):
-            yield f"min `{self.min}` is greater than max `{self.max}`"
+            yield "min", f"min `{self.min}` is greater than max `{self.max}`"
         if self.better is not None and self.better not in ("higher", "lower"):
-            yield f"better must be `higher` or `lower`, not `{self.better}`"
+            yield "better", f"better must be `higher` or `lower`, not `{self.better}`"
         if self.better is not None and not self.ordered:
-            yield "an unordered enum has no better direction; declare it ordered"
+            yield "better", "an unordered enum has no better direction; declare it ordered"
         if self.default is not NO_DEFAULT:
             if not self.optional:
-                yield "only optional facts have a default"
+                yield "default", "only optional facts have a default"
             elif bounds_ok:  # a default cannot be checked against a broken bound
                 default_problem = self.check(self.default)[1]
                 if default_problem:
-                    yield f"default: {default_problem}"
+                    yield "default", default_problem
 
     @property
     def is_ordered(self) -> _Bool:
@@ -183,6 +213,8 @@ class Fact:
             ok = isinstance(value, bool)
         elif kind == "int":
             ok = isinstance(value, int) and not isinstance(value, bool)
+            if _fractional(value):
+                return f"expected an int: `{value}` is not a whole number"
         elif kind == "float":
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             if ok and not math.isfinite(value):  # type: ignore[arg-type]
@@ -198,7 +230,8 @@ class Fact:
         else:
             ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
         if not ok:
-            return f"expected {_EXPECTED[kind]}, got {_type_name(value)} `{value!r}`"
+            shown = value if isinstance(value, Decimal) else repr(value)
+            return f"expected {_EXPECTED[kind]}, got {_type_name(value)} `{shown}`"
         return None
 
     def check(self, value: object) -> tuple[Any, str | None]:
@@ -486,11 +519,11 @@ class Schema:
             if not isinstance(fact, Fact):
                 problems.append(
                     Problem(
-                        f"facts[{position}]", f"expected a Fact, got {_type_name(fact)} `{fact!r}`"
+                        ("facts", position), f"expected a Fact, got {_type_name(fact)} `{fact!r}`"
                     )
                 )
             elif fact.name in by_name:
-                problems.append(Problem(f"facts.{fact.name}", "fact is declared twice"))
+                problems.append(Problem(("facts", fact.name), "fact is declared twice"))
             else:
                 by_name[fact.name] = fact
         if problems:
@@ -498,10 +531,15 @@ class Schema:
         object.__setattr__(self, "_by_name", by_name)
 
     def __getitem__(self, name: str) -> Fact:
+        """The fact called `name`.
+
+        Raises:
+            UnknownFactError: (a `KeyError`) with a did-you-mean, when there is no such fact.
+        """
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"unknown fact `{name}`{did_you_mean(name, self.names)}") from None
+            raise UnknownFactError(name, self.names) from None
 
     def __contains__(self, name: object) -> _Bool:
         return name in self._by_name
@@ -532,7 +570,7 @@ class Schema:
                 if key not in self._by_name:
                     problems.append(
                         Problem(
-                            f"customer.{key}",
+                            ("customer", key),
                             "unknown fact" + did_you_mean(str(key), self.names),
                             customer[key],
                         )
@@ -546,15 +584,15 @@ class Schema:
             value = read(fact.name, None)
             if value is None:
                 if not fact.optional:
-                    problems.append(Problem(f"customer.{fact.name}", "required fact is missing"))
+                    problems.append(Problem(("customer", fact.name), "required fact is missing"))
                 values.append(None if fact.default is NO_DEFAULT else fact.default)
                 continue
             normalized, problem = fact.check(value)
             if problem:
-                problems.append(Problem(f"customer.{fact.name}", problem, value))
+                problems.append(Problem(("customer", fact.name), problem, value))
             values.append(normalized)
         # Report in schema order, unknown facts last, whatever order the record had.
-        problems.sort(key=lambda p: p.path.removeprefix("customer.") not in self._by_name)
+        problems.sort(key=lambda p: p.path[1] not in self._by_name)
         return tuple(values), problems
 
     def normalize(self, customer: object, *, index: _Int | None = None) -> tuple[Any, ...]:

@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from crmculture.errors import PolicyError, Problem, did_you_mean
-from crmculture.model.conditions import check_condition
+from crmculture.errors import (
+    Path,
+    PolicyError,
+    Problem,
+    UnknownDirectiveError,
+    UnknownRuleError,
+    did_you_mean,
+)
+from crmculture.model.checker import check_condition, condition_problems
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.rules import Rule
@@ -93,8 +100,8 @@ class Policy:
         Traceback (most recent call last):
         ...
         crmculture.errors.PolicyError: invalid policy `acme`: 2 problems
-          - rules[r].when: unknown fact `credit_hol` (did you mean `credit_hold`?)
-          - rules[r].then: unknown directive `rout` (did you mean `route_to`?)
+          - rules.r.when: unknown fact `credit_hol` (did you mean `credit_hold`?)
+          - rules.r.then.rout: unknown directive `rout` (did you mean `route_to`?)
     """
 
     name: str
@@ -129,9 +136,9 @@ class Policy:
             tuple(directives),
             None if departments is None else _sorted_names(departments),
         )
-        company = checker.rules(tuple(rules), "rules", layer=None)
+        company = checker.rules(tuple(rules), ("rules",), layer=None)
         checked_layers = tuple(
-            checker.layer(layer, f"layers[{position}]") for position, layer in enumerate(layers)
+            checker.layer(layer, ("layers", position)) for position, layer in enumerate(layers)
         )
         checker.raise_problems()
         effective = sorted(
@@ -164,26 +171,33 @@ class Policy:
         """The directive called `name`.
 
         Raises:
-            KeyError: with a did-you-mean, when there is no such directive.
+            UnknownDirectiveError: (a `KeyError`) with a did-you-mean, when there is no such
+                directive.
+
+        Examples:
+            >>> from crmculture.stories import acme_policy
+            >>> acme_policy().directive("may_ship").combine
+            Combine.ALL
+            >>> acme_policy().directive("may_shop")  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            crmculture.errors.UnknownDirectiveError: unknown directive `may_shop` (did you mean ...)
         """
         try:
             return self.directive_index[name]
         except KeyError:
-            raise KeyError(
-                f"unknown directive `{name}`" + did_you_mean(name, self.directive_index)
-            ) from None
+            raise UnknownDirectiveError(name, tuple(self.directive_index)) from None
 
     def rule(self, rule_id: str) -> Rule:
         """The rule (of any layer, with its scope applied) whose id is `rule_id`.
 
         Raises:
-            KeyError: with a did-you-mean, when there is no such rule.
+            UnknownRuleError: (a `KeyError`) with a did-you-mean, when there is no such rule.
         """
         for rule in self.effective_rules:
             if rule.id == rule_id:
                 return rule
-        ids = [rule.id for rule in self.effective_rules]
-        raise KeyError(f"unknown rule id `{rule_id}`" + did_you_mean(rule_id, ids))
+        raise UnknownRuleError(rule_id, [rule.id for rule in self.effective_rules])
 
     def with_rules(self, *rules: Rule) -> Policy:
         """A new policy with `rules` added to the company layer."""
@@ -222,19 +236,32 @@ class Policy:
         }
 
     def compile(self) -> CompiledPolicy:
-        """Compile the policy to a fast evaluator; see `crmculture.CompiledPolicy`.
+        """The policy compiled to a fast evaluator; see `crmculture.CompiledPolicy`.
+
+        The policy compiles once, on the first call; later calls (and every `crmculture.Culture`
+        built on the policy) return the same evaluator, which lives as long as the policy does.
 
         Examples:
             >>> from crmculture.stories import acme_policy
-            >>> decide = acme_policy().compile()
+            >>> policy = acme_policy()
+            >>> decide = policy.compile()
             >>> decide({"credit_hold": False, "days_overdue": 0, "annual_volume": 500_000,
             ...         "tier": "gold"}).directives["service_level"]
             'white_glove'
+            >>> policy.compile() is decide
+            True
         """
-        # The one upward import (model -> evaluate), kept inside the function on purpose.
-        from crmculture.evaluate.compiler import compile_policy
+        return self._compiled
 
-        return compile_policy(self)
+    @functools.cached_property
+    def _compiled(self) -> CompiledPolicy:
+        # Memoised on the instance, not in a process-wide cache keyed by equality: equal
+        # policies may differ in what a decision shows (`Decimal("1.0") == Decimal("1.00")`),
+        # and a decision must never depend on which of two equal policies compiled first.
+        # The one upward import (model -> evaluate), kept inside the function on purpose.
+        from crmculture.evaluate.compiler import _compile
+
+        return _compile(self)
 
 
 def _default_document(default: Any) -> Any:
@@ -300,10 +327,10 @@ class _PolicyChecker:
         self.seen_ids: set[str] = set()
         self.seen_layers: set[str] = set()
         if not isinstance(name, str) or not name:
-            self.problems.append(Problem("name", "a policy needs a non-empty name", name))
+            self.problems.append(Problem(("name",), "a policy needs a non-empty name", name))
         if not isinstance(schema, Schema):
             self.problems.append(
-                Problem("schema", f"expected a Schema, got {type(schema).__name__}", schema)
+                Problem(("schema",), f"expected a Schema, got {type(schema).__name__}", schema)
             )
         self.directives = directives
         self.by_name: dict[str, Directive] = {}
@@ -311,25 +338,27 @@ class _PolicyChecker:
             if not isinstance(directive, Directive):
                 self.problems.append(
                     Problem(
-                        f"directives[{position}]",
+                        ("directives", position),
                         f"expected a Directive, got {type(directive).__name__}",
                         directive,
                     )
                 )
             elif directive.name in self.by_name:
                 self.problems.append(
-                    Problem(f"directives.{directive.name}", "directive is declared twice")
+                    Problem(("directives", directive.name), "directive is declared twice")
                 )
             else:
                 self.by_name[directive.name] = directive
         if not directives:
-            self.problems.append(Problem("directives", "a policy decides at least one directive"))
+            self.problems.append(
+                Problem(("directives",), "a policy decides at least one directive")
+            )
 
     def raise_problems(self) -> None:
         if self.problems:
             raise PolicyError(f"invalid policy `{self.name}`", self.problems)
 
-    def _check_departments(self, names: Iterable[str], path: str) -> None:
+    def _check_departments(self, names: Iterable[str], path: Path) -> None:
         if self.departments is None:
             return
         for department in names:
@@ -342,34 +371,32 @@ class _PolicyChecker:
                     )
                 )
 
-    def rules(self, rules: tuple[Rule, ...], path: str, layer: Layer | None) -> list[Rule]:
+    def rules(self, rules: tuple[Rule, ...], path: Path, layer: Layer | None) -> list[Rule]:
         checked: list[Rule] = []
         for position, rule in enumerate(rules):
             if not isinstance(rule, Rule):
                 self.problems.append(
-                    Problem(
-                        f"{path}[{position}]", f"expected a Rule, got {type(rule).__name__}", rule
-                    )
+                    Problem((*path, position), f"expected a Rule, got {type(rule).__name__}", rule)
                 )
                 continue
-            checked.append(self.rule(rule, f"{path}[{rule.id}]", layer))
+            checked.append(self.rule(rule, (*path, rule.id), layer))
         return checked
 
-    def rule(self, rule: Rule, path: str, layer: Layer | None) -> Rule:
+    def rule(self, rule: Rule, path: Path, layer: Layer | None) -> Rule:
         if rule.id in self.seen_ids:
-            self.problems.append(Problem(f"{path}.id", f"rule id `{rule.id}` is used twice"))
+            self.problems.append(Problem((*path, "id"), f"rule id `{rule.id}` is used twice"))
         self.seen_ids.add(rule.id)
         when = rule.when
         if isinstance(self.schema, Schema):
-            when, condition_problems = check_condition(rule.when, self.schema, f"{path}.when")
-            self.problems.extend(condition_problems)
+            when, found = check_condition(rule.when, self.schema)
+            self.problems.extend(condition_problems(found, (*path, "when")))
         then = []
         for directive_name, value in rule.then:
             directive = self.by_name.get(directive_name)
             if directive is None:
                 self.problems.append(
                     Problem(
-                        f"{path}.then",
+                        (*path, "then", directive_name),
                         f"unknown directive `{directive_name}`"
                         + did_you_mean(directive_name, self.by_name),
                     )
@@ -378,11 +405,11 @@ class _PolicyChecker:
                 continue
             normalized, problem = directive.check(value)
             if problem:
-                self.problems.append(Problem(f"{path}.then.{directive_name}", problem, value))
+                self.problems.append(Problem((*path, "then", directive_name), problem, value))
             if layer is not None and directive.uniform:
                 self.problems.append(
                     Problem(
-                        f"{path}.then.{directive_name}",
+                        (*path, "then", directive_name),
                         f"department layer `{layer.name}` may not set the uniform directive "
                         f"`{directive_name}`: every department must treat the customer the same",
                     )
@@ -392,9 +419,9 @@ class _PolicyChecker:
         if rule.departments is not None:
             if not rule.departments:
                 self.problems.append(
-                    Problem(f"{path}.departments", "an empty department list never applies")
+                    Problem((*path, "departments"), "an empty department list never applies")
                 )
-            self._check_departments(rule.departments, f"{path}.departments")
+            self._check_departments(rule.departments, (*path, "departments"))
         if layer is not None:
             if departments is None:
                 departments = layer.departments
@@ -403,26 +430,26 @@ class _PolicyChecker:
                 if outside:
                     self.problems.append(
                         Problem(
-                            f"{path}.departments",
+                            (*path, "departments"),
                             f"department `{outside[0]}` is outside layer "
                             f"`{layer.name}` ({', '.join(layer.departments)})",
                         )
                     )
         return attrs.evolve(rule, when=when, then=then, departments=departments)
 
-    def layer(self, layer: Layer, path: str) -> Layer:
+    def layer(self, layer: Layer, path: Path) -> Layer:
         if not isinstance(layer, Layer):
             self.problems.append(
                 Problem(path, f"expected a Layer, got {type(layer).__name__}", layer)
             )
             return layer
-        path = f"layers[{layer.name}]"
+        path = ("layers", layer.name)
         if layer.name in self.seen_layers:
             self.problems.append(Problem(path, f"layer `{layer.name}` is declared twice"))
         self.seen_layers.add(layer.name)
         if not layer.departments:
             self.problems.append(
-                Problem(f"{path}.departments", "a layer applies to at least one department")
+                Problem((*path, "departments"), "a layer applies to at least one department")
             )
-        self._check_departments(layer.departments, f"{path}.departments")
-        return attrs.evolve(layer, rules=self.rules(layer.rules, f"{path}.rules", layer))
+        self._check_departments(layer.departments, (*path, "departments"))
+        return attrs.evolve(layer, rules=self.rules(layer.rules, (*path, "rules"), layer))

@@ -36,7 +36,7 @@ def _departments(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
 
 def _invalid(rule_id: object, field: str, message: str, value: object = None) -> PolicyError:
     return PolicyError(
-        f"invalid rule `{rule_id}`", [Problem(f"rules[{rule_id}].{field}", message, value)]
+        f"invalid rule `{rule_id}`", [Problem(("rules", rule_id, field), message, value)]
     )
 
 

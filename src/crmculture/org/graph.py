@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 import attrs
 import networkx as nx
 
-from crmculture.errors import OrgError, Problem, UnknownDepartmentError, did_you_mean
+from crmculture.errors import OrgError, Path, Problem, UnknownDepartmentError, did_you_mean
 from crmculture.model.conditions import ALWAYS, Condition, FactRef, Or, as_condition
 
 __all__ = ["Department", "Handoff", "OrgError", "OrgGraph"]
@@ -160,7 +160,7 @@ class Handoff:
         return text if self.when == ALWAYS else f"{text} when {self.when}"
 
 
-def _check_text(value: object, path: str, what: str, problems: list[Problem]) -> bool:
+def _check_text(value: object, path: Path, what: str, problems: list[Problem]) -> bool:
     if not isinstance(value, str) or not value:
         problems.append(Problem(path, f"{what} must be a non-empty string, not `{value!r}`", value))
         return False
@@ -174,28 +174,28 @@ def _check_departments(departments: Sequence[object], problems: list[Problem]) -
         if not isinstance(department, Department):
             problems.append(
                 Problem(
-                    f"departments[{position}]",
+                    ("departments", position),
                     f"expected a Department, got {type(department).__name__}",
                     department,
                 )
             )
             continue
-        if not _check_text(department.name, f"departments[{position}].name", "a name", problems):
+        if not _check_text(department.name, ("departments", position, "name"), "a name", problems):
             continue
-        path = f"departments[{department.name}]"
+        path: Path = ("departments", department.name)
         if department.name in seen:
             problems.append(Problem(path, f"department `{department.name}` is declared twice"))
             continue
         seen.add(department.name)
         for request in department.resolves:
-            _check_text(request, f"{path}.resolves", "a request type", problems)
+            _check_text(request, (*path, "resolves"), "a request type", problems)
         for name in department.merged_from:
-            _check_text(name, f"{path}.merged_from", "a department name", problems)
+            _check_text(name, (*path, "merged_from"), "a department name", problems)
         if department.decides_as is not None:
-            _check_text(department.decides_as, f"{path}.decides_as", "decides_as", problems)
+            _check_text(department.decides_as, (*path, "decides_as"), "decides_as", problems)
         seen_guards: set[str] = set()
         for request, guard in department.resolves_when:
-            where = f"{path}.resolves_when.{request}"
+            where = (*path, "resolves_when", request)
             if request in seen_guards:
                 problems.append(Problem(where, f"request type `{request}` has two guards"))
             elif request not in department.resolves:
@@ -220,7 +220,7 @@ def _check_handoffs(
     good: list[Handoff] = []
     seen: set[Handoff] = set()
     for position, handoff in enumerate(handoffs):
-        path = f"handoffs[{position}]"
+        path: Path = ("handoffs", position)
         if not isinstance(handoff, Handoff):
             problems.append(
                 Problem(path, f"expected a Handoff, got {type(handoff).__name__}", handoff)
@@ -229,12 +229,12 @@ def _check_handoffs(
         ok = True
         for end in ("source", "target"):
             name = getattr(handoff, end)
-            if not _check_text(name, f"{path}.{end}", f"the {end}", problems):
+            if not _check_text(name, (*path, end), f"the {end}", problems):
                 ok = False
             elif name not in names:
                 problems.append(
                     Problem(
-                        f"{path}.{end}",
+                        (*path, end),
                         f"unknown department `{name}`" + did_you_mean(name, names),
                         name,
                     )
@@ -247,26 +247,26 @@ def _check_handoffs(
             if not handoff.requests:
                 problems.append(
                     Problem(
-                        f"{path}.requests",
+                        (*path, "requests"),
                         "an empty request list never applies; give None for every request",
                     )
                 )
                 ok = False
             for request in handoff.requests:
-                ok = _check_text(request, f"{path}.requests", "a request type", problems) and ok
-        ok = _check_text(handoff.kind, f"{path}.kind", "the kind", problems) and ok
+                ok = _check_text(request, (*path, "requests"), "a request type", problems) and ok
+        ok = _check_text(handoff.kind, (*path, "kind"), "the kind", problems) and ok
         minutes = handoff.minutes
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
             problems.append(
                 Problem(
-                    f"{path}.minutes",
+                    (*path, "minutes"),
                     f"minutes must be a non-negative int, not `{minutes!r}`",
                     minutes,
                 )
             )
             ok = False
         if not isinstance(handoff.when, Condition):
-            problems.append(Problem(f"{path}.when", f"`{handoff.when!r}` is not a condition"))
+            problems.append(Problem((*path, "when"), f"`{handoff.when!r}` is not a condition"))
             ok = False
         if ok and handoff in seen:
             problems.append(Problem(path, f"handoff `{handoff}` is listed twice"))
@@ -320,8 +320,8 @@ class OrgGraph:
 
     def __init__(self, departments: Iterable[Department], handoffs: Iterable[Handoff] = ()) -> None:
         problems: list[Problem] = []
-        given_departments = _sequence(departments, "departments", problems)
-        given_handoffs = _sequence(handoffs, "handoffs", problems)
+        given_departments = _sequence(departments, ("departments",), problems)
+        given_handoffs = _sequence(handoffs, ("handoffs",), problems)
         checked = _check_departments(given_departments, problems)
         names = sorted(department.name for department in checked)
         links = _check_handoffs(given_handoffs, names, problems)
@@ -500,7 +500,9 @@ class OrgGraph:
             kept = [h for h in self.handoffs if (h.source, h.target) != (source, target)]
             asked = f"a handoff from `{source}` to `{target}`"
         if len(kept) == len(self.handoffs):
-            raise OrgError("invalid what-if", [Problem("without_handoff", f"there is no {asked}")])
+            raise OrgError(
+                "invalid what-if", [Problem(("without_handoff",), f"there is no {asked}")]
+            )
         return OrgGraph(self.departments, kept)
 
     def merge(
@@ -546,22 +548,26 @@ class OrgGraph:
             if name not in self._by_name:
                 problems.append(
                     Problem(
-                        f"merge.departments[{position}]",
+                        ("merge", "departments", position),
                         f"unknown department `{name}`" + did_you_mean(str(name), self.names),
                         name,
                     )
                 )
             elif listed.index(name) != position:
                 problems.append(
-                    Problem(f"merge.departments[{position}]", f"`{name}` is listed twice", name)
+                    Problem(("merge", "departments", position), f"`{name}` is listed twice", name)
                 )
         if len(set(map(str, listed))) < 2:
-            problems.append(Problem("merge.departments", "a merge needs at least two departments"))
+            problems.append(
+                Problem(("merge", "departments"), "a merge needs at least two departments")
+            )
         if not isinstance(into, str) or not into:
-            problems.append(Problem("merge.into", f"a name must be a non-empty string: `{into!r}`"))
+            problems.append(
+                Problem(("merge", "into"), f"a name must be a non-empty string: `{into!r}`")
+            )
         elif into in self._by_name and into not in listed:
             problems.append(
-                Problem("merge.into", f"`{into}` is another department; pick a new name", into)
+                Problem(("merge", "into"), f"`{into}` is another department; pick a new name", into)
             )
         if problems:
             raise OrgError("invalid merge", problems)
@@ -621,7 +627,7 @@ def _all_requests(
     return tuple(sorted(found))
 
 
-def _sequence(value: object, path: str, problems: list[Problem]) -> list[Any]:
+def _sequence(value: object, path: Path, problems: list[Problem]) -> list[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         problems.append(Problem(path, f"expected a list, got {type(value).__name__}", value))
         return []

@@ -68,13 +68,13 @@ def _highlight(org: OrgGraph, journey: Journey | Route | None) -> tuple[set[str]
         return set(), set()
     route = journey.route if isinstance(journey, Journey) else journey
     problems = [
-        Problem("journey.departments", f"department `{name}` is not in the org", name)
+        Problem(("journey", "departments"), f"department `{name}` is not in the org", name)
         for name in dict.fromkeys(route.departments)
         if name not in org
     ]
     known = set(org.handoffs)
     problems.extend(
-        Problem("journey.handoffs", f"handoff `{handoff}` is not in the org")
+        Problem(("journey", "handoffs"), f"handoff `{handoff}` is not in the org")
         for handoff in route.handoffs
         if handoff not in known
     )

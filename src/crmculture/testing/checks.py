@@ -48,7 +48,8 @@ from crmculture.culture import Culture
 from crmculture.errors import CrmCultureError, did_you_mean
 from crmculture.evaluate.reference import ReferenceEvaluator
 from crmculture.io.condition_text import parse_condition
-from crmculture.model.conditions import Condition, FactRef, as_condition, check_condition
+from crmculture.model.checker import check_condition
+from crmculture.model.conditions import Condition, FactRef, as_condition
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.values import json_value, value_text
@@ -413,7 +414,7 @@ def _non_uniform(finding: NonUniform, found_by: Literal["hypothesis", "verifier"
         f"`{finding.directive}` is {_value(finding.value_in(first))} when "
         f"{_department(first)} asks and {_value(finding.value_in(second))} when "
         f"{_department(second)} asks",
-        customer=finding.customer,
+        customer=finding.record,
         department=first,
         values={finding.directive: {str(d): v for d, v in finding.values}},
         rules=finding.rules,
@@ -631,8 +632,8 @@ def assert_monotone(
             raise _monotone_failure(
                 policy,
                 chosen,
-                f.better_customer,
-                f.worse_customer,
+                f.record,
+                f.worse_record,
                 f.better_value,
                 f.worse_value,
                 f.department,
@@ -683,9 +684,9 @@ def _condition(check: str, policy: Policy, when: object) -> Condition:
         raise InvalidArgument(
             f"{check}(): when must be a Condition or condition text, not {when!r}"
         )
-    checked, problems = check_condition(as_condition(when), policy.schema, "when")
+    checked, problems = check_condition(as_condition(when), policy.schema)
     if problems:
-        raise InvalidArgument(f"{check}(): " + "; ".join(str(p) for p in problems))
+        raise InvalidArgument(f"{check}(): when: " + "; ".join(p.message for p in problems))
     return checked
 
 
@@ -874,7 +875,7 @@ def assert_journey_bound(
         if long:
             finding = long[0]
             raise _journey_failure(
-                culture, finding.example, finding.journey, max_departments, "verifier"
+                culture, finding.record, finding.journey, max_departments, "verifier"
             )
         if not report.of_kind("cutoff"):
             return

@@ -85,9 +85,9 @@ class Fault:
     value: Any = attrs.field(default=None, eq=False)
 
     @property
-    def path(self) -> str:
-        """The path `crmculture.Problem` gives the fault: ``customer.<fact>``."""
-        return f"customer.{self.fact}"
+    def path(self) -> tuple[str, str]:
+        """The path `crmculture.Problem` gives the fault: ``("customer", fact)``."""
+        return ("customer", self.fact)
 
 
 def _out_of_domain(fact: Fact) -> list[Any]:
