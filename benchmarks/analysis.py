@@ -66,9 +66,7 @@ def benchmark_schema() -> Schema:
 def benchmark_directives() -> list[Directive]:
     return [
         Directive.text("route_to", default="frontline", uniform=True),
-        Directive.ordered(
-            "service_level", LEVELS, default="standard", combine="max", monotone=True
-        ),
+        Directive.enum("service_level", LEVELS, default="standard", combine="max", monotone=True),
         Directive.bool("may_ship", default=True, combine="all", uniform=True, monotone=True),
         Directive.bool("may_quote", default=True, combine="all", monotone=True),
         Directive.int("discount_pct", min=0, max=40, default=0, combine="max", monotone=True),

@@ -51,7 +51,7 @@ def benchmark_policy() -> Policy:
     )
     directives = [
         Directive.text("route_to", default="frontline", combine="first", uniform=True),
-        Directive.ordered("service_level", LEVELS, default="standard", combine="max"),
+        Directive.enum("service_level", LEVELS, default="standard", combine="max"),
         Directive.bool("may_ship", default=True, combine="all", uniform=True),
         Directive.bool("may_quote", default=True, combine="all"),
         Directive.int("discount_pct", min=0, max=40, default=0, combine="max"),

@@ -43,7 +43,7 @@ def benchmark_policy() -> Policy:
     )
     directives = [
         Directive.text("route_to", default="frontline", uniform=True),
-        Directive.ordered(
+        Directive.enum(
             "service_level",
             ["standard", "priority", "white_glove"],
             default="standard",

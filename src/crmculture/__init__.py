@@ -36,6 +36,8 @@ from crmculture.errors import (
     UndecidedError,
     UnknownDepartmentError,
     UnknownDirectiveError,
+    UnknownFactError,
+    UnknownRuleError,
 )
 from crmculture.evaluate import (
     CompiledPolicy,
@@ -108,6 +110,8 @@ __all__ = [
     "UndecidedError",
     "UnknownDepartmentError",
     "UnknownDirectiveError",
+    "UnknownFactError",
+    "UnknownRuleError",
     "__version__",
     "analysis",
     "analyze",

@@ -97,7 +97,7 @@ def acme_policy() -> Policy:
             uniform=True,
             description="Who handles the customer, whoever they contacted.",
         ),
-        Directive.ordered(
+        Directive.enum(
             "service_level",
             ["standard", "priority", "white_glove"],
             default="standard",
@@ -352,7 +352,7 @@ def profitable_customer_policy() -> Policy:
         ]
     )
     directives = [
-        Directive.ordered(
+        Directive.enum(
             "segment",
             ["unprofitable", "standard", "valuable", "most_profitable"],
             default="standard",
@@ -483,7 +483,7 @@ def crm_initiative_policy() -> Policy:
         ]
     )
     directives = [
-        Directive.ordered(
+        Directive.enum(
             "risk_level",
             ["critical", "high", "medium", "low"],
             default="low",

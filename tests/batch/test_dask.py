@@ -29,7 +29,7 @@ def policy() -> Policy:
     )
     directives = [
         Directive.text("route_to", default="frontline"),
-        Directive.ordered("level", ["standard", "priority"], default="standard", combine="max"),
+        Directive.enum("level", ["standard", "priority"], default="standard", combine="max"),
         Directive.decimal("fee", default=0, combine="sum"),
         Directive.text("notify", combine="collect"),
     ]

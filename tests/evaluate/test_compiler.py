@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import linecache
 import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from crmculture import CompiledPolicy, Directive, F, Fact, InvalidCustomer, Policy, Rule, Schema
+from crmculture import (
+    CompiledPolicy,
+    Directive,
+    F,
+    Fact,
+    InvalidCustomer,
+    Policy,
+    Rule,
+    Schema,
+    compile_policy,
+)
+from crmculture.evaluate import compiler
 from crmculture.stories import acme_policy, example_customers
 from crmculture.testing import customers
 
@@ -117,6 +131,70 @@ class TestSharing:
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(work, range(4)))
         assert all(result == expected for result in results)
+
+
+def compiled_files() -> set[str]:
+    """The file names of the compiled policies registered with `linecache`."""
+    return {name for name in linecache.cache if name.startswith("<crmculture compiled policy")}
+
+
+class TestCompileOnce:
+    """A policy compiles once; its evaluator lives as long as the policy."""
+
+    def test_compile_returns_the_same_evaluator(self) -> None:
+        """`Policy.compile` and `compile_policy` return one evaluator per policy."""
+        policy = acme_policy()
+        first = policy.compile()
+        assert first is policy.compile()
+        assert first is compile_policy(policy)
+
+    def test_many_calls_compile_and_register_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A thousand calls generate the source once and add one `linecache` entry."""
+        generated: list[str] = []
+        generate = compiler.generate_source
+
+        def counting(policy: Policy) -> Any:
+            generated.append(policy.name)
+            return generate(policy)
+
+        monkeypatch.setattr(compiler, "generate_source", counting)
+        policy = acme_policy()
+        before = compiled_files()
+        for _ in range(1000):
+            policy.compile()
+        expected = (["acme"], 1)
+        assert expected == (generated, len(compiled_files() - before))
+
+    def test_the_source_is_dropped_with_the_evaluator(self) -> None:
+        """Once the policy and its evaluator are gone, so is their `linecache` entry."""
+        policy = acme_policy()
+        filename = type(policy.compile()).__call__.__code__.co_filename
+        assert filename in linecache.cache
+        del policy
+        gc.collect()
+        assert filename not in linecache.cache
+
+    def test_equal_policies_keep_their_own_values(self) -> None:
+        """Equal policies compile separately: each decides with its own constants, whichever
+        compiled first (`Decimal("1.0") == Decimal("1.00")`, but they print differently)."""
+        schema = Schema([Fact.bool("vip")])
+        limit = Directive.decimal("credit_limit", default=0)
+        one, two = (
+            Policy("p", schema, [limit], [Rule("r", when=F.vip, then={"credit_limit": value})])
+            for value in (Decimal("1.0"), Decimal("1.00"))
+        )
+        assert one == two
+        expected = ["1.0", "1.00"]
+        assert expected == [str(p.compile()({"vip": True})["credit_limit"]) for p in (one, two)]
+
+    def test_a_pickled_policy_does_not_carry_its_evaluator(self) -> None:
+        """Pickles hold the policy's value only; the other side compiles on first use."""
+        policy = acme_policy()
+        policy.compile()
+        copy = pickle.loads(pickle.dumps(policy))
+        assert copy == policy
+        assert copy.compile() is not policy.compile()
+        assert len(pickle.dumps(policy)) == len(pickle.dumps(acme_policy()))
 
 
 class TestLimits:

@@ -140,7 +140,7 @@ class TestCombine:
         self, evaluator: Any, combine: str, expected: str
     ) -> None:
         """min/max compare ordered values by their declared position, not alphabetically."""
-        level = Directive.ordered("level", ["low", "mid", "high"], default="mid", combine=combine)
+        level = Directive.enum("level", ["low", "mid", "high"], default="mid", combine=combine)
         decide = evaluator(
             one_directive_policy(
                 level,

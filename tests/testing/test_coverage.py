@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmculture import Directive, F, Fact, Policy, Rule, Schema
+from crmculture import Directive, F, Fact, Policy, Rule, Schema, UnknownRuleError
 from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import And, Atom, Condition, Not, Or
 from crmculture.stories import acme_policy, example_customers
@@ -100,9 +100,10 @@ class TestCoverage:
         assert document["rules"][0]["clauses"][0]["clause"] == 'tier >= "gold"'
 
     def test_unknown_rule_id(self) -> None:
-        """Asking for a rule the policy does not have says what it might be."""
+        """Asking for a rule the policy does not have raises the library's `KeyError`,
+        which says what it might be."""
         report = coverage(acme_policy(), [])
-        with pytest.raises(KeyError, match="did you mean `credit-hold`"):
+        with pytest.raises(UnknownRuleError, match="did you mean `credit-hold`"):
             report.rule("credit-hol")
 
 

@@ -107,8 +107,8 @@ def combine(directive: Directive, contributions: Sequence[Contribution]) -> Dire
 
     Examples:
         >>> from crmculture import Directive, Rule
-        >>> level = Directive.ordered("level", ["standard", "priority", "white_glove"],
-        ...                           default="standard", combine="max")
+        >>> level = Directive.enum("level", ["standard", "priority", "white_glove"],
+        ...                        default="standard", combine="max")
         >>> a = Rule("a", when=True, then={"level": "priority"})
         >>> b = Rule("b", when=True, then={"level": "white_glove"})
         >>> outcome = combine(level, [(a, "priority"), (b, "white_glove")])

@@ -9,6 +9,10 @@ generated name and is never spelled into the text. The source is registered with
 under ``<crmculture compiled policy NAME>`` so that tracebacks and `inspect.getsource` show it;
 `CompiledPolicy.source` holds it too.
 
+A policy compiles once: `compile_policy` and `crmculture.Policy.compile` return the evaluator
+memoised on the policy object. The ``linecache`` entry is removed when the evaluator is garbage
+collected, so building and dropping policies in a long-running process leaves nothing behind.
+
 Anything unusual (a record that is not a plain dict, a value of the wrong type, a missing or
 unknown fact) leaves the fast path for the schema's own validator, which reports every problem,
 so the fast path never has to.
@@ -20,9 +24,10 @@ import datetime as dt
 import itertools
 import linecache
 import math
+import weakref
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Literal, overload
+from typing import Any, Literal, assert_never, overload
 
 from crmculture.errors import CrmCultureError, UndecidedError
 from crmculture.evaluate.combine import combine, precedence
@@ -70,7 +75,7 @@ class CompiledPolicy:
         def decide(self, customer, department=None):
     """
 
-    __slots__ = ("policy", "source")
+    __slots__ = ("__weakref__", "policy", "source")
 
     policy: Policy
     source: str
@@ -214,8 +219,9 @@ class _Conditions:
             return f"(not {self.expr(condition.item)})"
         if isinstance(condition, Const):
             return "True" if condition.value else "False"
-        assert isinstance(condition, Atom)
-        return self._atom(condition)
+        if isinstance(condition, Atom):
+            return self._atom(condition)
+        assert_never(condition)
 
     def _atom(self, atom: Atom) -> str:
         fact = self.facts[atom.fact]
@@ -233,11 +239,12 @@ class _Conditions:
         elif isinstance(atom, In):
             members = self.src.const(frozenset(atom.values))
             test = f"{var} {'not in' if atom.negated else 'in'} {members}"
-        else:
-            assert isinstance(atom, Between)
+        elif isinstance(atom, Between):
             left, low = self._operand(fact, atom.low, True)
             _, high = self._operand(fact, atom.high, True)
             test = f"{low} <= {left} <= {high}"
+        else:
+            assert_never(atom)
         # A comparison involving a missing fact is false, whatever the operator.
         return f"({var} is not None and {test})" if fact.optional else f"({test})"
 
@@ -418,13 +425,24 @@ _serial = itertools.count(1)
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
-    """Compile `policy` to a `CompiledPolicy`; `crmculture.Policy.compile` calls this.
+    """The `CompiledPolicy` of `policy`, the same as ``policy.compile()``.
+
+    A policy compiles once: later calls return the same evaluator, memoised on the policy.
 
     Examples:
         >>> from crmculture.stories import acme_policy
-        >>> compile_policy(acme_policy())
+        >>> policy = acme_policy()
+        >>> compile_policy(policy)
         <CompiledPolicy 'acme' version '2026.11'>
+        >>> compile_policy(policy) is policy.compile()
+        True
     """
+    return policy.compile()
+
+
+def _compile(policy: Policy) -> CompiledPolicy:
+    """Compile `policy` to a new `CompiledPolicy`; `crmculture.Policy.compile` calls this once
+    per policy and keeps the result."""
     source, globs = generate_source(policy)
     filename = f"<crmculture compiled policy {policy.name} #{next(_serial)}>"
     code = compile(source, filename, "exec")
@@ -443,4 +461,6 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     compiled: CompiledPolicy = object.__new__(cls)
     object.__setattr__(compiled, "policy", policy)
     object.__setattr__(compiled, "source", source)
+    # The source stays readable as long as the evaluator lives, and no longer.
+    weakref.finalize(compiled, linecache.cache.pop, filename, None).atexit = False
     return compiled

@@ -27,16 +27,16 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, assert_never
 
 import attrs
 from hypothesis.errors import InvalidArgument
 
 from crmculture.analysis.findings import outcomes_for
-from crmculture.errors import did_you_mean
+from crmculture.errors import UnknownRuleError, did_you_mean
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.truth import holds
-from crmculture.model.conditions import And, Atom, Condition, Const, Not
+from crmculture.model.conditions import And, Atom, Condition, Const, Not, Or
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 
@@ -166,13 +166,12 @@ class CoverageReport:
         """The coverage of one rule.
 
         Raises:
-            KeyError: with a did-you-mean, for an unknown rule id.
+            UnknownRuleError: (a `KeyError`) with a did-you-mean, for an unknown rule id.
         """
         for entry in self.rules:
             if entry.rule == rule_id:
                 return entry
-        ids = [entry.rule for entry in self.rules]
-        raise KeyError(f"unknown rule id `{rule_id}`" + did_you_mean(rule_id, ids))
+        raise UnknownRuleError(rule_id, [entry.rule for entry in self.rules])
 
     def summary(self) -> str:
         """The report as text: what was never exercised first, then rule by rule."""
@@ -248,7 +247,7 @@ def _clauses(condition: Condition) -> list[Condition]:
 
 def _value(node: Condition, truths: list[bool], counter: list[int]) -> bool:
     """Evaluate `node` reading clause truths in left-to-right order from `truths`."""
-    if _is_clause(node):
+    if isinstance(node, Atom) or _is_clause(node):  # `isinstance` tells mypy atoms end here
         index = counter[0]
         counter[0] += 1
         return truths[index]
@@ -256,9 +255,11 @@ def _value(node: Condition, truths: list[bool], counter: list[int]) -> bool:
         return node.value
     if isinstance(node, Not):
         return not _value(node.item, truths, counter)
-    # Evaluate every child (no short circuit) so that clause positions stay aligned.
-    values = [_value(item, truths, counter) for item in node.children()]
-    return all(values) if isinstance(node, And) else any(values)
+    if isinstance(node, And | Or):
+        # Evaluate every child (no short circuit) so that clause positions stay aligned.
+        values = [_value(item, truths, counter) for item in node.items]
+        return all(values) if isinstance(node, And) else any(values)
+    assert_never(node)
 
 
 def _deciding(

@@ -182,9 +182,7 @@ def _safe_directives() -> list[Directive]:
     decide everyone."""
     return [
         Directive.text("route_to", values=["desk", "finance", "partners"], default="desk"),
-        Directive.ordered(
-            "level", ["standard", "priority", "top"], default="standard", combine="max"
-        ),
+        Directive.enum("level", ["standard", "priority", "top"], default="standard", combine="max"),
         Directive.bool("may_ship", default=True, combine="all"),
     ]
 
