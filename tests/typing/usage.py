@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import assert_never
 
 from crmculture import (
     CompiledPolicy,
+    Condition,
     CrmCultureError,
     Decision,
     Directive,
@@ -16,6 +18,7 @@ from crmculture import (
     Rule,
     Schema,
 )
+from crmculture.model import And, Between, Compare, Const, In, Missing, Not, Or
 
 schema = Schema(
     [
@@ -26,9 +29,7 @@ schema = Schema(
     ]
 )
 route = Directive.text("route_to", default="frontline", uniform=True)
-level = Directive.ordered(
-    "service_level", ["standard", "priority"], default="standard", combine="max"
-)
+level = Directive.enum("service_level", ["standard", "priority"], default="standard", combine="max")
 policy: Policy = Policy(
     "acme",
     schema,
@@ -53,3 +54,22 @@ document: str = decision.to_json()
 fingerprint: str = decision.fingerprint
 decisions: list[Decision] = decide.decide_many([{"credit_hold": True}], department="support")
 reported: list[Decision | CrmCultureError] = decide.decide_many([], on_error="report")
+
+# `Condition` is a closed union: a walker that tests every member and ends with
+# `assert_never` type-checks, and stops type-checking when a node class joins the union.
+when: Condition = F.credit_hold | (F.days_overdue > 60)
+read: tuple[str, ...] = when.facts()
+negated: Condition = ~when & F.credit_hold
+
+
+def leaves(node: Condition) -> int:
+    if isinstance(node, And | Or):
+        return sum(leaves(item) for item in node.items)
+    if isinstance(node, Not):
+        return leaves(node.item)
+    if isinstance(node, Const | Compare | In | Between | Missing):
+        return 1
+    assert_never(node)
+
+
+counted: int = leaves(negated)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, assert_never
 
 import numpy as np
 import pandas as pd
@@ -112,11 +112,12 @@ class Conditions:
             return ~self(condition.item)
         if isinstance(condition, Const):
             return np.full(self.length, condition.value, dtype=np.bool_)
-        assert isinstance(condition, Atom)
-        found = self._atoms.get(condition)
-        if found is None:
-            found = self._atoms[condition] = self._atom(condition)
-        return found
+        if isinstance(condition, Atom):
+            found = self._atoms.get(condition)
+            if found is None:
+                found = self._atoms[condition] = self._atom(condition)
+            return found
+        assert_never(condition)
 
     def _atom(self, atom: Atom) -> BoolArray:
         column = self.columns[atom.fact]
@@ -142,9 +143,10 @@ class Conditions:
                 test = np.isin(data, np.array(keys))
             if atom.negated:
                 test = ~test
-        else:
-            assert isinstance(atom, Between)
+        elif isinstance(atom, Between):
             test = _bool(data >= column.key(atom.low)) & _bool(data <= column.key(atom.high))
+        else:
+            assert_never(atom)
         # A comparison involving a missing fact is false, whatever the operator.
         return test if present is None else test & present
 
@@ -426,14 +428,14 @@ Tally: TypeAlias = "RankTally | GroupTally"
 def value_dtype(directive: Directive) -> str:
     """How a directive's values are held in the decisions frame.
 
-    ``category`` for text and ordered directives (ordered categories for ordered directives),
+    ``category`` for text and enum directives (ordered categories for enum directives),
     ``boolean`` and ``Int64`` (pandas' nullable types) for bool and int, ``object`` for decimal
     directives (`decimal.Decimal` values) and ``collect`` directives (tuples).
 
     Examples:
         >>> from crmculture import Directive
         >>> value_dtype(Directive.bool("may_ship", default=True)), value_dtype(
-        ...     Directive.ordered("level", ["standard", "priority"], combine="max"))
+        ...     Directive.enum("level", ["standard", "priority"], combine="max"))
         ('boolean', 'category')
     """
     if directive.combine is Combine.COLLECT or directive.type == "decimal":
@@ -461,8 +463,8 @@ def possible_values(directive: Directive, policy: Policy) -> list[Any]:
 
 
 def category_dtype(directive: Directive, categories: list[Any]) -> pd.CategoricalDtype:
-    """The categories of a text or ordered directive's column (ordered for ordered ones)."""
-    return pd.CategoricalDtype(categories, ordered=directive.type == "ordered")
+    """The categories of a text or enum directive's column (ordered for enum ones)."""
+    return pd.CategoricalDtype(categories, ordered=directive.type == "enum")
 
 
 def values_column(
@@ -554,6 +556,10 @@ def constants(policy: Policy) -> dict[str, list[Any]]:
                 found[node.fact].extend(node.values)
             elif isinstance(node, Between):
                 found[node.fact].extend((node.low, node.high))
+            elif isinstance(node, Missing | Const | And | Or | Not):
+                continue  # no constant here (the walk reaches the operators' items)
+            else:
+                assert_never(node)
     return found
 
 

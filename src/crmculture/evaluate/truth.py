@@ -8,7 +8,7 @@ it is only called when an explanation is asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, assert_never
 
 from crmculture.model.conditions import (
     DECISION,
@@ -60,21 +60,22 @@ def _atom_holds(
         key = _key(schema, atom.fact, value, directives)
         low = _key(schema, atom.fact, atom.low, directives)
         return bool(low <= key <= _key(schema, atom.fact, atom.high, directives))
-    assert isinstance(atom, Compare)
-    op = atom.op
-    if op == "==":
-        return bool(value == atom.value)
-    if op == "!=":
-        return bool(value != atom.value)
-    left = _key(schema, atom.fact, value, directives)
-    right = _key(schema, atom.fact, atom.value, directives)
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
+    if isinstance(atom, Compare):
+        op = atom.op
+        if op == "==":
+            return bool(value == atom.value)
+        if op == "!=":
+            return bool(value != atom.value)
+        left = _key(schema, atom.fact, value, directives)
+        right = _key(schema, atom.fact, atom.value, directives)
+        if op == "<":
+            return bool(left < right)
+        if op == "<=":
+            return bool(left <= right)
+        if op == ">":
+            return bool(left > right)
+        return bool(left >= right)
+    assert_never(atom)
 
 
 def holds(
@@ -109,7 +110,7 @@ def holds(
         return condition.value
     if isinstance(condition, Atom):
         return _atom_holds(condition, facts, schema, directives)
-    raise TypeError(f"`{condition!r}` is not a condition")
+    assert_never(condition)
 
 
 def rule_matches(
@@ -146,8 +147,9 @@ def _requirement(atom: Atom, negated: bool) -> str:
     if isinstance(atom, Between):
         inner = f"between {literal_text(atom.low)} and {literal_text(atom.high)}"
         return f"not {inner}" if negated else inner
-    assert isinstance(atom, Missing)
-    return "is missing" if atom.negated is negated else "is not missing"
+    if isinstance(atom, Missing):
+        return "is missing" if atom.negated is negated else "is not missing"
+    assert_never(atom)
 
 
 def _why(
@@ -171,17 +173,18 @@ def _why(
         else:
             needs = _requirement(condition, not want)
         return [f"{condition.fact} is {shown}, the rule needs {needs}"]
-    assert isinstance(condition, And | Or)
-    # Every failing child must change (all must hold / none may hold) ...
-    every = isinstance(condition, And) is want
-    reasons = [_why(item, facts, schema, want, directives) for item in condition.items]
-    if every:
-        return [reason for group in reasons for reason in group]
-    # ... or any one of the children changing would do.
-    alternatives = ["; ".join(group) for group in reasons if group]
-    if len(alternatives) > 1:
-        return [" or ".join(f"({alternative})" for alternative in alternatives)]
-    return alternatives
+    if isinstance(condition, And | Or):
+        # Every failing child must change (all must hold / none may hold) ...
+        every = isinstance(condition, And) is want
+        reasons = [_why(item, facts, schema, want, directives) for item in condition.items]
+        if every:
+            return [reason for group in reasons for reason in group]
+        # ... or any one of the children changing would do.
+        alternatives = ["; ".join(group) for group in reasons if group]
+        if len(alternatives) > 1:
+            return [" or ".join(f"({alternative})" for alternative in alternatives)]
+        return alternatives
+    assert_never(condition)
 
 
 def why_not(

@@ -15,14 +15,11 @@ is true of it. ``not`` is plain negation, so ``not (x > 5)`` is true when ``x`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Literal, TypeAlias
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Literal, TypeAlias, assert_never
 
 import attrs
 
-from crmculture.errors import Problem, did_you_mean
-from crmculture.model.directives import Directive
-from crmculture.model.facts import Fact, Schema
 from crmculture.model.values import Scalar, literal_text
 
 __all__ = [
@@ -33,6 +30,7 @@ __all__ = [
     "Between",
     "Compare",
     "Condition",
+    "ConditionNode",
     "Const",
     "D",
     "F",
@@ -43,7 +41,6 @@ __all__ = [
     "Op",
     "Or",
     "as_condition",
-    "check_condition",
 ]
 
 Op: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
@@ -69,29 +66,35 @@ def _sort_key(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
-class Condition:
-    """Base of every condition node. Combine with ``&``, ``|`` and ``~``.
+class ConditionNode:
+    """The behaviour every condition node shares. Combine nodes with ``&``, ``|`` and ``~``.
 
-    Conditions are frozen attrs classes: equal by value, hashable, safe to share.
+    Annotate with `Condition`, the closed union of the node classes, rather than with this
+    class; a new kind of node subclasses it *and* joins that union.
     """
 
     __slots__ = ()
     precedence: ClassVar[int] = _ATOM
 
+    def _member(self) -> Condition:
+        """This node, typed as a member of the `Condition` union."""
+        assert isinstance(self, Condition), f"{type(self).__name__} is missing from `Condition`"
+        return self
+
     def __and__(self, other: Condition | FactRef) -> Condition:
-        return And((self, as_condition(other)))
+        return And((self._member(), as_condition(other)))
 
     def __rand__(self, other: Condition | FactRef) -> Condition:
-        return And((as_condition(other), self))
+        return And((as_condition(other), self._member()))
 
     def __or__(self, other: Condition | FactRef) -> Condition:
-        return Or((self, as_condition(other)))
+        return Or((self._member(), as_condition(other)))
 
     def __ror__(self, other: Condition | FactRef) -> Condition:
-        return Or((as_condition(other), self))
+        return Or((as_condition(other), self._member()))
 
     def __invert__(self) -> Condition:
-        return Not(self)
+        return Not(self._member())
 
     def __bool__(self) -> bool:
         raise TypeError(
@@ -101,15 +104,15 @@ class Condition:
 
     def children(self) -> tuple[Condition, ...]:
         """The direct sub-conditions (empty for atoms)."""
-        return ()
+        return _children(self._member())
 
     def walk(self) -> Iterator[Condition]:
         """Every node of the condition, depth first, this one first."""
-        stack: list[Condition] = [self]
+        stack: list[Condition] = [self._member()]
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(reversed(node.children()))
+            stack.extend(reversed(_children(node)))
 
     def facts(self) -> tuple[str, ...]:
         """The names of the customer facts the condition reads, sorted.
@@ -139,36 +142,26 @@ class Condition:
             4
         """
         deepest = 0
-        stack: list[tuple[Condition, int]] = [(self, 1)]
+        stack: list[tuple[Condition, int]] = [(self._member(), 1)]
         while stack:
             node, level = stack.pop()
             deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in node.children())
+            stack.extend((child, level + 1) for child in _children(node))
         return deepest
 
     def text(self, parent_precedence: int = 0) -> str:
         """The condition in the condition syntax, parenthesised for `parent_precedence`."""
-        raise NotImplementedError
+        return _text(self._member(), parent_precedence)
 
     def __str__(self) -> str:
         return self.text()
 
 
-class Atom(Condition):
-    """A test of one fact; every atom has a `fact` attribute."""
-
-    __slots__ = ()
-    fact: str
-
-
 @attrs.frozen(repr=False)
-class Const(Condition):
+class Const(ConditionNode):
     """The condition that is always true (`ALWAYS`) or always false (`NEVER`)."""
 
     value: bool
-
-    def text(self, parent_precedence: int = 0) -> str:
-        return "true" if self.value else "false"
 
     def __repr__(self) -> str:
         return "ALWAYS" if self.value else "NEVER"
@@ -179,7 +172,7 @@ NEVER = Const(False)
 
 
 @attrs.frozen
-class Compare(Atom):
+class Compare(ConditionNode):
     """``fact OP value``; a boolean fact alone means ``fact == true``.
 
     Examples:
@@ -191,11 +184,6 @@ class Compare(Atom):
     op: Op
     value: Scalar
 
-    def text(self, parent_precedence: int = 0) -> str:
-        if self.op == "==" and self.value is True:
-            return self.fact
-        return f"{self.fact} {self.op} {literal_text(self.value)}"
-
 
 def _sorted_values(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
     if isinstance(values, str):
@@ -206,7 +194,7 @@ def _sorted_values(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
 
 
 @attrs.frozen
-class In(Atom):
+class In(ConditionNode):
     """``fact in [values]`` (or ``not in`` when `negated`); values are kept sorted, unique.
 
     Examples:
@@ -218,13 +206,9 @@ class In(Atom):
     values: tuple[Scalar, ...] = attrs.field(converter=_sorted_values)
     negated: bool = False
 
-    def text(self, parent_precedence: int = 0) -> str:
-        listed = ", ".join(literal_text(v) for v in self.values)
-        return f"{self.fact} {'not in' if self.negated else 'in'} [{listed}]"
-
 
 @attrs.frozen
-class Between(Atom):
+class Between(ConditionNode):
     """``fact between low and high``, both ends included.
 
     Examples:
@@ -236,12 +220,9 @@ class Between(Atom):
     low: Scalar
     high: Scalar
 
-    def text(self, parent_precedence: int = 0) -> str:
-        return f"{self.fact} between {literal_text(self.low)} and {literal_text(self.high)}"
-
 
 @attrs.frozen
-class Missing(Atom):
+class Missing(ConditionNode):
     """``fact is missing`` (or ``is not missing`` when `negated`).
 
     Examples:
@@ -251,9 +232,6 @@ class Missing(Atom):
 
     fact: str
     negated: bool = False
-
-    def text(self, parent_precedence: int = 0) -> str:
-        return f"{self.fact} is {'not missing' if self.negated else 'missing'}"
 
 
 def _flatten(items: Iterable[Condition | FactRef], kind: type[And | Or]) -> tuple[Condition, ...]:
@@ -287,37 +265,23 @@ def _at_least_two(instance: Any, attribute: Any, value: tuple[Condition, ...]) -
 
 
 @attrs.frozen
-class And(Condition):
+class And(ConditionNode):
     """All of `items` hold. Nested ands are flattened: ``a & (b & c) == And((a, b, c))``."""
 
     items: tuple[Condition, ...] = attrs.field(converter=_flatten_and, validator=_at_least_two)
     precedence: ClassVar[int] = _AND
 
-    def children(self) -> tuple[Condition, ...]:
-        return self.items
-
-    def text(self, parent_precedence: int = 0) -> str:
-        inner = " and ".join(item.text(_AND) for item in self.items)
-        return f"({inner})" if parent_precedence > _AND else inner
-
 
 @attrs.frozen
-class Or(Condition):
+class Or(ConditionNode):
     """At least one of `items` holds. Nested ors are flattened."""
 
     items: tuple[Condition, ...] = attrs.field(converter=_flatten_or, validator=_at_least_two)
     precedence: ClassVar[int] = _OR
 
-    def children(self) -> tuple[Condition, ...]:
-        return self.items
-
-    def text(self, parent_precedence: int = 0) -> str:
-        inner = " or ".join(item.text(_OR) for item in self.items)
-        return f"({inner})" if parent_precedence > _OR else inner
-
 
 @attrs.frozen
-class Not(Condition):
+class Not(ConditionNode):
     """`item` does not hold.
 
     Examples:
@@ -328,12 +292,61 @@ class Not(Condition):
     item: Condition = attrs.field(converter=_coerce)
     precedence: ClassVar[int] = _NOT
 
-    def children(self) -> tuple[Condition, ...]:
-        return (self.item,)
 
-    def text(self, parent_precedence: int = 0) -> str:
-        inner = f"not {self.item.text(_NOT)}"
+Condition: TypeAlias = Const | Compare | In | Between | Missing | And | Or | Not
+"""A condition: the closed union of the condition node classes.
+
+Nodes are frozen attrs classes: equal by value, hashable, safe to share. Every node has the
+methods of `ConditionNode` (``facts()``, ``walk()``, ``depth()``, ...) and the ``&``, ``|``
+and ``~`` operators. Code that takes a node apart tests each member of the union in turn and
+ends with `typing.assert_never`, so the type checker names every such walker when a node class
+joins the union.
+"""
+
+Atom: TypeAlias = Compare | In | Between | Missing
+"""The atoms: the `Condition` members that test one fact, each named by its `fact` attribute."""
+
+
+def _children(node: Condition) -> tuple[Condition, ...]:
+    # Asked of every node of every walk: atoms (the most common) first, one class or a
+    # prebuilt union per test (``A | B`` inline builds a union at each call).
+    if isinstance(node, Atom):
+        return ()
+    if isinstance(node, And):
+        return node.items
+    if isinstance(node, Or):
+        return node.items
+    if isinstance(node, Not):
+        return (node.item,)
+    if isinstance(node, Const):
+        return ()
+    assert_never(node)
+
+
+def _text(node: Condition, parent_precedence: int) -> str:
+    if isinstance(node, Const):
+        return "true" if node.value else "false"
+    if isinstance(node, Compare):
+        if node.op == "==" and node.value is True:
+            return node.fact
+        return f"{node.fact} {node.op} {literal_text(node.value)}"
+    if isinstance(node, In):
+        listed = ", ".join(literal_text(v) for v in node.values)
+        return f"{node.fact} {'not in' if node.negated else 'in'} [{listed}]"
+    if isinstance(node, Between):
+        return f"{node.fact} between {literal_text(node.low)} and {literal_text(node.high)}"
+    if isinstance(node, Missing):
+        return f"{node.fact} is {'not missing' if node.negated else 'missing'}"
+    if isinstance(node, And):
+        inner = " and ".join(_text(item, _AND) for item in node.items)
+        return f"({inner})" if parent_precedence > _AND else inner
+    if isinstance(node, Or):
+        inner = " or ".join(_text(item, _OR) for item in node.items)
+        return f"({inner})" if parent_precedence > _OR else inner
+    if isinstance(node, Not):
+        inner = f"not {_text(node.item, _NOT)}"
         return f"({inner})" if parent_precedence > _NOT else inner
+    assert_never(node)
 
 
 class FactRef:
@@ -488,195 +501,3 @@ def as_condition(value: Condition | FactRef | bool) -> Condition:
     if isinstance(value, bool):
         return ALWAYS if value else NEVER
     raise TypeError(f"expected a condition, got {type(value).__name__} `{value!r}`")
-
-
-def check_condition(
-    condition: Condition,
-    schema: Schema,
-    path: str,
-    directives: Mapping[str, Directive] | None = None,
-) -> tuple[Condition, list[Problem]]:
-    """Check a condition against a schema; return it with normalized constants, and problems.
-
-    Problems: unknown facts (with a did-you-mean), constants of the wrong type or outside the
-    fact's domain, ordering comparisons on unordered facts, empty lists, ``between`` with its
-    ends reversed, ``is missing`` on a required fact. Constants are normalized the way customer
-    values are (ints become `Decimal` for decimal facts, floats for float facts).
-
-    Atoms naming ``decision.<directive>`` are allowed only when `directives` is given (handoff
-    guards test the customer's decision; a policy's rules cannot): they are checked against
-    the directive's type and values.
-
-    Examples:
-        >>> from crmculture.model.facts import Fact, Schema
-        >>> schema = Schema([Fact.int("days_overdue", min=0)])
-        >>> check_condition(F.days_overdu > 60, schema, "when")[1][0].message
-        'unknown fact `days_overdu` (did you mean `days_overdue`?)'
-    """
-    problems: list[Problem] = []
-    if not isinstance(condition, Condition):
-        return condition, [Problem(path, f"`{condition!r}` is not a condition", condition)]
-    depth = condition.depth()
-    if depth > MAX_DEPTH:
-        message = f"the condition nests {depth} levels deep; at most {MAX_DEPTH} are allowed"
-        return condition, [Problem(path, message)]
-    checked = _check(condition, schema, path, problems, directives)
-    return checked, problems
-
-
-def _check(
-    node: Condition,
-    schema: Schema,
-    path: str,
-    problems: list[Problem],
-    directives: Mapping[str, Directive] | None,
-) -> Condition:
-    if isinstance(node, And | Or):
-        return type(node)(
-            tuple(_check(item, schema, path, problems, directives) for item in node.items)
-        )
-    if isinstance(node, Not):
-        return Not(_check(node.item, schema, path, problems, directives))
-    if isinstance(node, Const):
-        return node
-    if not isinstance(node, Atom):
-        problems.append(Problem(path, f"`{node!r}` is not a condition"))
-        return node
-    if node.fact.startswith(DECISION):
-        return _check_decision_atom(node, directives, path, problems)
-    if node.fact not in schema:
-        problems.append(
-            Problem(path, f"unknown fact `{node.fact}`" + did_you_mean(node.fact, schema.names))
-        )
-        return node
-    fact = schema[node.fact]
-    where = f"{path}: `{node}`"
-
-    def constant(value: Any) -> Any:
-        normalized, problem = fact.check(value)
-        if problem:
-            problems.append(Problem(where, f"fact `{fact.name}`: {problem}", value))
-        return normalized
-
-    if isinstance(node, Compare):
-        if node.op not in OPS:
-            problems.append(Problem(where, f"unknown operator `{node.op}`"))
-            return node
-        if node.op in ORDER_OPS:
-            _check_ordered(fact, node.op, where, problems)
-        return Compare(node.fact, node.op, constant(node.value))
-    if isinstance(node, In):
-        if not node.values:
-            problems.append(Problem(where, "the list of values is empty"))
-        return In(node.fact, [constant(v) for v in node.values], negated=node.negated)
-    if isinstance(node, Between):
-        _check_ordered(fact, "between", where, problems)
-        low, high = constant(node.low), constant(node.high)
-        if fact.ordered and fact.type != "bool":
-            try:
-                reversed_ends = _order_key(fact, low) > _order_key(fact, high)
-            except (TypeError, ValueError):
-                reversed_ends = False
-            if reversed_ends:
-                problems.append(
-                    Problem(
-                        where,
-                        f"low end `{literal_text(low)}` is above high end `{literal_text(high)}`",
-                    )
-                )
-        return Between(node.fact, low, high)
-    assert isinstance(node, Missing)
-    if not fact.optional:
-        problems.append(Problem(where, f"fact `{fact.name}` is required, so it is never missing"))
-    elif fact.has_default:
-        problems.append(Problem(where, f"fact `{fact.name}` has a default, so it is never missing"))
-    return node
-
-
-def _order_key(fact: Fact, value: Any) -> Any:
-    return fact.rank(value) if fact.type == "enum" else value
-
-
-def _check_ordered(fact: Fact, op: str, where: str, problems: list[Problem]) -> None:
-    if fact.type == "bool":
-        problems.append(
-            Problem(
-                where,
-                f"`{op}` does not apply to the boolean fact "
-                f"`{fact.name}`; test `{fact.name}` or `not {fact.name}`",
-            )
-        )
-    elif not fact.ordered:
-        problems.append(
-            Problem(
-                where,
-                f"`{op}` needs an ordered fact; the enum `{fact.name}` "
-                "is unordered (declare it with ordered=True or a better "
-                "direction)",
-            )
-        )
-
-
-def _check_decision_atom(
-    node: Atom, directives: Mapping[str, Directive] | None, path: str, problems: list[Problem]
-) -> Condition:
-    name = node.fact.removeprefix(DECISION)
-    if directives is None:
-        problems.append(
-            Problem(
-                path,
-                f"`{node.fact}` tests a decision: only handoff guards "
-                "can, a rule's condition reads customer facts",
-            )
-        )
-        return node
-    if name not in directives:
-        problems.append(
-            Problem(path, f"unknown directive `{name}`" + did_you_mean(name, list(directives)))
-        )
-        return node
-    directive = directives[name]
-    where = f"{path}: `{node}`"
-    if directive.combine.value == "collect":
-        problems.append(
-            Problem(
-                where,
-                f"directive `{name}` collects a list of values; guards "
-                "can test only single-valued directives",
-            )
-        )
-        return node
-    ordered = directive.type in ("ordered", "int", "decimal")
-
-    def constant(value: Any) -> Any:
-        normalized, problem = directive.check(value)
-        if problem:
-            problems.append(Problem(where, f"directive `{name}`: {problem}", value))
-        return normalized
-
-    if isinstance(node, Missing):
-        problems.append(Problem(where, f"directive `{name}` always has a value"))
-        return node
-    if isinstance(node, Compare):
-        if node.op in ORDER_OPS and not ordered:
-            problems.append(
-                Problem(
-                    where,
-                    f"`{node.op}` needs an ordered directive; "
-                    f"`{name}` is a `{directive.type}` directive",
-                )
-            )
-        return Compare(node.fact, node.op, constant(node.value))
-    if isinstance(node, In):
-        if not node.values:
-            problems.append(Problem(where, "the list of values is empty"))
-        return In(node.fact, [constant(v) for v in node.values], negated=node.negated)
-    assert isinstance(node, Between)
-    if not ordered:
-        problems.append(
-            Problem(
-                where,
-                f"`between` needs an ordered directive; `{name}` is a `{directive.type}` directive",
-            )
-        )
-    return Between(node.fact, constant(node.low), constant(node.high))
