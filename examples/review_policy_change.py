@@ -34,7 +34,7 @@ def review(old: Policy, new: Policy, *, limit: int = 10) -> str:
         lines.append(f"removed directives: {', '.join(changes.removed_directives)}")
     for region in changes.regions[:limit]:
         lines.append(f"- {region}")
-        example = ", ".join(f"{fact}={value}" for fact, value in region.example)
+        example = ", ".join(f"{fact}={value}" for fact, value in region.customer)
         lines.append(f"  for example {example}")
     if len(changes.regions) > limit:
         lines.append(f"... and {len(changes.regions) - limit} more")

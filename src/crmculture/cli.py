@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from crmculture.analysis.findings import Severity
+from crmculture.analysis.findings import Finding, MonotonicityBreak, Severity
 from crmculture.analysis.org_metrics import OrgFinding, RequestMetrics, analyze_org
 from crmculture.analysis.verifier import analyze
 from crmculture.culture import Culture
@@ -501,7 +501,7 @@ def _decision_line(
             "record": item.index,
             "line": item.line,
             "error": "invalid customer",
-            "problems": [{"path": p.path, "message": p.message} for p in error.problems],
+            "problems": [{"path": p.path_text, "message": p.message} for p in error.problems],
         }
     except CrmCultureError as error:
         return {"record": item.index, "line": item.line, "error": str(error), "problems": []}
@@ -514,7 +514,7 @@ def _decision_line(
 # -- check ----------------------------------------------------------------------------------
 
 
-def _finding_document(finding: Any) -> dict[str, Any]:
+def _finding_document(finding: Finding) -> dict[str, Any]:
     document: dict[str, Any] = {
         "kind": finding.kind,
         "severity": finding.severity.value,
@@ -523,9 +523,11 @@ def _finding_document(finding: Any) -> dict[str, Any]:
         "directives": list(finding.directives),
         "departments": list(finding.departments),
     }
-    for name in ("customer", "better_customer", "worse_customer"):
-        if hasattr(finding, name):
-            document[name] = json_value(getattr(finding, name))
+    if finding.customer:
+        document["customer"] = json_value(finding.record)
+    if isinstance(finding, MonotonicityBreak):
+        document["better_customer"] = json_value(finding.record)
+        document["worse_customer"] = json_value(finding.worse_record)
     return document
 
 
@@ -536,7 +538,7 @@ def _org_finding_document(finding: OrgFinding) -> dict[str, Any]:
         "request": finding.request,
         "segment": str(finding.segment),
         "message": finding.message,
-        "customer": json_value(dict(finding.customer)),
+        "customer": json_value(finding.record),
     }
 
 
@@ -579,7 +581,7 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _write_org_findings(out: IO[str], findings: Sequence[OrgFinding], limit: int = 20) -> None:
     shown = findings[:limit]
-    out.writelines(f"  - {f.message}; for example {_show(dict(f.customer))}\n" for f in shown)
+    out.writelines(f"  - {f.message}; for example {_show(f.record)}\n" for f in shown)
     if len(findings) > len(shown):
         out.write(f"  ... and {len(findings) - len(shown)} more (see --json)\n")
 
@@ -663,7 +665,7 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
     findings: Sequence[OrgFinding] = report.findings
     entries: list[tuple[str, Journey, str | None, dict[str, Any]]] = []
     if customer is None:
-        entries = [(c.door, c.journey, str(c.segment), c.example) for c in report.cases]
+        entries = [(c.door, c.journey, str(c.segment), c.record) for c in report.cases]
     else:
         assert facts is not None
         entries = [

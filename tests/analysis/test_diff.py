@@ -7,7 +7,7 @@ import pytest
 
 from crmculture import Directive, F, Fact, Policy, Rule, Schema
 from crmculture.analysis import AnalysisError, DiffRegion, Undetermined, diff
-from crmculture.model.conditions import check_condition
+from crmculture.model.checker import check_condition
 from crmculture.stories import acme_policy
 
 SCHEMA = Schema(
@@ -37,7 +37,7 @@ class TestRegions:
         assert [(c.directive, c.old, c.new) for c in region.changes] == [
             ("route_to", "frontline", "collections")
         ]
-        assert region.customer["days_overdue"] == 46
+        assert region.record["days_overdue"] == 46
         assert changes.region_of({"days_overdue": 50, "tier": "gold"}, None) == region
         assert changes.region_of({"days_overdue": 61, "tier": "gold"}, None) is None
 
@@ -91,7 +91,7 @@ class TestRegions:
         changes = diff(acme, changed)
         assert changes.regions
         for region in changes.regions:
-            assert check_condition(region.condition, acme.schema, "region")[1] == []
+            assert check_condition(region.condition, acme.schema)[1] == ()
 
 
 class TestInputs:

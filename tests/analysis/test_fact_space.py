@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from crmculture import Directive, F, Fact, Policy, Rule, Schema
+from crmculture import D, Directive, F, Fact, Policy, Rule, Schema
 from crmculture.analysis.fact_space import (
     FOUND,
     PRUNE,
@@ -89,6 +89,37 @@ class TestCells:
         """Absent means the default, which lies in an ordinary cell."""
         fact = Fact.int("tickets", min=0, optional=True, default=0)
         assert [value for value, _ in cells(fact, F.tickets >= 3)] == [0, 3, 4]
+
+    def test_constants_are_normalized_like_customer_values(self) -> None:
+        """An int constant on a float fact cuts at a float, so representatives are floats."""
+        fact = Fact.float("satisfaction", min=0, max=10)
+        values = [value for value, _ in cells(fact, F.satisfaction < 5)]
+        assert [(value, type(value)) for value in values] == [
+            (0.0, float),
+            (5.0, float),
+            (10.0, float),
+        ]
+
+
+class TestRepresentatives:
+    def test_cells_no_atom_tells_apart_share_one_value(self) -> None:
+        """Cells with the same answer to every atom are one set, even when not adjacent."""
+        space = FactSpace(Schema([Fact.int("days", min=0)]), [F.days.isin([0, 5])])
+        assert [cell.value for cell in space.dimensions[0].cells] == [0, 1, 5, 6]
+        assert space.representatives() == {"days": (0, 1)}
+
+    def test_missing_is_a_set_of_its_own_last(self) -> None:
+        """An optional fact without default keeps its missing cell apart, at the end."""
+        schema = Schema([Fact.float("satisfaction", min=0, max=10, optional=True)])
+        space = FactSpace(schema, [F.satisfaction < 5])
+        assert space.representatives() == {"satisfaction": (0.0, 5.0, None)}
+
+    def test_atoms_on_names_that_are_not_facts_cut_nothing(self) -> None:
+        """A guard's ``decision.<directive>`` atoms are not facts: they do not cut the space."""
+        schema = Schema([Fact.bool("credit_hold")])
+        space = FactSpace(schema, [F.credit_hold & (D.route_to == "accounts_receivable")])
+        assert space.representatives() == {"credit_hold": (False, True)}
+        assert tuple(space.atoms) == ("credit_hold",)
 
 
 class TestDepartmentContexts:

@@ -131,21 +131,21 @@ def check_reproduces(policy: Policy, finding: Any) -> None:
     """Assert that the reference interpreter reproduces one finding's witness."""
     if isinstance(finding, Conflict):
         for department in finding.departments:
-            outcomes, _, _ = evaluate(policy, finding.customer, department)
+            outcomes, _, _ = evaluate(policy, finding.record, department)
             assert outcomes[finding.directive] == CONFLICT
     elif isinstance(finding, Gap):
-        outcomes, _, matched = evaluate(policy, finding.customer, finding.department)
+        outcomes, _, matched = evaluate(policy, finding.record, finding.department)
         if finding.directive is None:
             assert matched == ()
         else:
             assert outcomes[finding.directive] == UNDECIDED
     elif isinstance(finding, ShadowedRule):
-        _, determined, matched = evaluate(policy, finding.customer, finding.department)
+        _, determined, matched = evaluate(policy, finding.record, finding.department)
         assert finding.rule in matched
         assert all(finding.rule not in determined[name] for name in finding.directives)
     elif isinstance(finding, NonUniform):
         values = {
-            department: evaluate(policy, finding.customer, department)[0][finding.directive]
+            department: evaluate(policy, finding.record, department)[0][finding.directive]
             for department, _ in finding.values
         }
         first, second = finding.departments
@@ -153,12 +153,12 @@ def check_reproduces(policy: Policy, finding: Any) -> None:
         assert values == dict(finding.values)
     elif isinstance(finding, MonotonicityBreak):
         directive = policy.directive(finding.directive)
-        better = evaluate(policy, finding.better_customer, finding.department)[0]
-        worse = evaluate(policy, finding.worse_customer, finding.department)[0]
+        better = evaluate(policy, finding.record, finding.department)[0]
+        worse = evaluate(policy, finding.worse_record, finding.department)[0]
         assert at_least_as_good(
             policy,
-            facts_of(policy, finding.better_customer),
-            facts_of(policy, finding.worse_customer),
+            facts_of(policy, finding.record),
+            facts_of(policy, finding.worse_record),
         )
         assert (better[directive.name], worse[directive.name]) == (
             finding.better_value,
@@ -169,7 +169,7 @@ def check_reproduces(policy: Policy, finding: Any) -> None:
         )
     else:
         assert isinstance(finding, DeadRule)
-        assert finding.witness == ()
+        assert finding.customer == ()
 
 
 @given(analysed())
@@ -194,9 +194,9 @@ def test_witness_decisions_agree_between_evaluators(
         if isinstance(finding, DeadRule):
             continue
         pair = (
-            (finding.better_customer, finding.worse_customer)
+            (finding.record, finding.worse_record)
             if isinstance(finding, MonotonicityBreak)
-            else (finding.customer,)
+            else (finding.record,)
         )
         for customer in pair:
             for department in contexts(policy):
@@ -352,10 +352,10 @@ def test_diff_reports_exactly_the_customers_treated_differently(
     changes = diff(old, new)
     assert changes.complete
     for region in changes.regions:
-        before = treatment(old, region.customer, region.example_department)
-        after = treatment(new, region.customer, region.example_department)
-        assert region.example_department in region.departments
-        assert changes.region_of(region.customer, region.example_department) == region
+        before = treatment(old, region.record, region.department)
+        after = treatment(new, region.record, region.department)
+        assert region.department in region.departments
+        assert changes.region_of(region.record, region.department) == region
         assert {c.directive for c in region.changes} == {
             name for name in before if before[name] != after[name]
         }

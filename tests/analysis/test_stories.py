@@ -65,8 +65,8 @@ class TestCreditHoldWrittenOnlyForSales:
             if isinstance(f, NonUniform) and f.directive == "route_to"
         )
         decide = ReferenceEvaluator(policy)
-        in_engineering = decide(finding.customer, "engineering")
-        in_sales = decide(finding.customer, "sales")
+        in_engineering = decide(finding.record, "engineering")
+        in_sales = decide(finding.record, "sales")
         assert in_engineering["route_to"] == "frontline"
         assert in_sales["route_to"] == "accounts_receivable"
         assert in_engineering["may_ship"] is True
@@ -92,9 +92,7 @@ class TestDiscountThatRewardsTheDelinquent:
         assert finding.severity is Severity.ERROR
         assert "delinquent-discount" in finding.rules
         assert finding.facts == ("days_overdue",)
-        assert (
-            finding.better_customer["days_overdue"] <= 30 < finding.worse_customer["days_overdue"]
-        )
+        assert finding.record["days_overdue"] <= 30 < finding.worse_record["days_overdue"]
         assert finding.better_value < finding.worse_value == 15
 
     def test_the_pair_reproduces_with_the_evaluator(self) -> None:
@@ -106,8 +104,8 @@ class TestDiscountThatRewardsTheDelinquent:
             if isinstance(f, MonotonicityBreak)
         )
         decide = policy.compile()
-        better = decide(finding.better_customer, finding.department)["discount_pct"]
-        worse = decide(finding.worse_customer, finding.department)["discount_pct"]
+        better = decide(finding.record, finding.department)["discount_pct"]
+        worse = decide(finding.worse_record, finding.department)["discount_pct"]
         assert (better, worse) == (finding.better_value, finding.worse_value)
         assert better < worse
 

@@ -49,7 +49,7 @@ class TestConflicts:
         )
         (finding,) = check_conflicts(policy).findings
         assert isinstance(finding, Conflict)
-        assert finding.customer == {"days_overdue": 61}
+        assert finding.record == {"days_overdue": 61}
         assert finding.rules == ("late", "very")
         assert finding.severity is Severity.ERROR
 
@@ -86,7 +86,7 @@ class TestConflicts:
             late("c", 30, "z", "route_to"),
         )
         findings = check_conflicts(policy).findings
-        assert [(f.rules, f.customer) for f in findings if isinstance(f, Conflict)] == [
+        assert [(f.rules, f.record) for f in findings if isinstance(f, Conflict)] == [
             (("a", "b"), {"days_overdue": 21}),
             (("a", "b", "c"), {"days_overdue": 31}),
         ]
@@ -104,7 +104,7 @@ class TestGaps:
         (finding,) = check_gaps(policy).findings
         assert isinstance(finding, Gap)
         assert finding.directive == "route_to"
-        assert finding.customer == {"days_overdue": 0}
+        assert finding.record == {"days_overdue": 0}
 
     def test_complementary_rules_leave_no_gap(self) -> None:
         """Rules covering both sides of a threshold are proved gap-free."""
@@ -123,7 +123,7 @@ class TestGaps:
         (finding,) = check_unmatched(policy).findings
         assert isinstance(finding, Gap)
         assert (finding.directive, finding.severity) == (None, Severity.INFO)
-        assert finding.customer["days_overdue"] <= 30
+        assert finding.record["days_overdue"] <= 30
 
 
 class TestDeadAndShadowedRules:
@@ -227,7 +227,7 @@ class TestDeadAndShadowedRules:
         (finding,) = check_rules(policy).findings
         assert isinstance(finding, ShadowedRule)
         assert finding.overridden_by == ("outer",)
-        assert finding.customer == {"days_overdue": 61}
+        assert finding.record == {"days_overdue": 61}
 
     def test_a_rule_scoped_out_of_every_overlap_is_not_shadowed(self) -> None:
         """A later rule in a department where the earlier one does not apply decides there."""
@@ -260,7 +260,7 @@ class TestUniformity:
         assert isinstance(finding, NonUniform)
         assert finding.severity is Severity.WARNING
         assert finding.values == (("sales", 5), ("support", 0))
-        assert finding.customer == {"vip": True}
+        assert finding.record == {"vip": True}
 
     def test_undeclared_departments_compare_with_any_other(self) -> None:
         """Without declared departments, a rule for sales differs from every other department,
@@ -288,8 +288,8 @@ class TestMonotonicity:
         rule = Rule("odd", when=F.pays_by_direct_debit, then={"may_ship": False})
         (finding,) = check_monotonicity(policy_of(may_ship, rule, schema=schema)).findings
         assert isinstance(finding, MonotonicityBreak)
-        assert finding.better_customer == {"pays_by_direct_debit": True}
-        assert finding.worse_customer == {"pays_by_direct_debit": False}
+        assert finding.record == {"pays_by_direct_debit": True}
+        assert finding.worse_record == {"pays_by_direct_debit": False}
         assert (finding.better_value, finding.worse_value) == (False, True)
 
     def test_facts_without_direction_must_be_equal(self) -> None:
@@ -302,7 +302,7 @@ class TestMonotonicity:
     def test_missing_is_comparable_only_with_missing(self) -> None:
         """A rule for never-surveyed customers does not break monotonicity in the score."""
         schema = Schema([Fact.float("satisfaction", min=0, max=10, optional=True, better="higher")])
-        level = Directive.ordered("level", ["low", "high"], default="low", monotone=True)
+        level = Directive.enum("level", ["low", "high"], default="low", monotone=True)
         rule = Rule("new", when=F.satisfaction.is_missing(), then={"level": "high"})
         assert check_monotonicity(policy_of(level, rule, schema=schema)).clean("monotonicity")
 
@@ -375,7 +375,7 @@ class TestCells:
         never_both = Rule("r", when=~condition, then={"route_to": "x"})
         (finding,) = check_gaps(policy_of(route, never_both, schema=Schema([fact]))).findings
         assert isinstance(finding, Gap)
-        assert finding.customer == expected
+        assert finding.record == expected
 
 
 class TestBudget:

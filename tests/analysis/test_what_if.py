@@ -39,8 +39,8 @@ class TestCompare:
         [change] = changes
         assert change.door_after == "commercial"
         assert change.after.departments == ("commercial", "engineering", "shipping")
-        assert today.journey(change.example, "replacement_part", door="sales") == change.before
-        assert merged.journey(change.example, "replacement_part", door="commercial") == (
+        assert today.journey(change.record, "replacement_part", door="sales") == change.before
+        assert merged.journey(change.record, "replacement_part", door="commercial") == (
             change.after
         )
 

@@ -29,6 +29,7 @@ from crmculture.analysis.findings import (
     AnalysisError,
     Coverage,
     CoverageStatus,
+    Customer,
     as_witness,
     confirm,
     outcomes_for,
@@ -69,20 +70,21 @@ class DiffRegion:
         departments: The departments in which they are treated differently (None: a decision
             without department, or any department neither policy names).
         changes: The directives that change, old → new, sorted by directive name.
-        example: A customer of the region, as ``(fact, value)`` pairs in schema order.
-        example_department: The department the example was evaluated in.
+        customer: A customer of the region, as ``(fact, value)`` pairs in schema order, like a
+            finding's; `record` gives a dict.
+        department: The department `customer` was evaluated in (one of `departments`).
     """
 
     condition: Condition
     departments: tuple[str | None, ...]
     changes: tuple[DirectiveChange, ...]
-    example: tuple[tuple[str, Any], ...]
-    example_department: str | None
+    customer: Customer
+    department: str | None
 
     @property
-    def customer(self) -> dict[str, Any]:
-        """The example customer as a record the evaluators accept."""
-        return dict(self.example)
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     def __str__(self) -> str:
         where = ", ".join("no department" if d is None else d for d in self.departments)
@@ -193,7 +195,7 @@ def diff(old: Policy, new: Policy, *, budget: int = DEFAULT_BUDGET) -> PolicyDif
         ...     Rule("late", when=F.days_overdue > 45, then={"route_to": "collections"})],
         ...     version="2")
         >>> changes = diff(old, new)
-        >>> [(str(region.condition), region.customer) for region in changes.regions]
+        >>> [(str(region.condition), region.record) for region in changes.regions]
         [('days_overdue between 46 and 60', {'days_overdue': 46})]
         >>> print(changes.regions[0].changes[0])
         route_to: "frontline" -> "collections"

@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, assert_never
 
 import attrs
 
@@ -149,14 +149,19 @@ def _run_condition(fact: str, run: Sequence[Cell]) -> Condition:
     return parts[0] if len(parts) == 1 else And(parts)
 
 
-def _constants(atom: Atom) -> list[Any]:
-    if isinstance(atom, Compare):
-        return [atom.value]
-    if isinstance(atom, In):
-        return list(atom.values)
-    if isinstance(atom, Between):
-        return [atom.low, atom.high]
-    return []
+def _constants(atoms: Iterable[Atom]) -> list[Any]:
+    """The constants the atoms compare their fact with."""
+    constants: list[Any] = []
+    for atom in atoms:
+        if isinstance(atom, Compare):
+            constants.append(atom.value)
+        elif isinstance(atom, In):
+            constants.extend(atom.values)
+        elif isinstance(atom, Between):
+            constants.extend((atom.low, atom.high))
+        elif not isinstance(atom, Missing):
+            assert_never(atom)
+    return constants
 
 
 def _below(value: Any) -> Any:
@@ -272,7 +277,9 @@ def _cells(fact: Fact, constants: Iterable[Any]) -> tuple[Cell, ...]:
         assert fact.values is not None
         cells = [Cell(fact.name, index, value) for index, value in enumerate(fact.values)]
     else:
-        points = sorted({value for value in constants if fact.check(value)[1] is None})
+        points = sorted(
+            {normalized for normalized, problem in map(fact.check, constants) if problem is None}
+        )
         if fact.type in ("int", "date"):
             cells = _discrete_cells(fact, points)
         else:
@@ -348,8 +355,13 @@ class FactSpace:
     Args:
         schema: The facts.
         conditions: The conditions whose constants cut the domains (a policy's rule conditions;
-            for a diff, both policies').
+            for a diff, both policies'; for the org analysis, rules and guards). Atoms on names
+            that are not facts of the schema (a guard's ``decision.<directive>``) cut nothing.
         contexts: The department contexts (the last dimension of every box).
+
+    Attributes:
+        atoms: By fact, the distinct atoms of the conditions on it, in the order first met.
+        dimensions: The cells of each fact, in schema order.
 
     Examples:
         >>> from crmculture import F
@@ -365,17 +377,20 @@ class FactSpace:
         conditions: Iterable[Condition],
         contexts: Sequence[str | None] = (None,),
     ) -> None:
-        constants: dict[str, list[Any]] = {name: [] for name in schema.names}
+        found: dict[str, dict[Atom, None]] = {name: {} for name in schema.names}
         for condition in conditions:
             for node in condition.walk():
-                if isinstance(node, Atom):
-                    constants[node.fact].extend(_constants(node))
+                if isinstance(node, Atom) and node.fact in found:
+                    found[node.fact].setdefault(node)
         self.schema = schema
+        self.atoms: dict[str, tuple[Atom, ...]] = {
+            name: tuple(atoms) for name, atoms in found.items()
+        }
         self.contexts: tuple[str | None, ...] = tuple(contexts)
         self.dimensions: tuple[Dimension, ...] = tuple(
             Dimension(fact.name, cells, len(cells))
             for fact in schema
-            for cells in [_cells(fact, constants[fact.name])]
+            for cells in [_cells(fact, _constants(self.atoms[fact.name]))]
         )
         self.index: dict[str, int] = {fact.name: i for i, fact in enumerate(schema)}
         self.department = len(self.dimensions)
@@ -389,6 +404,39 @@ class FactSpace:
     def size(self) -> int:
         """The number of cell combinations (departments not counted)."""
         return math.prod(d.size for d in self.dimensions)
+
+    def representatives(self) -> dict[str, tuple[Any, ...]]:
+        """One value of each fact per set of its values that the atoms tell apart.
+
+        Cells on which every atom on the fact gives the same answer are one set, wherever they
+        lie (``x in [0, 5]`` puts 0 and 5 in one set, 1 to 4 and 6 upwards in another); the
+        set's value is the representative of its first cell. The values come in cell order
+        (increasing; declared order for enums), missing (None) last, in a set of its own, for
+        optional facts without default. The org analysis splits customers on these values.
+
+        Examples:
+            >>> from crmculture import F
+            >>> schema = Schema([Fact.int("days_overdue", min=0), Fact.bool("credit_hold")])
+            >>> space = FactSpace(schema, [F.days_overdue > 60, F.days_overdue == 0])
+            >>> [cell.value for cell in space.dimensions[0].cells]
+            [0, 1, 60, 61]
+            >>> space.representatives()
+            {'days_overdue': (0, 1, 61), 'credit_hold': (False,)}
+        """
+        chosen: dict[str, tuple[Any, ...]] = {}
+        for dimension in self.dimensions:
+            masks = [self.truth_mask(atom) for atom in self.atoms[dimension.name]]
+            seen: set[tuple[int, ...]] = set()
+            values: list[Any] = []
+            for cell in dimension.cells:
+                answers = tuple(mask >> cell.index & 1 for mask in masks)
+                if cell.missing:
+                    values.append(None)
+                elif answers not in seen:
+                    seen.add(answers)
+                    values.append(cell.value)
+            chosen[dimension.name] = tuple(values)
+        return chosen
 
     def full_box(self, contexts: int | None = None) -> Box:
         """The box of every customer, in the given contexts (all by default)."""
@@ -461,7 +509,8 @@ class FactSpace:
                 return value if value == UNKNOWN else 1 - value
 
             return not_truth, inner_find, dims
-        assert isinstance(node, And | Or), node
+        if not isinstance(node, And | Or):
+            assert_never(node)
         parts = [self._compile(item) for item in node.items]
         truths = tuple(part[0] for part in parts)
         finds = tuple(part[1] for part in parts)

@@ -1,7 +1,10 @@
 """What the analysis reports: findings with witnesses, what was covered, and the report.
 
-Every finding that concerns customers carries a *witness*: a concrete customer record (and the
-department that asks) for which the reference interpreter reproduces the problem. The verifier
+Every finding that concerns customers carries a *witness*: a concrete customer (and the
+department that asks) for which the reference interpreter reproduces the problem. Every finding
+holds its customer in one shape, `Customer`: ``(fact, value)`` pairs in schema order, a frozen
+and hashable value like the finding itself; its ``record`` property gives the same customer as a
+dict, a record the evaluators and `crmculture.Culture.journey` accept. The verifier
 re-evaluates every witness before it returns a finding (`outcomes_for`); a witness that does not
 reproduce is a bug in the verifier and raises `AnalysisError` rather than being reported or
 silently dropped.
@@ -64,11 +67,9 @@ class Severity(enum.Enum):
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 Customer: TypeAlias = tuple[tuple[str, Any], ...]
-"""A witness customer, as ``(fact, value)`` pairs in schema order (None when missing)."""
-
-
-def _customer(pairs: Customer) -> dict[str, Any]:
-    return dict(pairs)
+"""A finding's customer: ``(fact, value)`` pairs in schema order. The verifier's witnesses
+give every fact (None when missing); the org analysis's examples leave out the optional facts
+the segment does not decide. ``dict(customer)`` is a record the evaluators accept."""
 
 
 def _show_customer(pairs: Customer) -> str:
@@ -96,7 +97,7 @@ class Conflict:
     Attributes:
         directive: The directive.
         values: ``(rule id, value)`` for every matching rule that sets it, at the witness.
-        witness: The customer, as ``(fact, value)`` pairs; `customer` gives a dict.
+        customer: The witness, as ``(fact, value)`` pairs; `record` gives a dict.
         departments: The departments asking which the customer meets the conflict (None: a
             decision without department, or any department the policy does not name).
         severity: Always `Severity.ERROR`: evaluation raises `crmculture.ConflictError`.
@@ -105,7 +106,7 @@ class Conflict:
     kind: ClassVar[str] = "conflict"
     directive: str
     values: tuple[tuple[str, Any], ...]
-    witness: Customer
+    customer: Customer
     departments: tuple[str | None, ...]
     severity: Severity = Severity.ERROR
 
@@ -120,9 +121,9 @@ class Conflict:
         return (self.directive,)
 
     @property
-    def customer(self) -> dict[str, Any]:
-        """The witness customer as a record the evaluators accept."""
-        return _customer(self.witness)
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     @property
     def department(self) -> str | None:
@@ -133,7 +134,7 @@ class Conflict:
         listed = ", ".join(f"`{rule}` sets {show_outcome(v)}" for rule, v in self.values)
         return (
             f"{self.severity.value}: conflict on unique directive `{self.directive}`: {listed} "
-            f"for {_show_customer(self.witness)} ({_show_department(self.department)})"
+            f"for {_show_customer(self.customer)} ({_show_department(self.department)})"
         )
 
 
@@ -144,7 +145,7 @@ class Gap:
 
     Attributes:
         directive: The directive left undecided, or None for customers no rule matches.
-        witness: The customer.
+        customer: The witness, as ``(fact, value)`` pairs; `record` gives a dict.
         departments: The departments asking which the customer falls in the gap.
         severity: `Severity.ERROR` for a directive (evaluation raises
             `crmculture.UndecidedError`), `Severity.INFO` for customers no rule matches.
@@ -152,7 +153,7 @@ class Gap:
 
     kind: ClassVar[str] = "gap"
     directive: str | None
-    witness: Customer
+    customer: Customer
     departments: tuple[str | None, ...]
     severity: Severity = Severity.ERROR
 
@@ -167,9 +168,9 @@ class Gap:
         return () if self.directive is None else (self.directive,)
 
     @property
-    def customer(self) -> dict[str, Any]:
-        """The witness customer as a record the evaluators accept."""
-        return _customer(self.witness)
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     @property
     def department(self) -> str | None:
@@ -183,7 +184,7 @@ class Gap:
             else f"directive `{self.directive}` has no default and no rule sets it"
         )
         return (
-            f"{self.severity.value}: gap: {what} for {_show_customer(self.witness)} "
+            f"{self.severity.value}: gap: {what} for {_show_customer(self.customer)} "
             f"({_show_department(self.department)})"
         )
 
@@ -193,25 +194,32 @@ class DeadRule:
     """A rule that no valid customer matches, in any department it applies to.
 
     There is no witness: the finding is the proof that none exists (the search covered the
-    whole fact space).
+    whole fact space). Its customer is empty, so that every finding has one.
 
     Attributes:
         rule: The rule's id.
         directives: The directives it would set.
         severity: `Severity.WARNING`.
+        customer: Always ``()``.
+        departments: Always ``()``.
     """
 
     kind: ClassVar[str] = "dead_rule"
     rule: str
     directives: tuple[str, ...]
     severity: Severity = Severity.WARNING
-    witness: Customer = ()
+    customer: Customer = ()
     departments: tuple[str | None, ...] = ()
 
     @property
     def rules(self) -> tuple[str, ...]:
         """The dead rule."""
         return (self.rule,)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """No customer: an empty dict."""
+        return dict(self.customer)
 
     def __str__(self) -> str:
         return (
@@ -229,7 +237,7 @@ class ShadowedRule:
         rule: The rule's id.
         directives: The directives it sets.
         overridden_by: At the witness, the rules that determined those directives.
-        witness: A customer the rule matches, where it determines nothing.
+        customer: A customer the rule matches, where it determines nothing (the witness).
         departments: The department of the witness decision.
         severity: `Severity.WARNING`.
     """
@@ -238,7 +246,7 @@ class ShadowedRule:
     rule: str
     directives: tuple[str, ...]
     overridden_by: tuple[str, ...]
-    witness: Customer
+    customer: Customer
     departments: tuple[str | None, ...]
     severity: Severity = Severity.WARNING
 
@@ -248,9 +256,9 @@ class ShadowedRule:
         return (self.rule, *self.overridden_by)
 
     @property
-    def customer(self) -> dict[str, Any]:
-        """The witness customer as a record the evaluators accept."""
-        return _customer(self.witness)
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     @property
     def department(self) -> str | None:
@@ -261,7 +269,7 @@ class ShadowedRule:
         return (
             f"{self.severity.value}: shadowed rule `{self.rule}`: it matches customers but never "
             f"determines {_ids(self.directives)}; e.g. for "
-            f"{_show_customer(self.witness)} ({_show_department(self.department)}) "
+            f"{_show_customer(self.customer)} ({_show_department(self.department)}) "
             f"{_ids(self.overridden_by) or 'no rule'} decide instead"
         )
 
@@ -273,7 +281,7 @@ class NonUniform:
     Attributes:
         directive: The directive.
         values: ``(department, outcome)`` for every department compared, at the witness.
-        witness: The customer.
+        customer: The witness, as ``(fact, value)`` pairs; `record` gives a dict.
         departments: Two departments that disagree (the first compared one and the first
             that differs from it).
         rules: The rules that determined the differing values.
@@ -284,7 +292,7 @@ class NonUniform:
     kind: ClassVar[str] = "non_uniform"
     directive: str
     values: tuple[tuple[str | None, Any], ...]
-    witness: Customer
+    customer: Customer
     departments: tuple[str | None, ...]
     rules: tuple[str, ...]
     severity: Severity = Severity.ERROR
@@ -295,9 +303,9 @@ class NonUniform:
         return (self.directive,)
 
     @property
-    def customer(self) -> dict[str, Any]:
-        """The witness customer as a record the evaluators accept."""
-        return _customer(self.witness)
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     def value_in(self, department: str | None) -> Any:
         """The directive's outcome at the witness when `department` asks."""
@@ -309,7 +317,7 @@ class NonUniform:
             f"{self.severity.value}: non-uniform `{self.directive}`: "
             f"{show_outcome(self.value_in(first))} when {_show_department(first)} asks, "
             f"{show_outcome(self.value_in(second))} when {_show_department(second)} asks, "
-            f"for {_show_customer(self.witness)}"
+            f"for {_show_customer(self.customer)}"
         )
 
 
@@ -322,8 +330,8 @@ class MonotonicityBreak:
 
     Attributes:
         directive: The directive.
-        better: The better customer (the witness).
-        worse: The worse customer.
+        customer: The better customer (the witness); `record` gives a dict.
+        worse: The worse customer, in the same shape; `worse_record` gives a dict.
         better_value: The directive's value for the better customer.
         worse_value: The value for the worse customer: more favourable, which is the break.
         facts: The facts on which the two customers differ.
@@ -335,7 +343,7 @@ class MonotonicityBreak:
 
     kind: ClassVar[str] = "monotonicity_break"
     directive: str
-    better: Customer
+    customer: Customer
     worse: Customer
     better_value: Any
     worse_value: Any
@@ -345,24 +353,19 @@ class MonotonicityBreak:
     severity: Severity = Severity.ERROR
 
     @property
-    def witness(self) -> Customer:
-        """The better customer."""
-        return self.better
-
-    @property
     def directives(self) -> tuple[str, ...]:
         """The directive involved."""
         return (self.directive,)
 
     @property
-    def better_customer(self) -> dict[str, Any]:
-        """The better customer as a record the evaluators accept."""
-        return _customer(self.better)
+    def record(self) -> dict[str, Any]:
+        """The better customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
 
     @property
-    def worse_customer(self) -> dict[str, Any]:
-        """The worse customer as a record the evaluators accept."""
-        return _customer(self.worse)
+    def worse_record(self) -> dict[str, Any]:
+        """The worse customer as a dict."""
+        return dict(self.worse)
 
     @property
     def department(self) -> str | None:
@@ -370,8 +373,8 @@ class MonotonicityBreak:
         return self.departments[0]
 
     def __str__(self) -> str:
-        better = dict(self.better)
-        worse = dict(self.worse)
+        better = self.record
+        worse = self.worse_record
         changes = ", ".join(
             f"{fact} {value_text(better[fact])} instead of {value_text(worse[fact])}"
             for fact in self.facts
@@ -380,7 +383,7 @@ class MonotonicityBreak:
             f"{self.severity.value}: monotonicity break on `{self.directive}`: a customer with "
             f"{changes} gets {show_outcome(self.better_value)} instead of "
             f"{show_outcome(self.worse_value)} ({_show_department(self.department)}); "
-            f"otherwise {_show_customer(tuple(p for p in self.better if p[0] not in self.facts))}"
+            f"otherwise {_show_customer(tuple(p for p in self.customer if p[0] not in self.facts))}"
         )
 
 
@@ -405,7 +408,7 @@ def finding_key(finding: Finding) -> tuple[Any, ...]:
         finding.directives,
         finding.rules,
         tuple("" if d is None else "~" + d for d in finding.departments),
-        canonical_json(json_value(dict(finding.witness))),
+        canonical_json(json_value(finding.record)),
     )
 
 
@@ -647,7 +650,7 @@ def confirm(condition: bool, what: str) -> None:
 
 
 def as_witness(policy: Policy, customer: Mapping[str, Any]) -> Customer:
-    """A customer as ``(fact, value)`` pairs in schema order."""
+    """A witness as a finding's `Customer`: every fact of the schema, in order."""
     return tuple((name, customer.get(name)) for name in policy.schema.names)
 
 

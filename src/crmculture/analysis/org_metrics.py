@@ -26,17 +26,16 @@ and the departments no journey reaches from another door.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from itertools import repeat
 from typing import Any, Literal, TypeAlias
 
 import attrs
 import networkx as nx
 
+from crmculture.analysis.fact_space import FactSpace
+from crmculture.analysis.findings import Customer
 from crmculture.culture import Culture
 from crmculture.errors import Problem
 from crmculture.evaluate.combine import combine
@@ -46,10 +45,7 @@ from crmculture.model.conditions import (
     DECISION,
     And,
     Atom,
-    Between,
-    Compare,
     Condition,
-    In,
     Missing,
     Not,
     Or,
@@ -74,9 +70,6 @@ FindingKind: TypeAlias = Literal["long_journey", "dead_end", "loop", "ambiguous"
 
 _KIND_ORDER: tuple[FindingKind, ...] = ("long_journey", "dead_end", "loop", "ambiguous", "cutoff")
 
-Example: TypeAlias = tuple[tuple[str, Any], ...]
-"""An example customer as ``(fact, value)`` pairs in schema order (absent facts left out)."""
-
 
 @attrs.frozen
 class Case:
@@ -87,19 +80,20 @@ class Case:
         door: The department contacted first.
         request: The request type.
         segment: The customers of the segment, as a condition (``ALWAYS`` for everyone).
-        customer: An example customer of the segment, as ``(fact, value)`` pairs.
+        customer: An example customer of the segment, as ``(fact, value)`` pairs in schema
+            order, leaving out the facts the segment leaves open; `record` gives a dict.
         journey: The journey.
     """
 
     door: str
     request: str
     segment: Condition
-    customer: Example
+    customer: Customer
     journey: Journey
 
     @property
-    def example(self) -> dict[str, Any]:
-        """The example customer as a record you can pass to `crmculture.Culture.journey`."""
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record `crmculture.Culture.journey` accepts."""
         return dict(self.customer)
 
 
@@ -112,7 +106,9 @@ class OrgFinding:
         door: The department contacted first.
         request: The request type.
         segment: The customers concerned, as a condition.
-        customer: An example customer, checked with the culture's evaluator.
+        customer: An example customer, checked with the culture's evaluator, as
+            ``(fact, value)`` pairs in schema order (every required fact, and the optional
+            ones the segment decides); `record` gives a dict.
         journey: Their journey.
         message: The finding in words.
     """
@@ -121,13 +117,13 @@ class OrgFinding:
     door: str
     request: str
     segment: Condition
-    customer: Example
+    customer: Customer
     journey: Journey
     message: str
 
     @property
-    def example(self) -> dict[str, Any]:
-        """The example customer as a record."""
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record `crmculture.Culture.journey` accepts."""
         return dict(self.customer)
 
     def __str__(self) -> str:
@@ -300,57 +296,13 @@ class _Partial(Mapping[str, Any]):
         return len(self.known)
 
 
-def _constants(atom: Atom) -> list[Any]:
-    if isinstance(atom, Compare):
-        return [atom.value]
-    if isinstance(atom, In):
-        return list(atom.values)
-    if isinstance(atom, Between):
-        return [atom.low, atom.high]
-    return []
-
-
-def _candidates(fact: Fact, constants: Sequence[Any]) -> list[Any]:
-    """Values of `fact` that reach every cell of its atoms: the constants, their neighbours,
-    a point between each two, the ends of the domain."""
-    if fact.type == "bool":
-        return [False, True]
-    if fact.type == "enum":
-        assert fact.values is not None
-        return list(fact.values)
-    points = sorted({fact.check(c)[0] for c in constants if fact.check(c)[1] is None})
-    found: list[Any] = [bound for bound in (fact.min, fact.max) if bound is not None]
-    if fact.type == "date":
-        step: Any = dt.timedelta(days=1)
-    elif fact.type == "float":
-        step = 1.0
-    elif fact.type == "decimal":
-        step = Decimal(1)
-    else:
-        step = 1
-    for point in points:
-        found.extend([point - step, point, point + step])
-    for low, high in itertools.pairwise(points):
-        if fact.type in ("float", "decimal"):
-            found.append((low + high) / 2)
-        else:
-            found.append(low + step)
-    if not found:
-        found.append(dt.date(2026, 1, 1) if fact.type == "date" else 0)
-    values = []
-    for value in found:
-        normalized, problem = fact.check(value)
-        if problem is None:
-            values.append(normalized)
-    return sorted(set(values))
-
-
 def representatives(schema: Schema, atoms: Iterable[Atom]) -> dict[str, tuple[Any, ...]]:
     """One value of each fact per cell of the values that `atoms` tell apart.
 
     Two values are in the same cell when every atom on the fact gives the same answer for
     both. The representatives come in increasing order (declared order for enums), missing
-    (None) last for optional facts without default.
+    (None) last for optional facts without default. They are those of the verifier's fact
+    space (`crmculture.analysis.fact_space.FactSpace.representatives`).
 
     Examples:
         >>> from crmculture import F, Fact, Schema
@@ -361,25 +313,7 @@ def representatives(schema: Schema, atoms: Iterable[Atom]) -> dict[str, tuple[An
         >>> representatives(schema, [])  # no atom tells values apart: one cell each
         {'days_overdue': (0,), 'credit_hold': (False,)}
     """
-    by_fact: dict[str, list[Atom]] = {fact.name: [] for fact in schema}
-    for atom in atoms:
-        if atom.fact in by_fact and atom not in by_fact[atom.fact]:
-            by_fact[atom.fact].append(atom)
-    cells: dict[str, tuple[Any, ...]] = {}
-    for fact in schema:
-        tests = by_fact[fact.name]
-        constants = [c for atom in tests for c in _constants(atom)]
-        seen: set[tuple[bool, ...]] = set()
-        chosen: list[Any] = []
-        for value in _candidates(fact, constants):
-            answers = tuple(holds(atom, {fact.name: value}, schema) for atom in tests)
-            if answers not in seen:
-                seen.add(answers)
-                chosen.append(value)
-        if fact.optional and not fact.has_default:
-            chosen.append(None)
-        cells[fact.name] = tuple(chosen)
-    return cells
+    return FactSpace(schema, atoms).representatives()
 
 
 def _atoms(conditions: Iterable[Condition]) -> list[Atom]:
@@ -715,7 +649,7 @@ def _describe(
     cells: Mapping[str, tuple[Any, ...]],
     known: Mapping[str, Any],
     memo: dict[tuple[str, Any], tuple[list[Condition], list[str]]] | None = None,
-) -> tuple[Condition, Example, str]:
+) -> tuple[Condition, Customer, str]:
     """The segment of `known` as a condition, an example customer of it, and the segment's
     text (``str(segment)``, put together from the texts of its literals).
 
@@ -750,7 +684,7 @@ def _describe(
 
 
 def _filled(
-    schema: Schema, cells: Mapping[str, tuple[Any, ...]], example: Example
+    schema: Schema, cells: Mapping[str, tuple[Any, ...]], example: Customer
 ) -> dict[str, Any]:
     """The example with every required fact it leaves open set to its first cell's value."""
     given = dict(example)
@@ -774,7 +708,7 @@ def _check_bounds(max_departments: object, cutoff: object, max_routes: object) -
         if value is None and allow_none:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(Problem(name, f"{name} must be an int of at least 1: `{value!r}`"))
+            problems.append(Problem((name,), f"{name} must be an int of at least 1: `{value!r}`"))
     return problems
 
 
@@ -785,7 +719,7 @@ def _choose(
         return tuple(known)
     chosen = sorted(set(given))
     problems.extend(
-        Problem(f"{what}", f"unknown {what[:-1].replace('_', ' ')} `{name}`", name)
+        Problem((what,), f"unknown {what[:-1].replace('_', ' ')} `{name}`", name)
         for name in chosen
         if name not in known
     )
@@ -883,7 +817,7 @@ def analyze_org(
         `replacement_part` from `sales` touches 5 departments (sales -> billing -> accounts_receivable -> engineering -> shipping); the bound is 3
         >>> print(long.segment)
         not credit_hold and days_overdue > 0 and not days_overdue > 60
-        >>> long.example
+        >>> long.record
         {'credit_hold': False, 'days_overdue': 1, 'annual_volume': 0, 'tier': 'bronze'}
     """  # noqa: E501
     problems = _check_bounds(max_departments, cutoff, max_routes)

@@ -127,7 +127,7 @@ def possible(plan: Plan, truth: Callable[[int], int]) -> Possible:
     Examples:
         >>> from crmculture import Directive, Rule
         >>> from crmculture.analysis.fact_space import CompiledRule
-        >>> level = Directive.ordered("level", ["low", "high"], default="low", combine="max")
+        >>> level = Directive.enum("level", ["low", "high"], default="low", combine="max")
         >>> rule = Rule("r", when=True, then={"level": "high"})
         >>> compiled = CompiledRule(rule, 0, lambda box: UNKNOWN, lambda box: None, frozenset(), 1)
         >>> plan = Plan.build(level, [compiled])

@@ -601,7 +601,7 @@ def check_conflicts(
         ...     Rule("late", when=F.days_overdue > 30, then={"route_to": "collections"}),
         ...     Rule("very-late", when=F.days_overdue > 60, then={"route_to": "legal"}),
         ... ])
-        >>> [(f.values, f.customer) for f in check_conflicts(policy).findings]
+        >>> [(f.values, f.record) for f in check_conflicts(policy).findings]
         [((('late', 'collections'), ('very-late', 'legal')), {'days_overdue': 61})]
     """
     return _conflicts(_Setup(policy, budget, max_findings))
@@ -617,7 +617,7 @@ def check_gaps(policy: Policy, *, budget: int = DEFAULT_BUDGET) -> AnalysisRepor
         ...     Rule("hold", when=F.credit_hold, then={"route_to": "accounts_receivable"}),
         ... ])
         >>> [finding.customer for finding in check_gaps(policy).findings]
-        [{'credit_hold': False}]
+        [(('credit_hold', False),)]
     """
     return _gaps(_Setup(policy, budget, 1))
 
@@ -649,7 +649,7 @@ def check_rules(policy: Policy, *, budget: int = DEFAULT_BUDGET) -> AnalysisRepo
         ...          then={"route_to": "legal"}),
         ... ])
         >>> for finding in check_rules(policy).findings:
-        ...     print(finding.kind, finding.rules, finding.witness)
+        ...     print(finding.kind, finding.rules, finding.customer)
         dead_rule ('never',) ()
         shadowed_rule ('very-late', 'late') (('days_overdue', 61),)
     """
@@ -680,7 +680,7 @@ def check_uniformity(
         ...          departments=["sales"]),
         ... ], departments=["engineering", "sales"])
         >>> finding = check_uniformity(policy).findings[0]
-        >>> finding.customer, finding.values
+        >>> finding.record, finding.values
         ({'credit_hold': True}, (('engineering', 'frontline'), ('sales', 'accounts_receivable')))
     """
     chosen = _directives(policy, directives, lambda d: d.uniform)
@@ -718,7 +718,7 @@ def check_monotonicity(
         ...     Rule("oops", when=F.days_overdue > 30, then={"discount_pct": 15}),
         ... ])
         >>> finding = check_monotonicity(policy).findings[0]
-        >>> better, worse = finding.better_customer, finding.worse_customer
+        >>> better, worse = finding.record, finding.worse_record
         >>> better, finding.better_value, worse, finding.worse_value
         ({'days_overdue': 30}, 0, {'days_overdue': 31}, 15)
     """

@@ -18,8 +18,8 @@ from typing import Any
 
 import attrs
 
+from crmculture.analysis.findings import Customer
 from crmculture.analysis.org_metrics import (
-    Example,
     OrgReport,
     RequestMetrics,
     _atoms,
@@ -88,7 +88,8 @@ class ChangedJourney:
         door_after: The matching door in the second.
         request: The request type.
         segment: The customers concerned, as a condition.
-        customer: An example customer, walked again in both cultures.
+        customer: An example customer, walked again in both cultures, as ``(fact, value)``
+            pairs in schema order; `record` gives a dict.
         before: The journey in the first culture.
         after: The journey in the second.
     """
@@ -97,13 +98,13 @@ class ChangedJourney:
     door_after: str
     request: str
     segment: Condition
-    customer: Example
+    customer: Customer
     before: Journey
     after: Journey
 
     @property
-    def example(self) -> dict[str, Any]:
-        """The example customer as a record."""
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record `crmculture.Culture.journey` accepts."""
         return dict(self.customer)
 
     def __str__(self) -> str:
@@ -213,7 +214,7 @@ def compare(
     if before.policy.schema != after.policy.schema:
         raise OrgError(
             "cannot compare",
-            [Problem("after.policy.schema", "the two cultures talk about different facts")],
+            [Problem(("after", "policy", "schema"), "the two cultures talk about different facts")],
         )
     report_before = analyze_org(
         before, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
