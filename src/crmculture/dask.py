@@ -29,8 +29,9 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 
-from crmculture.batch.frames import FramePlan, OnError
+from crmculture.batch.frames import FramePlan
 from crmculture.batch.parquet import decisions_schema
+from crmculture.evaluate.many import OnError
 from crmculture.model.policies import Policy
 
 __all__ = ["ERROR_COLUMN", "decide_dask", "decide_partition", "parquet_schema"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from crmculture import CrmCultureError, Policy, ReferenceEvaluator
@@ -55,9 +55,8 @@ def test_decision_values_agree_with_their_own_trace(
 @given(policies(), st.data())
 def test_invalid_records_fail_the_same_way(policy: Policy, data: st.DataObject) -> None:
     """Both evaluators reject a record with a wrong-typed fact with the same problems."""
+    assume(len(policy.schema))
     customer = data.draw(customers(policy))
-    if not len(policy.schema):
-        return
     name = data.draw(st.sampled_from(policy.schema.names))
     broken = {**customer, name: object()}
     assert outcome(ReferenceEvaluator(policy), broken, None) == outcome(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -19,11 +20,17 @@ from crmculture.testing import (
     assert_monotone,
     assert_uniform,
     comparable_customers,
+    conditions,
     coverage,
     customers,
     customers_where,
+    directives,
+    facts,
     invalid_customers,
     journey_cases,
+    policies,
+    rules,
+    schemas,
 )
 
 POLICY = acme_policy()
@@ -190,6 +197,80 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
         "unknown door `billin` (did you mean `billing`?)",
     ),
     ("customers-unknown-fact", lambda: customers(POLICY, tierr="gold"), "unknown fact"),
+    # strategies' sizes and options: the message names the argument as it is spelled
+    ("facts-no-types", lambda: facts(types=[]), "facts(): types=() must be a non-empty"),
+    ("facts-unknown-type", lambda: facts(types=["str"]), "facts(): types=('str',) must be"),
+    (
+        "schemas-negative-min",
+        lambda: schemas(min_facts=-1),
+        "schemas(): min_facts=-1 must be an int of at least 0",
+    ),
+    (
+        "schemas-max-below-min",
+        lambda: schemas(min_facts=3, max_facts=2),
+        "schemas(): max_facts=2 must be an int of at least min_facts=3",
+    ),
+    (
+        "schemas-max-zero",
+        lambda: schemas(min_facts=0, max_facts=0),
+        "schemas(): max_facts=0 must be at least 1",
+    ),
+    (
+        "schemas-bool-min",
+        lambda: schemas(min_facts=True),
+        "schemas(): min_facts=True must be an int of at least 0",
+    ),
+    ("schemas-no-types", lambda: schemas(types=[]), "schemas(): types=() must be a non-empty"),
+    (
+        "conditions-no-leaves",
+        lambda: conditions(acme_schema(), max_leaves=0),
+        "conditions(): max_leaves=0 must be at least 1",
+    ),
+    (
+        "directives-negative-min",
+        lambda: directives(min_size=-1),
+        "directives(): min_size=-1 must be an int of at least 0",
+    ),
+    (
+        "directives-max-below-min",
+        lambda: directives(min_size=2, max_size=1),
+        "directives(): max_size=1 must be an int of at least min_size=2",
+    ),
+    (
+        "directives-max-zero",
+        lambda: directives(min_size=0, max_size=0),
+        "directives(): max_size=0 must be at least 1",
+    ),
+    (
+        "rules-max-below-min",
+        lambda: rules(acme_schema(), POLICY.directives, min_size=3, max_size=1),
+        "rules(): max_size=1 must be an int of at least min_size=3",
+    ),
+    (
+        "rules-float-max",
+        lambda: rules(acme_schema(), POLICY.directives, max_size=2.5),  # type: ignore[arg-type]
+        "rules(): max_size=2.5 must be an int of at least min_size=0",
+    ),
+    (
+        "rules-no-directives",
+        lambda: rules(acme_schema(), []),
+        "rules(): directive_list must hold at least one directive",
+    ),
+    (
+        "policies-negative-min",
+        lambda: policies(min_rules=-2),
+        "policies(): min_rules=-2 must be an int of at least 0",
+    ),
+    (
+        "policies-max-below-min",
+        lambda: policies(min_rules=4, max_rules=3),
+        "policies(): max_rules=3 must be an int of at least min_rules=4",
+    ),
+    (
+        "policies-schema",
+        lambda: policies(schema="acme"),  # type: ignore[arg-type]
+        "policies(): schema must be a Schema or a strategy",
+    ),
     # coverage
     ("coverage-not-policy", lambda: coverage("acme", [CUSTOMER]), "needs a Policy"),  # type: ignore[arg-type]
     (
@@ -219,5 +300,16 @@ def test_invalid_argument_is_a_type_error() -> None:
 
 
 def test_a_strategy_override_is_accepted() -> None:
-    """Overrides may be strategies, as with `customers`."""
-    customers_where(POLICY, F.credit_hold, tier=st.just("gold"))
+    """Overrides may be strategies, as with `customers`: every drawn customer takes its tier
+    from the override's strategy and still satisfies the condition."""
+    tiers: set[str] = set()
+
+    @settings(max_examples=30)
+    @given(customers_where(POLICY, F.credit_hold, tier=st.sampled_from(["gold", "silver"])))
+    def draw(customer: dict[str, Any]) -> None:
+        assert customer["credit_hold"] is True
+        assert customer["tier"] in ("gold", "silver")
+        tiers.add(customer["tier"])
+
+    draw()
+    assert tiers == {"gold", "silver"}

@@ -22,11 +22,11 @@ from crmculture.batch.frames import (
     FrameError,
     FramePlan,
     FrameRun,
-    OnError,
     decide_frame,
 )
 from crmculture.batch.parquet import ERRORS_SCHEMA, ParquetSummary, decide_parquet, decisions_schema
 from crmculture.batch.plan import rule_column, value_dtype
+from crmculture.evaluate.many import OnError
 
 __all__ = [
     "ERRORS_SCHEMA",

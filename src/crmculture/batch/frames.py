@@ -40,6 +40,7 @@ from crmculture.errors import (
     Problem,
 )
 from crmculture.evaluate.compiler import CompiledPolicy
+from crmculture.evaluate.many import OnError
 from crmculture.evaluate.reference import check_department
 from crmculture.model.conditions import Atom, Condition
 from crmculture.model.policies import Policy
@@ -51,7 +52,6 @@ __all__ = [
     "FrameError",
     "FramePlan",
     "FrameRun",
-    "OnError",
     "decide_frame",
 ]
 
@@ -59,18 +59,10 @@ Frame: TypeAlias = "pd.DataFrame | pa.Table | pa.RecordBatch"
 """What `decide_frame` reads: a pandas DataFrame, or an Arrow table or record batch (polars and
 other Arrow-speaking frames convert with ``pyarrow.table(frame)``)."""
 
-OnError = Literal["raise", "report"]
-"""What to do with rows that cannot be decided: raise a `FrameError`, or report them in the
-errors frame of a `FrameDecisions`."""
-
 ERROR_COLUMNS = ("error", "path", "message")
 """The columns of an errors frame: the error's class name (``InvalidCustomer``,
 ``ConflictError``, ``UndecidedError``), where the problem is (``customer.<fact>`` or
 ``decision.<directive>``), and the message the per-record evaluator gives."""
-
-
-def _labels_text(label: object) -> str:
-    return str(label)
 
 
 class FrameError(BatchError):
@@ -502,11 +494,11 @@ def _errors_frame(
             problems = error.problems
         else:
             directive = getattr(error, "directive", "")
-            problems = [Problem(f"decision.{directive}", str(error))]
+            problems = [Problem(("decision", directive), str(error))]
         for problem in problems:
             rows.append(row)
             kinds.append(type(error).__name__)
-            paths.append(problem.path)
+            paths.append(problem.path_text)
             messages.append(problem.message)
     name = index.name if index.name is not None else "row"
     return pd.DataFrame(

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crmculture.batch.columns import decimal_places
-from crmculture.batch.frames import FrameError, FramePlan, OnError
+from crmculture.batch.frames import FrameError, FramePlan
 from crmculture.batch.plan import possible_values, rule_column
 from crmculture.errors import CrmCultureError
+from crmculture.evaluate.many import OnError
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.policies import Policy
 
@@ -49,7 +50,7 @@ class ParquetSummary:
 
 
 def _scalar_type(directive: Directive, values: list[Any]) -> pa.DataType:
-    if directive.type in ("text", "ordered"):
+    if directive.type in ("text", "enum"):
         return pa.string()
     if directive.type == "bool":
         return pa.bool_()
@@ -61,7 +62,7 @@ def _scalar_type(directive: Directive, values: list[Any]) -> pa.DataType:
 
 def decisions_schema(policy: Policy, passthrough: pa.Schema | None = None) -> pa.Schema:
     """The Arrow schema of a decisions file: passthrough columns, every directive (text and
-    ordered as strings, decimals as ``decimal128(38, s)``, ``collect`` as lists), then every
+    enum as strings, decimals as ``decimal128(38, s)``, ``collect`` as lists), then every
     ``<directive>.rule`` column (strings).
 
     Examples:

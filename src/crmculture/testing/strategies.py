@@ -21,12 +21,13 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from crmculture.evaluate.truth import holds
+from crmculture.model.checker import check_condition
 from crmculture.model.conditions import (
     ALWAYS,
     NEVER,
@@ -35,15 +36,15 @@ from crmculture.model.conditions import (
     Between,
     Compare,
     Condition,
+    Const,
     FactRef,
     In,
     Missing,
     Not,
     Or,
-    check_condition,
 )
-from crmculture.model.directives import Combine, Directive
-from crmculture.model.facts import Better, Fact, Schema
+from crmculture.model.directives import ALLOWED_COMBINE, DIRECTIVE_TYPES, Combine, Directive
+from crmculture.model.facts import FACT_TYPES, Better, Fact, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.rules import Rule
 
@@ -65,15 +66,17 @@ __all__ = [
 _ENUM_VALUES = ("bronze", "silver", "gold", "platinum", "diamond")
 _DIRECTIVE_VALUES = ("low", "mid", "high", "top")
 _DEPARTMENTS = ("billing", "sales", "support")
-_FACT_TYPES = ("bool", "int", "float", "decimal", "enum", "date")
 _EPOCH = dt.date(2026, 1, 1)
 
 
-def _check_size(name: str, low: int, high: int | None) -> None:
-    if not isinstance(low, int) or low < 0:
-        raise InvalidArgument(f"{name}: min must be a non-negative int, not {low!r}")
-    if high is not None and (not isinstance(high, int) or high < low):
-        raise InvalidArgument(f"{name}: max={high!r} must be an int at least min={low!r}")
+def _check_size(function: str, low_name: str, low: int, high_name: str, high: int) -> None:
+    """Check a ``min_*``/``max_*`` pair of arguments; the message names the argument."""
+    if isinstance(low, bool) or not isinstance(low, int) or low < 0:
+        raise InvalidArgument(f"{function}(): {low_name}={low!r} must be an int of at least 0")
+    if isinstance(high, bool) or not isinstance(high, int) or high < low:
+        raise InvalidArgument(
+            f"{function}(): {high_name}={high!r} must be an int of at least {low_name}={low!r}"
+        )
 
 
 # -- facts and schemas ----------------------------------------------------------------------
@@ -131,7 +134,7 @@ def _fact(draw: st.DrawFn, name: str, types: Sequence[str]) -> Fact:
     return fact
 
 
-def facts(name: str = "fact", *, types: Iterable[str] = _FACT_TYPES) -> st.SearchStrategy[Fact]:
+def facts(name: str = "fact", *, types: Iterable[str] = FACT_TYPES) -> st.SearchStrategy[Fact]:
     """Valid facts called `name`, of the given types, with random domains and options.
 
     Examples:
@@ -140,9 +143,11 @@ def facts(name: str = "fact", *, types: Iterable[str] = _FACT_TYPES) -> st.Searc
         'int'
     """
     chosen = tuple(types)
-    unknown = [kind for kind in chosen if kind not in _FACT_TYPES]
+    unknown = [kind for kind in chosen if kind not in FACT_TYPES]
     if not chosen or unknown:
-        raise InvalidArgument(f"types must be a non-empty subset of {_FACT_TYPES}, not {chosen!r}")
+        raise InvalidArgument(
+            f"facts(): types={chosen!r} must be a non-empty subset of {FACT_TYPES}"
+        )
     return _fact(name, chosen)
 
 
@@ -153,7 +158,7 @@ def _schema(draw: st.DrawFn, min_facts: int, max_facts: int, types: tuple[str, .
 
 
 def schemas(
-    *, min_facts: int = 1, max_facts: int = 5, types: Iterable[str] = _FACT_TYPES
+    *, min_facts: int = 1, max_facts: int = 5, types: Iterable[str] = FACT_TYPES
 ) -> st.SearchStrategy[Schema]:
     """Valid schemas of facts ``f0``, ``f1``, ... of mixed types.
 
@@ -162,12 +167,14 @@ def schemas(
         >>> len(find(schemas(min_facts=2, max_facts=2), lambda schema: True))
         2
     """
-    _check_size("schemas", min_facts, max_facts)
+    _check_size("schemas", "min_facts", min_facts, "max_facts", max_facts)
     if max_facts < 1:
-        raise InvalidArgument("schemas: max_facts must be at least 1")
+        raise InvalidArgument(f"schemas(): max_facts={max_facts!r} must be at least 1")
     chosen = tuple(types)
-    if not chosen or any(kind not in _FACT_TYPES for kind in chosen):
-        raise InvalidArgument(f"types must be a non-empty subset of {_FACT_TYPES}")
+    if not chosen or any(kind not in FACT_TYPES for kind in chosen):
+        raise InvalidArgument(
+            f"schemas(): types={chosen!r} must be a non-empty subset of {FACT_TYPES}"
+        )
     return _schema(min_facts, max_facts, chosen)
 
 
@@ -219,16 +226,17 @@ def _boundaries(schema: Schema, conditions: Iterable[Condition]) -> dict[str, li
     found: dict[str, list[Any]] = {}
     for condition in conditions:
         for node in condition.walk():
-            if not isinstance(node, Atom) or isinstance(node, Missing) or node.fact not in schema:
-                continue
+            if isinstance(node, Const | And | Or | Not | Missing) or node.fact not in schema:
+                continue  # no constant here (the walk reaches the operators' items)
             fact = schema[node.fact]
             if isinstance(node, Compare):
                 constants: Sequence[Any] = [node.value]
             elif isinstance(node, In):
                 constants = node.values
-            else:
-                assert isinstance(node, Between)
+            elif isinstance(node, Between):
                 constants = [node.low, node.high]
+            else:
+                assert_never(node)
             for constant in constants:
                 for candidate in _neighbours(fact, constant):
                     normalized, problem = fact.check(candidate)
@@ -338,9 +346,9 @@ def customers_where(
     schema = policy.schema
     if isinstance(condition, FactRef):  # `F.credit_hold` means `credit_hold == true`
         condition = condition.as_condition()
-    checked, problems = check_condition(condition, schema, "condition")
+    checked, problems = check_condition(condition, schema)
     if problems:
-        raise InvalidArgument("customers_where(): " + "; ".join(str(p) for p in problems))
+        raise InvalidArgument("customers_where(): " + "; ".join(p.message for p in problems))
     customers(schema, **overrides)  # the same argument checks
     conditions = [*(rule.when for rule in policy.effective_rules), checked]
     boundaries = _boundaries(schema, conditions)
@@ -374,7 +382,11 @@ def _pins(atom: Atom, wanted: bool) -> bool:
     """Whether the literal allows only the values it lists (``== v``, ``in [...]``)."""
     if isinstance(atom, Compare):
         return (atom.op == "==") is wanted and atom.op in ("==", "!=")
-    return isinstance(atom, In) and atom.negated is not wanted
+    if isinstance(atom, In):
+        return atom.negated is not wanted
+    if isinstance(atom, Between | Missing):
+        return False
+    assert_never(atom)
 
 
 def _by_fact(literals: list[tuple[Atom, bool]]) -> dict[str, list[tuple[Atom, bool]]]:
@@ -487,21 +499,15 @@ def conditions(schema: Schema, *, max_leaves: int = 6) -> st.SearchStrategy[Cond
 
 @st.composite
 def _directive(draw: st.DrawFn, name: str) -> Directive:
-    kind = draw(st.sampled_from(["text", "ordered", "bool", "int", "decimal"]))
-    combines = {
-        "text": ["first", "unique", "collect"],
-        "ordered": ["first", "unique", "min", "max", "collect"],
-        "bool": ["first", "unique", "all", "any"],
-        "int": ["first", "unique", "min", "max", "sum", "collect"],
-        "decimal": ["first", "unique", "min", "max", "sum", "collect"],
-    }[kind]
-    combine = draw(st.sampled_from(combines))
+    kind = draw(st.sampled_from(DIRECTIVE_TYPES))
+    # In declaration order, so that shrinking goes towards `first`.
+    combine = draw(st.sampled_from([c.value for c in Combine if c in ALLOWED_COMBINE[kind]]))
     uniform = draw(st.booleans())
     if kind == "text":
         values = draw(st.sampled_from([_DIRECTIVE_VALUES, None]))
         directive = Directive.text(name, values=values, combine=combine, uniform=uniform)
-    elif kind == "ordered":
-        directive = Directive.ordered(name, _DIRECTIVE_VALUES, combine=combine, uniform=uniform)
+    elif kind == "enum":
+        directive = Directive.enum(name, _DIRECTIVE_VALUES, combine=combine, uniform=uniform)
     elif kind == "bool":
         directive = Directive.bool(name, combine=combine, uniform=uniform)
     elif kind == "int":
@@ -526,7 +532,7 @@ def _directive(draw: st.DrawFn, name: str) -> Directive:
 @functools.lru_cache(maxsize=512)
 def directive_values(directive: Directive) -> st.SearchStrategy[Any]:
     """Values a rule may set for `directive` (lists of values for ``collect`` directives)."""
-    if directive.type in ("text", "ordered") and directive.values is not None:
+    if directive.type in ("text", "enum") and directive.values is not None:
         scalar: st.SearchStrategy[Any] = st.sampled_from(directive.values)
     elif directive.type == "text":
         scalar = st.one_of(st.sampled_from(_DIRECTIVE_VALUES), st.text(max_size=8))
@@ -554,9 +560,9 @@ def directives(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[lis
         ...     assert [d.name for d in directive_list] == ["d0", "d1"]
         >>> test_names()
     """
-    _check_size("directives", min_size, max_size)
+    _check_size("directives", "min_size", min_size, "max_size", max_size)
     if max_size < 1:
-        raise InvalidArgument("directives: max_size must be at least 1")
+        raise InvalidArgument(f"directives(): max_size={max_size!r} must be at least 1")
     return st.integers(min_size, max_size).flatmap(
         lambda count: st.tuples(*[_directive(f"d{i}") for i in range(count)]).map(list)
     )
@@ -608,9 +614,9 @@ def rules(
         ...     assert [r.id for r in rule_list] == [f"r{i}" for i in range(len(rule_list))]
         >>> test_ids()
     """
-    _check_size("rules", min_size, max_size)
+    _check_size("rules", "min_size", min_size, "max_size", max_size)
     if not directive_list:
-        raise InvalidArgument("rules() needs at least one directive to set")
+        raise InvalidArgument("rules(): directive_list must hold at least one directive to set")
     when = conditions(schema, max_leaves=4)  # built once: strategies are costly to validate
     return st.integers(min_size, max_size).flatmap(
         lambda count: st.tuples(
@@ -673,7 +679,7 @@ def policies(
         ...     policy.compile()
         >>> test_compiles()
     """
-    _check_size("policies", min_rules, max_rules)
+    _check_size("policies", "min_rules", min_rules, "max_rules", max_rules)
     if schema is None:
         schema_strategy: st.SearchStrategy[Schema] = schemas()
     elif isinstance(schema, Schema):
