@@ -8,12 +8,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from crmculture.analysis.org_metrics import analyze_org, representatives
+from crmculture.analysis.org_metrics import analyze_org
 from crmculture.culture import Culture
 from crmculture.evaluate.truth import holds
-from crmculture.model.conditions import F
 from crmculture.org import OrgError
-from crmculture.stories import acme_culture, acme_schema
+from crmculture.stories import acme_culture
 from crmculture.testing.org_strategies import cultures
 from crmculture.testing.strategies import customers
 
@@ -74,18 +73,6 @@ class TestTheStory:
         """Bad doors, requests and bounds raise OrgError."""
         with pytest.raises(OrgError, match=message):
             analyze_org(acme_culture(), **options)
-
-
-class TestRepresentatives:
-    def test_one_value_per_cell(self) -> None:
-        """Every combination of atom answers gets one value, in order; missing comes last."""
-        cells = representatives(
-            acme_schema(),
-            [F.days_overdue > 60, F.days_overdue.between(1, 30), F.satisfaction < 5],
-        )
-        assert cells["days_overdue"] == (0, 1, 61)  # 31..60 answers as 0 does
-        assert cells["satisfaction"] == (0.0, 5.0, None)
-        assert cells["credit_hold"] == (False,)
 
 
 @given(cultures(max_departments=4, max_handoffs=6), st.data())

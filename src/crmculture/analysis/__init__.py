@@ -3,9 +3,7 @@
 from crmculture.analysis.diff import DiffRegion, DirectiveChange, PolicyDiff, diff
 from crmculture.analysis.findings import (
     AnalysisError,
-    AnalysisReport,
     Conflict,
-    Coverage,
     DeadRule,
     Finding,
     Gap,
@@ -20,9 +18,10 @@ from crmculture.analysis.org_metrics import (
     OrgReport,
     RequestMetrics,
     analyze_org,
-    representatives,
 )
 from crmculture.analysis.outcomes import Undetermined
+from crmculture.analysis.report import AnalysisReport, Coverage
+from crmculture.analysis.segments import representatives
 from crmculture.analysis.verifier import (
     CHECKS,
     DEFAULT_CHECKS,

@@ -14,21 +14,14 @@ from typing import Any
 import attrs
 
 from crmculture.analysis.fact_space import (
-    FOUND,
-    PRUNE,
     TRUE,
     Box,
     CompiledRule,
     FactSpace,
-    Search,
-    Verdict,
     department_contexts,
-    effective,
 )
 from crmculture.analysis.findings import (
     AnalysisError,
-    Coverage,
-    CoverageStatus,
     Customer,
     as_witness,
     confirm,
@@ -36,6 +29,8 @@ from crmculture.analysis.findings import (
     sort_key,
 )
 from crmculture.analysis.outcomes import Plan, possible, show_outcome
+from crmculture.analysis.report import Coverage, CoverageStatus
+from crmculture.analysis.search import FOUND, PRUNE, Search, Verdict, effective
 from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import Condition
 from crmculture.model.facts import Schema

@@ -19,20 +19,9 @@ from typing import Any
 import attrs
 
 from crmculture.analysis.findings import Customer
-from crmculture.analysis.org_metrics import (
-    OrgReport,
-    RequestMetrics,
-    _atoms,
-    _Confirm,
-    _describe,
-    _filled,
-    _Need,
-    _Recorder,
-    _segments,
-    _Symbolic,
-    analyze_org,
-    representatives,
-)
+from crmculture.analysis.org_metrics import OrgReport, RequestMetrics, _Confirm, analyze_org
+from crmculture.analysis.segments import _describe, _filled, _segments, representatives
+from crmculture.analysis.symbolic_walk import _atoms, _Need, _Recorder, _Symbolic
 from crmculture.culture import Culture
 from crmculture.errors import Problem
 from crmculture.model.conditions import Condition
