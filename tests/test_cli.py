@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from crmculture.cli import _Progress, main
+from crmculture.cli import main
+from crmculture.cli.decisions import _Progress
 from crmculture.org.render import to_dot, to_mermaid
 from crmculture.stories import acme_culture
 
@@ -354,7 +355,7 @@ class TestProgress:
         """The clock drives the display only: the decisions are identical either way."""
         source = write(tmp_path, "c.jsonl", "".join(json.dumps(GOOD) + "\n" for _ in range(600)))
         ticks = iter(range(10**6))
-        monkeypatch.setattr("crmculture.cli.time.monotonic", lambda: float(next(ticks)))
+        monkeypatch.setattr("crmculture.cli.decisions.time.monotonic", lambda: float(next(ticks)))
         outputs = []
         for err in (FakeTerminal(), io.StringIO()):
             out = io.StringIO()

@@ -14,14 +14,8 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crmculture.testing.checks import (
-        CheckFailed,
-        assert_always,
-        assert_deterministic,
-        assert_journey_bound,
-        assert_monotone,
-        assert_uniform,
-    )
+    from crmculture.testing.checks import CheckFailed, assert_always, assert_deterministic
+    from crmculture.testing.comparison_checks import assert_monotone, assert_uniform
     from crmculture.testing.coverage import (
         ClauseCoverage,
         CoverageReport,
@@ -29,24 +23,27 @@ if TYPE_CHECKING:
         coverage,
     )
     from crmculture.testing.faults import Fault, invalid_customers
+    from crmculture.testing.journey_checks import assert_journey_bound
     from crmculture.testing.org_strategies import (
         cultures,
         guards_for,
         journey_cases,
         org_graphs,
     )
-    from crmculture.testing.strategies import (
-        comparable_customers,
+    from crmculture.testing.policy_strategies import (
         conditions,
-        customers,
-        customers_where,
         departments_for,
         directive_values,
         directives,
-        fact_values,
-        facts,
         policies,
         rules,
+    )
+    from crmculture.testing.strategies import (
+        comparable_customers,
+        customers,
+        customers_where,
+        fact_values,
+        facts,
         schemas,
     )
 
@@ -82,29 +79,26 @@ __all__ = [
 ]
 
 _MODULES = {
-    "checks": (
-        "CheckFailed",
-        "assert_always",
-        "assert_deterministic",
-        "assert_journey_bound",
-        "assert_monotone",
-        "assert_uniform",
-    ),
+    "checks": ("CheckFailed", "assert_always", "assert_deterministic"),
+    "comparison_checks": ("assert_monotone", "assert_uniform"),
     "coverage": ("ClauseCoverage", "CoverageReport", "RuleCoverage", "coverage"),
     "faults": ("Fault", "invalid_customers"),
+    "journey_checks": ("assert_journey_bound",),
     "org_strategies": ("cultures", "guards_for", "journey_cases", "org_graphs"),
-    "strategies": (
-        "comparable_customers",
+    "policy_strategies": (
         "conditions",
-        "customers",
-        "customers_where",
         "departments_for",
         "directive_values",
         "directives",
-        "fact_values",
-        "facts",
         "policies",
         "rules",
+    ),
+    "strategies": (
+        "comparable_customers",
+        "customers",
+        "customers_where",
+        "fact_values",
+        "facts",
         "schemas",
     ),
 }

@@ -28,14 +28,8 @@ from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Department, Handoff, OrgGraph
-from crmculture.testing.strategies import (
-    _boundaries,
-    _customers,
-    conditions,
-    directive_values,
-    rules,
-    schemas,
-)
+from crmculture.testing.policy_strategies import conditions, directive_values, rules
+from crmculture.testing.strategies import _boundaries, _customers, schemas
 
 __all__ = ["REQUESTS", "cultures", "guards_for", "journey_cases", "org_graphs"]
 

@@ -1,0 +1,64 @@
+"""The arguments commands share, read once for all: the culture file, ``--customer``,
+``--request`` and ``--output``. Each mistake is a `_UsageError`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from crmculture.cli.exit_codes import _UsageError
+from crmculture.culture import Culture
+from crmculture.errors import did_you_mean
+from crmculture.io.documents import load, load_policy
+from crmculture.io.records import typed_customer
+from crmculture.model.facts import Schema
+from crmculture.model.policies import Policy
+
+
+def _culture_file(path: str) -> Path:
+    if not Path(path).exists():
+        raise _UsageError(f"culture file `{path}` does not exist")
+    if not Path(path).is_file():
+        raise _UsageError(f"culture file `{path}` is not a file")
+    return Path(path)
+
+
+def _load(path: str) -> Policy:
+    return load_policy(_culture_file(path))
+
+
+def _load_culture(path: str) -> Culture:
+    culture = load(_culture_file(path))
+    if not culture.org.departments:
+        raise _UsageError(f"culture file `{path}` has no org: add an `org` section")
+    return culture
+
+
+def _customer(text: str, schema: Schema) -> dict[str, Any]:
+    """The --customer option: a JSON object typed through the schema."""
+    try:
+        customer = json.loads(text)
+    except ValueError as error:
+        raise _UsageError(f"--customer is not JSON: {error}") from None
+    if not isinstance(customer, dict):
+        raise _UsageError("--customer must be a JSON object")
+    return typed_customer(schema, customer)
+
+
+def _check_request(culture: Culture, request: str) -> None:
+    if request not in culture.org.requests:
+        known = ", ".join(f"`{name}`" for name in culture.org.requests) or "none"
+        suggestion = did_you_mean(request, culture.org.requests)
+        raise _UsageError(
+            f"unknown request type `{request}`" + (suggestion or f"; the org knows {known}")
+        )
+
+
+def _open_output(path: str | None, out: IO[str]) -> IO[str]:
+    if path is None:
+        return out
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise _UsageError(f"cannot write `{path}`: {error.strerror}") from None

@@ -1,0 +1,71 @@
+"""``crmculture check``: the policy verifier's findings, and the org analysis's, as text or
+JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import IO, Any
+
+from crmculture.analysis.findings import Finding, MonotonicityBreak, Severity
+from crmculture.analysis.org_metrics import analyze_org
+from crmculture.analysis.verifier import analyze
+from crmculture.cli.arguments import _culture_file
+from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
+from crmculture.cli.org import _org_finding_document, _write_org_findings
+from crmculture.io.documents import load
+from crmculture.model.values import json_value
+
+
+def _finding_document(finding: Finding) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "kind": finding.kind,
+        "severity": finding.severity.value,
+        "message": str(finding),
+        "rules": list(finding.rules),
+        "directives": list(finding.directives),
+        "departments": list(finding.departments),
+    }
+    if finding.customer:
+        document["customer"] = json_value(finding.record)
+    if isinstance(finding, MonotonicityBreak):
+        document["better_customer"] = json_value(finding.record)
+        document["worse_customer"] = json_value(finding.worse_record)
+    return document
+
+
+def _check(args: argparse.Namespace, out: IO[str]) -> int:
+    culture = load(_culture_file(args.culture))
+    report = analyze(culture.policy)
+    org_findings = analyze_org(culture).findings if culture.org.departments else ()
+    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    if args.json:
+        document = {
+            "culture": culture.policy.name,
+            "version": culture.policy.version,
+            "complete": report.complete,
+            "findings": [_finding_document(f) for f in report.findings],
+            "org_findings": [_org_finding_document(f) for f in org_findings],
+        }
+        out.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        return EXIT_FINDINGS if errors else EXIT_OK
+    out.write(
+        f"{args.culture}: policy `{culture.policy.name}` version "
+        f"{culture.policy.version}, {len(culture.org)} departments\n"
+    )
+    for severity in Severity:
+        found = [f for f in report.findings if f.severity is severity]
+        if found:
+            out.write(f"\n{severity.value}s ({len(found)}):\n")
+            out.writelines(f"  - {finding}\n" for finding in found)
+    if org_findings:
+        out.write(f"\norg findings ({len(org_findings)}):\n")
+        _write_org_findings(out, org_findings)
+    if not report.complete:
+        out.write(
+            "\nthe analysis is incomplete: a search budget was reached; the clean "
+            "results above cover only what was searched\n"
+        )
+    if not report.findings and not org_findings:
+        out.write("no findings\n")
+    return EXIT_FINDINGS if errors else EXIT_OK

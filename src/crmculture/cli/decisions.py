@@ -1,0 +1,212 @@
+"""``crmculture decide`` (streamed records, or Parquet through the batch layer) and
+``crmculture explain`` (one customer)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from crmculture.cli.arguments import _customer, _load, _open_output
+from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
+from crmculture.errors import CrmCultureError, InvalidCustomer
+from crmculture.evaluate.reference import check_department
+from crmculture.io.records import Record, RecordError, RecordFormat, read_records
+from crmculture.model.policies import Policy
+
+# -- decide ---------------------------------------------------------------------------------
+
+
+def _record_format(path: str, given: str | None) -> RecordFormat:
+    if given:
+        return given  # type: ignore[return-value]
+    suffix = Path(path).suffix.lower()
+    return {".json": "json", ".csv": "csv"}.get(suffix, "jsonl")  # type: ignore[return-value]
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """A one-line count of decided records on standard error, only when it is a terminal.
+
+    The clock is read every `every` records and the line rewritten at most every `interval`
+    seconds; nothing is shown for an input decided within the first `interval`. The clock
+    only ever changes this display, never what is decided or written.
+    """
+
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        active: bool,
+        clock: Callable[[], float] | None = None,
+        interval: float = 0.25,
+        every: int = 256,
+    ) -> None:
+        self.stream = stream
+        self.active = active
+        # Looked up per progress, not bound at import: the display's only source of time.
+        self.clock = clock or time.monotonic
+        self.interval = interval
+        self.every = every
+        self.count = 0
+        self.failed = 0
+        self.shown = False
+        self.due = self.clock() + interval if active else 0.0
+
+    def tick(self, failed: bool) -> None:
+        self.count += 1
+        self.failed += failed
+        if self.active and self.count % self.every == 0:
+            now = self.clock()
+            if now >= self.due:
+                self.stream.write("\r" + self._text())
+                self.stream.flush()
+                self.shown = True
+                self.due = now + self.interval
+
+    def _text(self) -> str:
+        text = f"decided {self.count:,} records"
+        return text + (f", {self.failed:,} failed" if self.failed else "")
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + self._text() + "\n")
+            self.stream.flush()
+
+
+def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    policy = _load(args.culture)
+    check_department(policy, args.department)
+    if args.input_format == "parquet" or (
+        args.input_format is None and Path(args.customers).suffix.lower() in _PARQUET
+    ):
+        return _decide_parquet(args, policy, err)
+    if args.errors is not None or args.keep:
+        raise _UsageError("--errors and --keep apply to Parquet input only")
+    decide = policy.compile()
+    fmt = _record_format(args.customers, args.input_format)
+    stream: IO[str]
+    if args.customers == "-":
+        stream = sys.stdin
+    else:
+        try:
+            stream = open(args.customers, encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as error:
+            raise _UsageError(f"cannot read `{args.customers}`: {error.strerror}") from None
+    try:
+        target = _open_output(args.output, out)
+    except _UsageError:
+        if stream is not sys.stdin:
+            stream.close()
+        raise
+    # Never draw over the decisions themselves when they go to the same terminal.
+    progress = _Progress(err, active=_isatty(err) and not (target is out and _isatty(out)))
+    try:
+        for item in read_records(stream, policy.schema, fmt):
+            line = _decision_line(decide, item, args.department, args.explain)
+            target.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+            progress.tick("error" in line)
+    except UnicodeDecodeError as error:
+        raise _UsageError(
+            f"cannot read `{args.customers}`: not UTF-8 text after record {progress.count}: "
+            f"byte `{error.object[error.start]:#04x}`"
+        ) from None
+    finally:
+        progress.done()
+        if stream is not sys.stdin:
+            stream.close()
+        if target is not out:
+            target.close()
+    if progress.failed:
+        err.write(
+            f"crmculture: {progress.failed} of {progress.count} records could not be decided\n"
+        )
+    return EXIT_FINDINGS if progress.failed else EXIT_OK
+
+
+_PARQUET = (".parquet", ".pq")
+
+
+def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> int:
+    """Parquet in, Parquet out, through the columnar evaluator; nothing is dropped."""
+    if args.customers == "-":
+        raise _UsageError("Parquet cannot be read from standard input: give the file")
+    if args.output is None or Path(args.output).suffix.lower() not in _PARQUET:
+        raise _UsageError("Parquet customers are decided into Parquet: give --output FILE.parquet")
+    if args.explain:
+        raise _UsageError("--explain is not available for Parquet; use JSON Lines or CSV")
+    try:
+        import pyarrow
+
+        from crmculture.batch import decide_parquet
+    except ImportError:
+        raise _UsageError(
+            "Parquet needs the batch extra: pip install 'crmculture[batch]'"
+        ) from None
+    output = Path(args.output)
+    errors = Path(args.errors) if args.errors else output.with_suffix(".errors.parquet")
+    if not Path(args.customers).is_file():
+        raise _UsageError(f"cannot read `{args.customers}`: no such file")
+    try:
+        summary = decide_parquet(
+            policy,
+            args.customers,
+            output,
+            args.department,
+            errors=errors,
+            on_error="report",
+            passthrough=args.keep,
+        )
+    except (OSError, pyarrow.ArrowException) as error:
+        raise _UsageError(f"cannot decide `{args.customers}`: {error}") from None
+    if summary.failed:
+        err.write(
+            f"crmculture: {summary.failed} of {summary.rows} records could not be decided; "
+            f"their problems are in {errors}\n"
+        )
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _decision_line(
+    decide: Any, item: Record | RecordError, department: str | None, explain: bool
+) -> dict[str, Any]:
+    if isinstance(item, RecordError):
+        return {"record": item.index, "line": item.line, "error": item.message, "problems": []}
+    try:
+        decision = decide(item.customer, department)
+    except InvalidCustomer as error:
+        return {
+            "record": item.index,
+            "line": item.line,
+            "error": "invalid customer",
+            "problems": [{"path": p.path_text, "message": p.message} for p in error.problems],
+        }
+    except CrmCultureError as error:
+        return {"record": item.index, "line": item.line, "error": str(error), "problems": []}
+    line: dict[str, Any] = {"record": item.index, "line": item.line, "decision": decision.to_dict()}
+    if explain:
+        line["explanation"] = decision.explain()
+    return line
+
+
+# -- explain --------------------------------------------------------------------------------
+
+
+def _explain(args: argparse.Namespace, out: IO[str]) -> int:
+    policy = _load(args.culture)
+    customer = _customer(args.customer, policy.schema)
+    check_department(policy, args.department)
+    decision = policy.compile()(customer, args.department)
+    out.write(decision.explain() + "\n")
+    return EXIT_OK

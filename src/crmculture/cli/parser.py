@@ -1,0 +1,230 @@
+"""The argument parser: every command, its options, its help text and its examples."""
+
+from __future__ import annotations
+
+import argparse
+
+_CUSTOMER = '{"credit_hold": false, "days_overdue": 12, "annual_volume": 9000, "tier": "gold"}'
+
+_EXAMPLES = f"""\
+exit codes: 0 done, nothing to report; 1 done, something needs attention (error findings,
+records that could not be decided, journeys with findings); 2 a mistake in the command or
+the culture file (one line on standard error; --verbose shows the detail)
+
+examples:
+  crmculture demo
+  crmculture check examples/acme-culture.yaml
+  crmculture decide examples/acme-culture.yaml customers.jsonl --department sales
+  cat customers.csv | crmculture decide examples/acme-culture.yaml --input-format csv
+  crmculture explain examples/acme-culture.yaml --department engineering \\
+      --customer '{{"credit_hold": true, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}}'
+  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales
+  crmculture render examples/acme-culture.yaml --request replacement_part --door sales \\
+      --customer '{_CUSTOMER}' --output org.mmd
+"""
+
+_DECIDE_EXAMPLES = """\
+examples:
+  crmculture decide examples/acme-culture.yaml customers.jsonl --department sales \\
+      > decisions.jsonl
+  crmculture decide examples/acme-culture.yaml customers.csv --explain -o decisions.jsonl
+  cat customers.json | crmculture decide examples/acme-culture.yaml --input-format json
+  crmculture decide examples/acme-culture.yaml customers.parquet -o decisions.parquet \
+      --keep customer_id
+
+Each output line is {"record": N, "line": L, "decision": {...}} or, for a record that could
+not be decided, {"record": N, "line": L, "error": "...", "problems": [...]}. When standard
+error is a terminal (and the decisions are not written to it), a count of decided records is
+shown there while a large input is decided.
+
+Parquet (needs the batch extra: pip install 'crmculture[batch]'): a .parquet file of customers,
+one column per fact, is decided in batches into a Parquet file of decisions (--output), one
+row per customer in input order: a column per directive and a `<directive>.rule` column with
+the rule that set it. Rows that could not be decided have empty values and their problems
+in the errors file (--errors, by default next to the output: NAME.errors.parquet).
+"""
+
+_EXPLAIN_EXAMPLES = """\
+example:
+  crmculture explain examples/acme-culture.yaml --department engineering \\
+      --customer '{"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}'
+"""
+
+_CHECK_EXAMPLES = """\
+examples:
+  crmculture check examples/acme-culture.yaml
+  crmculture check examples/acme-culture.yaml --json > report.json
+"""
+
+_JOURNEYS_EXAMPLES = f"""\
+examples:
+  # every customer segment, from every door, with the org findings for the request
+  crmculture journeys examples/acme-culture.yaml --request replacement_part
+  # one door only, as JSON
+  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales --json
+  # one customer's journeys, from every door
+  crmculture journeys examples/acme-culture.yaml --request replacement_part \\
+      --customer '{_CUSTOMER}'
+"""
+
+_RENDER_EXAMPLES = f"""\
+examples:
+  crmculture render examples/acme-culture.yaml > org.mmd
+  crmculture render examples/acme-culture.yaml --format dot | dot -Tsvg > org.svg
+  # highlight one customer's journey (from --door; without it, their longest journey)
+  crmculture render examples/acme-culture.yaml --request replacement_part --door sales \\
+      --customer '{_CUSTOMER}' --output org.mmd
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    # `--verbose` is accepted before and after the command; SUPPRESS keeps a command's
+    # default from overriding `crmculture --verbose COMMAND`.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help="show error detail"
+    )
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="crmculture",
+        description="Customer-treatment policies as executable rules.",
+        epilog=_EXAMPLES,
+        formatter_class=raw,
+    )
+    parser.add_argument("--verbose", action="store_true", help="show the detail of errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    decide = commands.add_parser(
+        "decide",
+        parents=[verbose],
+        help="decide customers from a file or standard input (JSON Lines out)",
+        description="Decide every customer and write one JSON line per record, in input order. "
+        "An invalid record becomes an error line with its line number and problems; none is "
+        "dropped, and the exit code is 1 when any record failed. Records are streamed: memory "
+        "does not grow with the input.",
+        epilog=_DECIDE_EXAMPLES,
+        formatter_class=raw,
+    )
+    decide.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    decide.add_argument(
+        "customers",
+        metavar="CUSTOMERS",
+        nargs="?",
+        default="-",
+        help="a JSON array, JSON Lines or CSV file; standard input by default",
+    )
+    decide.add_argument("--department", help="the department asking")
+    decide.add_argument("--explain", action="store_true", help="add each decision's explanation")
+    decide.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv", "parquet"],
+        help="the format of CUSTOMERS (default: from the extension, else jsonl)",
+    )
+    decide.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    decide.add_argument(
+        "--errors",
+        metavar="FILE",
+        help="Parquet only: where to write the rows that could not be decided "
+        "(default: next to --output, NAME.errors.parquet)",
+    )
+    decide.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="Parquet only: copy this column (a customer id) into the decisions; repeatable",
+    )
+
+    explain = commands.add_parser(
+        "explain",
+        parents=[verbose],
+        help="explain the decision for one customer",
+        description="Decide one customer and print the readable explanation: each directive "
+        "with the rule that set it and why, the rules it overrode, the rules that did not match.",
+        epilog=_EXPLAIN_EXAMPLES,
+        formatter_class=raw,
+    )
+    explain.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    explain.add_argument(
+        "--customer", required=True, metavar="JSON", help="the customer as a JSON object"
+    )
+    explain.add_argument("--department", help="the department asking")
+
+    check = commands.add_parser(
+        "check",
+        parents=[verbose],
+        help="load, validate and analyse a culture (for CI)",
+        description="Load and validate the culture, run the policy verifier and, when the "
+        "document has an org, the org analysis. Exit 0 when there is no error finding, 1 when "
+        "there is one, 2 when the file is invalid. Org findings are listed but do not fail the "
+        "check: gate them with `crmculture journeys`.",
+        epilog=_CHECK_EXAMPLES,
+        formatter_class=raw,
+    )
+    check.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    check.add_argument("--json", action="store_true", help="write the report as JSON")
+
+    journeys = commands.add_parser(
+        "journeys",
+        parents=[verbose],
+        help="the journeys of a request through the org, and what is wrong with them",
+        description="Without --customer: every customer segment the culture tells apart, the "
+        "journey it takes from each door (every department, or --door), the request's metrics "
+        "and its org findings (long journeys, dead ends, loops, ambiguous routes). With "
+        "--customer: that customer's journey from each door, and the findings that concern "
+        "them. Exit 0 when there is no finding, 1 when there is one, 2 on a mistake.",
+        epilog=_JOURNEYS_EXAMPLES,
+        formatter_class=raw,
+    )
+    journeys.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    journeys.add_argument("--request", required=True, help="the request type")
+    journeys.add_argument("--door", help="the department contacted first (default: every one)")
+    journeys.add_argument("--customer", metavar="JSON", help="one customer, as a JSON object")
+    journeys.add_argument(
+        "--max-departments",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="a journey touching more departments is a finding (default: 3)",
+    )
+    journeys.add_argument("--json", action="store_true", help="write the journeys as JSON")
+
+    render = commands.add_parser(
+        "render",
+        parents=[verbose],
+        help="draw the org as Mermaid or Graphviz DOT, a customer's journey highlighted",
+        description="Write the org as a Mermaid flowchart or a Graphviz DOT digraph. With "
+        "--request and --customer, the customer's journey is highlighted: the one from --door, "
+        "or without it, their longest journey from any door.",
+        epilog=_RENDER_EXAMPLES,
+        formatter_class=raw,
+    )
+    render.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    render.add_argument(
+        "--format", choices=["mermaid", "dot"], default="mermaid", help="default: mermaid"
+    )
+    render.add_argument("--request", help="the request type of the journey to highlight")
+    render.add_argument("--customer", metavar="JSON", help="the customer, as a JSON object")
+    render.add_argument("--door", help="the department the customer contacts first")
+    render.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+
+    commands.add_parser(
+        "demo",
+        parents=[verbose],
+        help="show the built-in example culture end to end",
+        description="Decide and explain a few customers of the built-in ACME culture, walk a "
+        "journey through its org, show what the verifier finds and try a reorganisation.",
+        epilog="example:\n  crmculture demo | less",
+        formatter_class=raw,
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got `{text}`") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not `{value}`")
+    return value
