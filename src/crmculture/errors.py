@@ -435,5 +435,7 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
         >>> did_you_mean("zzz", ["tier"])
         ''
     """
-    matches = difflib.get_close_matches(name, sorted(known), n=1)
+    if not isinstance(name, str):
+        return ""
+    matches = difflib.get_close_matches(name, sorted(k for k in known if isinstance(k, str)), n=1)
     return f" (did you mean `{matches[0]}`?)" if matches else ""

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -95,36 +97,22 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise _UsageError("--errors and --keep apply to Parquet input only")
     decide = policy.compile()
     fmt = _record_format(args.customers, args.input_format)
-    stream: IO[str]
-    if args.customers == "-":
-        stream = sys.stdin
-    else:
-        try:
-            stream = open(args.customers, encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as error:
-            raise _UsageError(f"cannot read `{args.customers}`: {error.strerror}") from None
+    stream = _open_records(args.customers)
     try:
         target = _open_output(args.output, out)
     except _UsageError:
-        if stream is not sys.stdin:
-            stream.close()
+        _close_records(stream, args.customers)
         raise
     # Never draw over the decisions themselves when they go to the same terminal.
     progress = _Progress(err, active=_isatty(err) and not (target is out and _isatty(out)))
     try:
         for item in read_records(stream, policy.schema, fmt):
             line = _decision_line(decide, item, args.department, args.explain)
-            target.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+            target.write(_json_line(line))
             progress.tick("error" in line)
-    except UnicodeDecodeError as error:
-        raise _UsageError(
-            f"cannot read `{args.customers}`: not UTF-8 text after record {progress.count}: "
-            f"byte `{error.object[error.start]:#04x}`"
-        ) from None
     finally:
         progress.done()
-        if stream is not sys.stdin:
-            stream.close()
+        _close_records(stream, args.customers)
         if target is not out:
             target.close()
     if progress.failed:
@@ -135,6 +123,37 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 _PARQUET = (".parquet", ".pq")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _open_records(path: str) -> IO[str]:
+    """The customers' text. Undecodable bytes are kept as lone surrogates (the readers make
+    each one its record's error), so that one bad byte does not stop the stream."""
+    if path == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:  # a text stream given in place of standard input
+            return sys.stdin
+        return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape", newline="")
+    try:
+        return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+    except OSError as error:
+        raise _UsageError(f"cannot read `{path}`: {error.strerror}") from None
+
+
+def _close_records(stream: IO[str], path: str) -> None:
+    if path != "-":
+        stream.close()
+    elif stream is not sys.stdin and isinstance(stream, io.TextIOWrapper):
+        stream.detach()  # standard input stays open for whoever called us
+
+
+def _json_line(line: dict[str, Any]) -> str:
+    """One output line. Text that holds a lone surrogate (from a JSON ``\\ud800`` escape in
+    the input) cannot be written as UTF-8: such lines are written with JSON escapes."""
+    text = json.dumps(line, sort_keys=True, ensure_ascii=False)
+    if _SURROGATE.search(text):
+        text = json.dumps(line, sort_keys=True)
+    return text + "\n"
 
 
 def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> int:

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -60,6 +61,7 @@ from crmculture.model.conditions import (
 )
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
+from crmculture.model.values import MAX_EXPONENT, number_problem
 
 __all__ = ["MAX_LENGTH", "parse_condition", "read_condition"]
 
@@ -349,9 +351,25 @@ class _Parser:
         if literal.kind != "number":
             return literal.value
         text = literal.text.replace("_", "")
+        try:
+            too_big = number_problem(Decimal(text))
+        except InvalidOperation:  # an exponent too long to read
+            too_big = f"the number's exponent is beyond ±{MAX_EXPONENT}"
+        if too_big:
+            raise _error(self.text, literal.offset, f"`{_shortened(literal.text)}`: {too_big}")
         kind = self.number_type(name.text)
         if kind == "float":
-            return float(text)
+            as_float = float(text)
+            if math.isinf(as_float):
+                too_large = f"`{literal.text}` is too large for a float"
+                raise _error(self.text, literal.offset, too_large)
+            if Decimal(repr(as_float)) != Decimal(text):  # the float would not say it back
+                raise _error(
+                    self.text,
+                    literal.offset,
+                    f"`{literal.text}` has no exact float value (the nearest is `{as_float!r}`)",
+                )
+            return as_float
         number = Decimal(text)
         if kind == "decimal":
             return number
@@ -359,6 +377,10 @@ class _Parser:
         if is_integer or (kind == "int" and number == number.to_integral_value()):
             return int(number)
         return number
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}…{text[-10:]}"
 
 
 def _number_types(

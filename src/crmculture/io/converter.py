@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import (
     AttributeValidationNote,
     ClassValidationError,
@@ -287,16 +288,51 @@ def _overrides(cls: type, *, writing: bool) -> dict[str, Any]:
     return overrides
 
 
+class _WrongType(TypeError):
+    """A document value of the wrong type; its message is written for the document's reader."""
+
+
 def _strict(kind: type, name: str) -> Any:
     def structure(value: Any, _: Any) -> Any:
         if kind is int and isinstance(value, bool):
-            raise TypeError(f"expected {name}, got bool `{value}`")
+            raise _WrongType(f"expected {name}, got bool `{value}`")
         if not isinstance(value, kind):
             hint = " (quote it)" if kind is str and isinstance(value, int | float) else ""
-            raise TypeError(f"expected {name}, got {type(value).__name__} `{value!r}`{hint}")
+            raise _WrongType(f"expected {name}, got {type(value).__name__} `{value!r}`{hint}")
         return value
 
     return structure
+
+
+def _is_list(kind: Any) -> bool:
+    return typing.get_origin(kind) is list
+
+
+def _strict_list(kind: Any, converter: cattrs.Converter) -> Any:
+    """Lists are lists: cattrs would read a string as the list of its characters."""
+    structure_items = list_structure_factory(kind, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise _WrongType(f"expected a list, got {type(value).__name__} `{value!r}`")
+        return structure_items(value, kind)
+
+    return structure
+
+
+def _shape(kind: Any) -> str:
+    """How a document reader would name the shape a field expects."""
+    origin = typing.get_origin(kind) or kind
+    if origin in (dict, typing.Union) and typing.get_origin(kind) is not typing.Union:
+        return "a mapping"
+    if origin is list:
+        return "a list"
+    if attrs.has(origin):
+        return "a mapping"
+    arguments = [a for a in typing.get_args(kind) if a is not type(None)]
+    if arguments and len(arguments) < len(typing.get_args(kind)):
+        return f"{_shape(arguments[0])} or null"
+    return {str: "a string", int: "an integer", bool: "true or false"}.get(origin, "a value")
 
 
 def configure_converter(converter: cattrs.Converter) -> None:
@@ -310,6 +346,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(int, _strict(int, "an integer"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(Any, lambda value, _: value)
+    converter.register_structure_hook_factory(_is_list, _strict_list)
     converter.register_unstructure_hook(Decimal, decimal_text)
     for cls in _DOCUMENT_CLASSES:
         converter.register_structure_hook(
@@ -346,11 +383,19 @@ _KEY_HINTS: dict[type, dict[str, str]] = {
 """Keys people write by mistake, with what to write instead."""
 
 
-def structure_problems(error: BaseException, path: Path) -> Iterator[tuple[Path, str]]:
-    """Flatten a cattrs validation error into ``(path, message)`` pairs, in document order."""
+def structure_problems(
+    error: BaseException, path: Path, expected: Any = None
+) -> Iterator[tuple[Path, str]]:
+    """Flatten a cattrs validation error into ``(path, message)`` pairs, in document order.
+
+    `expected` is the type the value at `path` should have, when known: errors that say
+    nothing a document's reader can use (``'float' object has no attribute 'items'``) are
+    reported as the shape that was expected.
+    """
     if isinstance(error, ClassValidationError | IterableValidationError):
         with_notes, without_notes = error.group_exceptions()
         for inner, note in with_notes:
+            kind = getattr(note, "type", None)
             if isinstance(note, AttributeValidationNote):
                 key: str | int = note.name
                 if isinstance(error, ClassValidationError):
@@ -358,17 +403,20 @@ def structure_problems(error: BaseException, path: Path) -> Iterator[tuple[Path,
             elif isinstance(note, IterableValidationNote):
                 key = note.index
             else:  # pragma: no cover - cattrs attaches one of the two notes
-                key = str(note)
-            yield from structure_problems(inner, (*path, key))
+                yield from structure_problems(inner, path, expected)
+                continue
+            yield from structure_problems(inner, (*path, key), kind)
         for inner in without_notes:
-            yield from structure_problems(inner, path)
+            yield from structure_problems(inner, path, expected)
     elif isinstance(error, ForbiddenExtraKeysError):
         allowed = [document_key(error.cl, field.name) for field in attrs.fields(error.cl)]
         hints = _KEY_HINTS.get(error.cl, {})
-        for key in sorted(error.extra_fields):
-            hint = f" ({hints[key]})" if key in hints else did_you_mean(key, allowed)
+        for key in sorted(error.extra_fields, key=repr):
+            hint = f" ({hints[key]})" if key in hints else did_you_mean(str(key), allowed)
             yield (*path, key), f"unknown key `{key}`{hint}"
     elif isinstance(error, KeyError):
         yield path, "required key is missing"
-    else:
+    elif isinstance(error, _WrongType):
         yield path, str(error)
+    else:
+        yield path, f"expected {_shape(expected)}" if expected is not None else "invalid value"

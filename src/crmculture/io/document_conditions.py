@@ -239,11 +239,13 @@ class DocumentConditions:
             if not isinstance(value, list):
                 self.report((*path, "value"), f"`{op}` needs a list of values")
                 return None
-            try:
-                condition = In(name, [typed(v) for v in value], negated=op == "not in")
-            except TypeError as error:  # values that cannot be compared or hashed
-                self.report((*path, "value"), f"`{op}` needs a list of plain values: {error}")
+            nested = [v for v in value if isinstance(v, list | dict)]
+            if nested:
+                self.report(
+                    (*path, "value"), f"`{op}` takes a list of values, not `{nested[0]!r}` in it"
+                )
                 return None
+            condition = In(name, [typed(v) for v in value], negated=op == "not in")
         elif op == "between":
             if not isinstance(value, list) or len(value) != 2:
                 self.report((*path, "value"), "`between` needs a list of two values [low, high]")

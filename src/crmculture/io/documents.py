@@ -39,6 +39,7 @@ from crmculture.io.positions import READERS, Positions
 from crmculture.model.policies import Policy
 
 __all__ = [
+    "MAX_DOCUMENT_SIZE",
     "Format",
     "culture_document",
     "dump",
@@ -51,6 +52,9 @@ __all__ = [
 
 Format: TypeAlias = Literal["yaml", "json", "toml"]
 """The document formats."""
+
+MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
+"""The largest document read, in bytes or characters: a culture is a few pages."""
 
 _EXTENSIONS: dict[str, Format] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 
@@ -102,6 +106,11 @@ def read_document(
         raw = source
     else:
         raise TypeError(f"expected a path, text or bytes, not `{type(source).__name__}`")
+    if len(raw) > MAX_DOCUMENT_SIZE:
+        raise DocumentError(
+            f"cannot read {name}",
+            [Problem((), f"the document is larger than {MAX_DOCUMENT_SIZE:,} characters")],
+        )
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8-sig")

@@ -15,12 +15,21 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from crmculture.errors import DocumentError, Path, Problem
+from crmculture.model.values import MAX_DIGITS
 
-__all__ = ["Path", "Positions", "read_json", "read_toml", "read_yaml"]
+__all__ = ["MAX_NESTING", "MAX_VALUES", "Path", "Positions", "read_json", "read_toml", "read_yaml"]
 
 Positions: TypeAlias = dict[Path, tuple[int, int]]
 
 MAX_NESTING = 100
+"""The deepest a document may nest mappings and lists."""
+
+MAX_VALUES = 100_000
+"""The most values a document may hold, counting each YAML alias as often as it is used: a
+few lines of aliases can stand for billions of values (an "alias bomb")."""
+
+_LONGEST_NUMBER = MAX_DIGITS + 24  # digits, a sign, a point and an exponent
+_LONG_DIGITS = re.compile(rf"[0-9_]{{{MAX_DIGITS + 1},}}")
 
 
 def _fail(source: str, message: str, line: int | None, column: int | None) -> DocumentError:
@@ -53,7 +62,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, Positions]:
         node = loader.get_single_node()
         if node is None:
             return None, positions
-        _walk_yaml(node, (), positions, duplicates, 0, source)
+        _walk_yaml(node, (), positions, duplicates, 0, source, [MAX_VALUES])
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -65,6 +74,10 @@ def read_yaml(text: str, source: str) -> tuple[Any, Positions]:
         raise _fail(source, f"invalid YAML: {error}", None, None) from None
     except RecursionError:
         raise _fail(source, "the document nests too deeply", None, None) from None
+    except DocumentError:
+        raise
+    except (ValueError, OverflowError) as error:  # a scalar YAML resolves but cannot build
+        raise _fail(source, f"invalid YAML value: {error}", None, None) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -80,9 +93,28 @@ def _walk_yaml(
     duplicates: list[Problem],
     depth: int,
     source: str,
+    budget: list[int],
 ) -> None:
     import yaml
 
+    budget[0] -= 1
+    mark = node.start_mark
+    if budget[0] < 0:
+        raise _fail(
+            source,
+            f"the document holds more than {MAX_VALUES:,} values (counting YAML aliases "
+            "as often as they are used)",
+            mark.line + 1,
+            mark.column + 1,
+        )
+    if (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag in (_YAML_INT, _YAML_FLOAT)
+        and len(node.value) > _LONGEST_NUMBER
+    ):
+        raise _fail(
+            source, f"a number of more than {MAX_DIGITS} digits", mark.line + 1, mark.column + 1
+        )
     if depth > MAX_NESTING:
         mark = node.start_mark
         raise _fail(
@@ -106,10 +138,14 @@ def _walk_yaml(
                     )
                 )
             seen.add(key)
-            _walk_yaml(value_node, (*path, key), positions, duplicates, depth + 1, source)
+            _walk_yaml(value_node, (*path, key), positions, duplicates, depth + 1, source, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk_yaml(item, (*path, index), positions, duplicates, depth + 1, source)
+            _walk_yaml(item, (*path, index), positions, duplicates, depth + 1, source, budget)
+
+
+_YAML_INT = "tag:yaml.org,2002:int"
+_YAML_FLOAT = "tag:yaml.org,2002:float"
 
 
 # -- JSON ---------------------------------------------------------------------------------------
@@ -163,6 +199,8 @@ class _JsonReader:
         match = _NUMBER.match(text, offset)
         if match:
             number = match.group()
+            if len(number) > _LONGEST_NUMBER:
+                raise self.fail(offset, f"a number of more than {MAX_DIGITS} digits")
             is_float = match.group(1) or match.group(2)
             return (float(number) if is_float else int(number)), match.end()
         found = "the end of the text" if not char else f"`{char}`"
@@ -249,6 +287,13 @@ def read_toml(text: str, source: str) -> tuple[Any, Positions]:
         raise _fail(source, f"invalid TOML: {message}", line, column) from None
     except RecursionError:
         raise _fail(source, "the document nests too deeply", None, None) from None
+    except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+        long = _LONG_DIGITS.search(text)
+        line = column = None
+        if long:
+            line = text.count("\n", 0, long.start()) + 1
+            column = long.start() - (text.rfind("\n", 0, long.start()) + 1) + 1
+        raise _fail(source, f"a number of more than {MAX_DIGITS} digits", line, column) from None
 
 
 READERS: dict[str, Callable[[str, str], tuple[Any, Positions]]] = {

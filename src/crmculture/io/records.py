@@ -132,18 +132,42 @@ def typed_customer(
     }
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _undecoded(text: str) -> str | None:
+    """Why text read with ``errors="surrogateescape"`` is not UTF-8, or None.
+
+    Readers decode their input that way, so that a bad byte spoils its own record and not
+    the rest of the stream.
+    """
+    found = _UNDECODED.search(text)
+    if found is None:
+        return None
+    return f"not UTF-8 text: byte `{ord(found.group()) - 0xDC00:#04x}`"
+
+
 def _json_lines(stream: IO[str], schema: Schema) -> Iterator[Record | RecordError]:
     index = 0
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            yield RecordError(index, number, f"not JSON: {error}")
+        undecoded = _undecoded(text)
+        if undecoded:
+            yield RecordError(index, number, undecoded)
         else:
-            yield _from_json(value, index, number, schema)
+            yield _parse_json(text, index, number, schema)
         index += 1
+
+
+def _parse_json(text: str, index: int, line: int, schema: Schema) -> Record | RecordError:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        return RecordError(index, line, f"not JSON: {error}")
+    except RecursionError:
+        return RecordError(index, line, "not JSON this reader can take: it nests too deeply")
+    return _from_json(value, index, line, schema)
 
 
 def _from_json(value: Any, index: int, line: int, schema: Schema) -> Record | RecordError:
@@ -152,67 +176,139 @@ def _from_json(value: Any, index: int, line: int, schema: Schema) -> Record | Re
     return Record(index, line, typed_customer(schema, value))
 
 
-def _json_array(stream: IO[str], schema: Schema) -> Iterator[Record | RecordError]:
-    """Stream the elements of a JSON array without reading it whole."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    line = 1
-    position = 0
-    started = False
-    index = 0
-    exhausted = False
+class _ArrayReader:
+    """The elements of a JSON array, read a chunk at a time. An element that is not JSON is
+    skipped to the next comma outside strings and brackets, so that one bad record does not
+    take the rest of the array with it."""
 
-    def fill() -> bool:
-        nonlocal buffer, position, line
-        chunk = stream.read(1 << 16)
-        if not chunk:
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.buffer = ""
+        self.position = 0
+        self.line = 1  # the line of buffer[0]
+        self.exhausted = False
+
+    def fill(self) -> bool:
+        if self.exhausted:
             return False
-        line += buffer.count("\n", 0, position)
-        buffer = buffer[position:] + chunk
-        position = 0
+        chunk = self.stream.read(1 << 16)
+        if not chunk:
+            self.exhausted = True
+            return False
+        self.line += self.buffer.count("\n", 0, self.position)
+        self.buffer = self.buffer[self.position :] + chunk
+        self.position = 0
         return True
 
-    while True:
-        while position < len(buffer) and buffer[position] in " \t\r\n,":
-            position += 1
-        if position >= len(buffer):
-            if exhausted or not fill():
-                exhausted = True
-                if not started:
-                    yield RecordError(0, line, "expected a JSON array of customers")
-                return
-            continue
-        if not started:
-            if buffer[position] != "[":
-                yield RecordError(0, line, "expected a JSON array of customers")
-                return
-            started = True
-            position += 1
-            continue
-        if buffer[position] == "]":
+    def here(self) -> int:
+        return self.line + self.buffer.count("\n", 0, self.position)
+
+    def skip_blank(self) -> bool:
+        """Move to the next character that is not white space or a comma; False at the end."""
+        while True:
+            while self.position < len(self.buffer) and self.buffer[self.position] in " \t\r\n,":
+                self.position += 1
+            if self.position < len(self.buffer) or not self.fill():
+                return self.position < len(self.buffer)
+
+    def element_end(self) -> int | None:
+        """Where the element at the position ends (a comma or the closing bracket outside
+        strings and brackets), reading more as needed; None when the input ends first."""
+        depth, in_string, escaped = 0, False, False
+        scan = self.position
+        while True:
+            while scan < len(self.buffer):
+                char = self.buffer[scan]
+                if in_string:
+                    if escaped:
+                        escaped = False
+                    elif char == "\\":
+                        escaped = True
+                    elif char == '"':
+                        in_string = False
+                elif char == '"':
+                    in_string = True
+                elif char in "[{":
+                    depth += 1
+                elif char in "]}":
+                    if depth == 0:
+                        return scan
+                    depth -= 1
+                elif char == "," and depth == 0:
+                    return scan
+                scan += 1
+            offset = scan - self.position
+            if not self.fill():
+                return None
+            scan = self.position + offset
+
+
+def _json_array(stream: IO[str], schema: Schema) -> Iterator[Record | RecordError]:
+    """Stream the elements of a JSON array without reading it whole."""
+    reader = _ArrayReader(stream)
+    if not reader.skip_blank() or reader.buffer[reader.position] != "[":
+        yield RecordError(0, reader.here(), "expected a JSON array of customers")
+        return
+    reader.position += 1
+    index = 0
+    while reader.skip_blank():
+        if reader.buffer[reader.position] == "]":
             return
-        try:
-            value, end = decoder.raw_decode(buffer, position)
-        except ValueError as error:
-            if fill():
-                continue
-            here = line + buffer.count("\n", 0, position)
-            yield RecordError(index, here, f"not JSON: {error}")
+        end = reader.element_end()
+        line = reader.here()
+        if end is None:
+            yield RecordError(
+                index,
+                line,
+                "the array ends before this element does: the input from here on could not "
+                "be split into records",
+            )
             return
-        here = line + buffer.count("\n", 0, position)
-        yield _from_json(value, index, here, schema)
+        text = reader.buffer[reader.position : end]
+        undecoded = _undecoded(text)
+        yield (
+            RecordError(index, line, undecoded)
+            if undecoded
+            else _parse_json(text, index, line, schema)
+        )
         index += 1
-        position = end
+        reader.position = end
+    yield RecordError(index, reader.here(), "the array is not closed with `]`")
 
 
 def _csv_rows(stream: IO[str], schema: Schema) -> Iterator[Record | RecordError]:
-    reader = csv.DictReader(stream)
-    for index, row in enumerate(reader):
+    # Strict: a quote where it does not belong is the row's error, and a quote left open
+    # is reported where the input can no longer be split into rows.
+    reader = csv.DictReader(stream, strict=True)
+    index = 0
+    line = 1  # the header's
+    while True:
+        # The reader does not count the lines of a row it fails on: count on from the last.
+        line = max(reader.line_num, line) + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                yield RecordError(
+                    index,
+                    line,
+                    "a quote is left open: the input from here on could not be split into rows",
+                )
+                return
+            yield RecordError(index, line, f"not CSV: {error}")
+            index += 1
+            continue
         line = reader.line_num
-        if None in row:
+        undecoded = next(filter(None, map(_undecoded, map(str, row.values()))), None)
+        if undecoded:
+            yield RecordError(index, line, undecoded)
+        elif None in row:
             yield RecordError(index, line, "the row has more cells than the header has columns")
         else:
             yield Record(index, line, typed_customer(schema, dict(row), from_csv=True))
+        index += 1
 
 
 def read_records(

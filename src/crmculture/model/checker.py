@@ -120,6 +120,21 @@ def check_condition(
     return checked, tuple(checker.problems)
 
 
+def _exact_float(
+    check: Callable[[Any], tuple[Any, str | None]],
+) -> Callable[[Any], tuple[Any, str | None]]:
+    """A float fact's check for constants: a condition holds exactly what it says, so an int
+    no float equals (beyond 2**53) is refused rather than rounded."""
+
+    def exact(value: Any) -> tuple[Any, str | None]:
+        normalized, problem = check(value)
+        if problem is None and isinstance(value, int) and normalized != value:
+            return value, f"`{value}` has no exact float value (the nearest is `{normalized!r}`)"
+        return normalized, problem
+
+    return exact
+
+
 class _Checker:
     def __init__(self, schema: Schema, directives: Mapping[str, Directive] | None) -> None:
         self.schema = schema
@@ -201,13 +216,14 @@ class _Checker:
                 self.ordered_fact(fact, node.op)
         elif isinstance(node, Between):
             self.ordered_fact(fact, "between")
-        checked = self.values(node, fact.check, f"fact `{fact.name}`")
+        check = _exact_float(fact.check) if fact.type == "float" else fact.check
+        checked = self.values(node, check, f"fact `{fact.name}`")
         if isinstance(checked, Between) and fact.ordered and fact.type != "bool":
             low, high = checked.low, checked.high
             try:
                 key = fact.rank if fact.type == "enum" else (lambda value: value)
                 reversed_ends = key(low) > key(high)
-            except (TypeError, ValueError):  # a constant of the wrong type, already reported
+            except (TypeError, ValueError, ArithmeticError):  # a bad constant, already reported
                 reversed_ends = False
             if reversed_ends:
                 self.report(

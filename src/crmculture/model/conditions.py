@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, assert_never
 
 import attrs
 
+from crmculture.errors import PolicyError, Problem
 from crmculture.model.values import Scalar, literal_text
 
 __all__ = [
@@ -57,6 +58,11 @@ DECISION = "decision."
 MAX_DEPTH = 64
 """The deepest nesting a policy's condition may have; deeper ones are a `PolicyError` (they
 would exhaust recursion in printers and compilers, and no culture needs them)."""
+
+MAX_BUILD_DEPTH = 256
+"""The deepest a condition can be built at all, in Python or by the analysis (a `PolicyError`
+beyond): printing, hashing and comparing conditions recurse, and stay far inside Python's
+recursion limit below it."""
 
 # Binding strength when printing: or < and < not < atom.
 _OR, _AND, _NOT, _ATOM = 1, 2, 3, 4
@@ -135,19 +141,13 @@ class ConditionNode:
         return tuple(sorted(n.removeprefix(DECISION) for n in names if n.startswith(DECISION)))
 
     def depth(self) -> int:
-        """How deeply the condition nests: 1 for an atom; computed without recursion.
+        """How deeply the condition nests: 1 for an atom (recorded when the node was built).
 
         Examples:
             >>> (~(F.a | (F.b & F.c))).depth()
             4
         """
-        deepest = 0
-        stack: list[tuple[Condition, int]] = [(self._member(), 1)]
-        while stack:
-            node, level = stack.pop()
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in _children(node))
-        return deepest
+        return _depth_of(self._member())
 
     def text(self, parent_precedence: int = 0) -> str:
         """The condition in the condition syntax, parenthesised for `parent_precedence`."""
@@ -188,9 +188,15 @@ class Compare(ConditionNode):
 def _sorted_values(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
     if isinstance(values, str):
         raise TypeError(f"expected a list of values, got the string `{values}`")
-    # De-duplicate by type and value: `True == 1`, but they are different values here.
-    unique = {(type(value).__name__, value): value for value in values}
-    return tuple(sorted(unique.values(), key=_sort_key))
+    listed = list(values)
+    try:
+        # De-duplicate by type and value: `True == 1`, but they are different values here.
+        unique = {(type(value).__name__, value): value for value in listed}
+        return tuple(sorted(unique.values(), key=_sort_key))
+    except (TypeError, ArithmeticError):
+        # Values without an order or a hash (a signaling NaN, a list): kept as given, for the
+        # checker to report.
+        return tuple(listed)
 
 
 @attrs.frozen
@@ -259,6 +265,21 @@ def _coerce(item: Condition | FactRef | bool) -> Condition:
     return as_condition(item)
 
 
+def _depth_of(node: Condition) -> int:
+    depth: int = getattr(node, "_depth", 1)  # atoms and constants are 1 deep
+    return depth
+
+
+def _set_depth(node: And | Or | Not, below: int) -> None:
+    """Record how deep `node` nests, refusing conditions too deep to print, hash or compare."""
+    if below + 1 > MAX_BUILD_DEPTH:
+        raise PolicyError(
+            "invalid condition",
+            [Problem((), f"the condition nests deeper than {MAX_BUILD_DEPTH} levels")],
+        )
+    object.__setattr__(node, "_depth", below + 1)
+
+
 def _at_least_two(instance: Any, attribute: Any, value: tuple[Condition, ...]) -> None:
     if len(value) < 2:
         raise ValueError(f"{type(instance).__name__} needs at least two conditions")
@@ -269,7 +290,11 @@ class And(ConditionNode):
     """All of `items` hold. Nested ands are flattened: ``a & (b & c) == And((a, b, c))``."""
 
     items: tuple[Condition, ...] = attrs.field(converter=_flatten_and, validator=_at_least_two)
+    _depth: int = attrs.field(init=False, eq=False, repr=False)
     precedence: ClassVar[int] = _AND
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, max(_depth_of(item) for item in self.items))
 
 
 @attrs.frozen
@@ -277,7 +302,11 @@ class Or(ConditionNode):
     """At least one of `items` holds. Nested ors are flattened."""
 
     items: tuple[Condition, ...] = attrs.field(converter=_flatten_or, validator=_at_least_two)
+    _depth: int = attrs.field(init=False, eq=False, repr=False)
     precedence: ClassVar[int] = _OR
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, max(_depth_of(item) for item in self.items))
 
 
 @attrs.frozen
@@ -290,7 +319,11 @@ class Not(ConditionNode):
     """
 
     item: Condition = attrs.field(converter=_coerce)
+    _depth: int = attrs.field(init=False, eq=False, repr=False)
     precedence: ClassVar[int] = _NOT
+
+    def __attrs_post_init__(self) -> None:
+        _set_depth(self, _depth_of(self.item))
 
 
 Condition: TypeAlias = Const | Compare | In | Between | Missing | And | Or | Not

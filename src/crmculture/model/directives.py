@@ -20,7 +20,7 @@ import attrs
 
 from crmculture.errors import PolicyError, Problem, did_you_mean
 from crmculture.model.facts import Better, check_name
-from crmculture.model.values import NO_DEFAULT, Scalar, Value
+from crmculture.model.values import NO_DEFAULT, Scalar, Value, number_problem
 
 __all__ = ["ALLOWED_COMBINE", "DIRECTIVE_TYPES", "Combine", "Directive", "DirectiveType"]
 
@@ -95,6 +95,8 @@ def _values_tuple(values: Iterable[str] | None) -> Any:
 def _finite_number(value: object) -> bool:
     """Whether `value` can bound a number directive: an int or a finite Decimal, not a bool."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    if number_problem(value):
         return False
     return not isinstance(value, Decimal) or value.is_finite()
 
@@ -222,7 +224,8 @@ class Directive:
         else:
             for label, bound in (("min", self.min), ("max", self.max)):
                 if bound is not None and not _finite_number(bound):
-                    yield label, f"{label} must be a finite number, not `{bound!r}`"
+                    too_big = number_problem(bound)
+                    yield label, too_big or f"{label} must be a finite number, not `{bound!r}`"
                     return
             if self.min is not None and self.max is not None and self.min > self.max:
                 yield "min", f"min `{self.min}` is greater than max `{self.max}`"
@@ -257,6 +260,9 @@ class Directive:
 
     def _check_scalar(self, value: object) -> tuple[Any, str | None]:
         kind = self.type
+        too_big = number_problem(value)
+        if too_big:
+            return value, too_big
         if kind in ("text", "enum"):
             if not isinstance(value, str):
                 return value, f"expected a string, got {type(value).__name__} `{value!r}`"

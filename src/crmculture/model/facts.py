@@ -14,6 +14,7 @@ import datetime as dt
 import keyword
 import math
 import re
+import sys
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -28,7 +29,7 @@ from crmculture.errors import (
     UnknownFactError,
     did_you_mean,
 )
-from crmculture.model.values import NO_DEFAULT, Scalar, literal_text
+from crmculture.model.values import NO_DEFAULT, Scalar, literal_text, number_problem
 
 __all__ = ["BETTER", "FACT_TYPES", "Better", "Fact", "FactType", "Schema", "check_name"]
 
@@ -71,6 +72,9 @@ def check_name(name: object, what: str) -> str | None:
     if name in RESERVED_WORDS or keyword.iskeyword(name):
         return f"{what} name `{name}` is a reserved word of the condition syntax"
     return None
+
+
+_LARGEST_FLOAT = int(sys.float_info.max)
 
 
 def _fractional(value: object) -> bool:
@@ -209,6 +213,9 @@ class Fact:
     def _type_problem(self, value: object) -> str | None:
         """Why `value` is not of this fact's type, or None (domain not checked)."""
         kind = self.type
+        too_big = number_problem(value)
+        if too_big:
+            return too_big
         if kind == "bool":
             ok = isinstance(value, bool)
         elif kind == "int":
@@ -217,6 +224,8 @@ class Fact:
                 return f"expected an int: `{value}` is not a whole number"
         elif kind == "float":
             ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok and isinstance(value, int) and abs(value) > _LARGEST_FLOAT:
+                return f"`{value}` is too large for a float"
             if ok and not math.isfinite(value):  # type: ignore[arg-type]
                 return f"`{value}` is not a finite number"
         elif kind == "decimal":
@@ -352,8 +361,8 @@ class Fact:
         return cls(
             name,
             "float",
-            min=None if min is None else _Float(min),
-            max=None if max is None else _Float(max),
+            min=min,
+            max=max,
             optional=optional,
             default=default,
             better=better,

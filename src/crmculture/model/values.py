@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
 __all__ = [
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
     "NO_DEFAULT",
     "Scalar",
     "Value",
@@ -23,6 +25,7 @@ __all__ = [
     "decimal_text",
     "json_value",
     "literal_text",
+    "number_problem",
     "value_text",
 ]
 
@@ -42,6 +45,38 @@ class _NoDefault(enum.Enum):
 
 NO_DEFAULT: Final = _NoDefault.NO_DEFAULT
 """Marks a fact or directive that has no default value."""
+
+MAX_DIGITS: Final = 1000
+"""The most digits a number may have, in a document, in condition text, in a customer record or
+built in Python: every value must have a text that reads back, and Python refuses to read
+integers of more than 4,300 digits."""
+
+MAX_EXPONENT: Final = 1000
+"""The largest exponent a decimal may have (``1e1000``), either way: a decimal is written
+without exponent, so ``1e999999999`` would be a billion characters."""
+
+_INT_LIMIT: Final = 10**MAX_DIGITS
+
+
+def number_problem(value: object) -> str | None:
+    """Why a number is beyond what crmculture reads and writes, or None.
+
+    Examples:
+        >>> number_problem(10**1000), number_problem(Decimal("1e-1001")), number_problem(7)
+        ('the number has more than 1000 digits', "the number's exponent is beyond ±1000", None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if -_INT_LIMIT < value < _INT_LIMIT:
+            return None
+        return f"the number has more than {MAX_DIGITS} digits"
+    if isinstance(value, Decimal) and value.is_finite():
+        if len(value.as_tuple().digits) > MAX_DIGITS:
+            return f"the number has more than {MAX_DIGITS} digits"
+        if abs(value.adjusted()) > MAX_EXPONENT:
+            return f"the number's exponent is beyond ±{MAX_EXPONENT}"
+    return None
 
 
 def json_value(value: Any) -> Any:
@@ -72,12 +107,30 @@ def decimal_text(value: Decimal) -> str:
     """The one spelling of a decimal: equal decimals get equal text, without exponent.
 
     Examples:
-        >>> [decimal_text(Decimal(t)) for t in ("12.50", "12.5", "5E+2", "-0.00")]
-        ['12.5', '12.5', '500', '0']
+        >>> [decimal_text(Decimal(t)) for t in ("12.50", "12.5", "5E+2", "-0.00", "-0.0012")]
+        ['12.5', '12.5', '500', '0', '-0.0012']
+        >>> decimal_text(Decimal("1234567890123456789012345678901.50"))
+        '1234567890123456789012345678901.5'
     """
     if value == 0:
         return "0"
-    return format(value.normalize(), "f")
+    if not value.is_finite():  # never held by a valid policy; shown as Python does
+        return str(value)
+    # Not `value.normalize()`: it rounds to the context's 28 digits.
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int), value  # finite
+    kept = list(digits)
+    while exponent < 0 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    text = "".join(map(str, kept))
+    if exponent >= 0:
+        text += "0" * exponent
+    elif len(text) + exponent > 0:
+        text = f"{text[: len(text) + exponent]}.{text[len(text) + exponent :]}"
+    else:
+        text = "0." + "0" * -(len(text) + exponent) + text
+    return "-" + text if sign else text
 
 
 def canonical_json(document: Any) -> str:
