@@ -51,9 +51,11 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluator.py
+	$(BIN)/python benchmarks/decisions.py
 	$(BIN)/python benchmarks/journeys.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/batch.py
+	$(BIN)/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

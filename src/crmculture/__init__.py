@@ -15,10 +15,11 @@ Examples:
     'accounts_receivable'
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from crmculture import analysis
-from crmculture.analysis import analyze, diff
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from crmculture.culture import Culture
 from crmculture.errors import (
     AnalysisError,
@@ -47,7 +48,6 @@ from crmculture.evaluate import (
     ReferenceEvaluator,
     compile_policy,
 )
-from crmculture.io import dump, dump_policy, load, load_policy, parse_condition
 from crmculture.model import (
     ALWAYS,
     NEVER,
@@ -65,10 +65,47 @@ from crmculture.model import (
 )
 from crmculture.org import Department, Handoff, Journey, OrgGraph, Route
 
-try:
-    __version__ = version("crmculture")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    from crmculture import analysis
+    from crmculture.analysis import analyze, diff
+    from crmculture.io import dump, dump_policy, load, load_policy, parse_condition
+
+    __version__: str
+
+# Imported when first used (PEP 562), so that `import crmculture` loads only what deciding
+# needs: the analysis package and the document formats cost more to import than all the rest.
+_LAZY = {
+    "analysis": "crmculture.analysis",
+    "analyze": "crmculture.analysis",
+    "diff": "crmculture.analysis",
+    "dump": "crmculture.io",
+    "dump_policy": "crmculture.io",
+    "load": "crmculture.io",
+    "load_policy": "crmculture.io",
+    "parse_condition": "crmculture.io",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: Any = version("crmculture")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            value = "0.0.0"
+    elif name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ALWAYS",

@@ -20,6 +20,7 @@ from crmculture import (
     Fact,
     InvalidCustomer,
     Policy,
+    ReferenceEvaluator,
     Rule,
     Schema,
     compile_policy,
@@ -234,3 +235,17 @@ class TestLimits:
         rules = [Rule(f"r{i:03}", when=F.x > i, then={"score": 1}) for i in range(500)]
         decide = Policy("p", schema, [route], rules).compile()
         assert decide({"x": 250})["score"] == 250
+
+
+class TestHostileNames:
+    @pytest.mark.parametrize(
+        "name", ["a\x00b", "line\nbreak", "sep\u2028arator", 'quote"d', "tab\there"]
+    )
+    def test_any_policy_name_compiles(self, name: str) -> None:
+        """A name holding NUL or line breaks compiles and decides (it never reaches the
+        generated source; the file name shows it escaped)."""
+        policy = acme_policy()
+        renamed = Policy(name, policy.schema, policy.directives, policy.rules)
+        customer = {"credit_hold": True, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}
+        expected = ReferenceEvaluator(renamed)(customer).to_json()
+        assert expected == renamed.compile()(customer).to_json()

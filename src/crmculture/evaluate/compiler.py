@@ -21,19 +21,21 @@ so the fast path never has to.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import linecache
 import math
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal, assert_never, overload
 
 from crmculture.errors import CrmCultureError, UndecidedError
 from crmculture.evaluate.combine import combine, precedence
-from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.decision import Decision, decision_class
 from crmculture.evaluate.many import OnError, decide_each
 from crmculture.evaluate.reference import check_department
+from crmculture.evaluate.trace import PolicyTrace
 from crmculture.model.conditions import (
     ORDER_OPS,
     And,
@@ -377,11 +379,16 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
         src.emit(2, f"{unpack} = _normalize(customer)")
     else:
         src.emit(1, "_normalize(customer)")
-    for i in sorted(conditions.ranked):
-        lookup = f"{src.const({v: n for n, v in enumerate(facts[i].values or ())})}"
-        src.emit(1, f"o{i} = {lookup}.get(v{i})" if facts[i].optional else f"o{i} = {lookup}[v{i}]")
+    _emit_ranks(src, conditions, facts)
+    # Each rule's flag, and all of them as the bits of one int, which the decision keeps:
+    # bit j for effective_rules[j]. Most rules do not match, so the bit costs little.
+    src.emit(1, "m = 0")
     for j, test in rule_lines:
-        src.emit(1, f"r{j} = {test}")
+        src.emit(1, f"if {test}:")
+        src.emit(2, f"r{j} = True")
+        src.emit(2, f"m += {1 << j}")
+        src.emit(1, "else:")
+        src.emit(2, f"r{j} = False")
     flags = ", ".join(f"r{j}" for j, _ in rule_lines) + ("," if len(rule_lines) == 1 else "")
     for position, directive in enumerate(policy.directives):
         contributions = [
@@ -391,16 +398,15 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
             if name == directive.name
         ]
         _emit_directive(src, position, directive, contributions, policy, flags)
-    state = ", ".join(["department", *variables, *(f"d{k}" for k in range(len(policy.directives)))])
-    src.emit(1, "decision = _new(_Decision)")
-    src.emit(1, "_set_policy(decision, _policy)")
+    values = [f"d{k}" for k in range(len(policy.directives))]
+    state = ", ".join(["department", *variables, *values, "m"])
+    src.emit(1, "decision = _Decision()")
     src.emit(1, f"_set_state(decision, ({state}))")
     src.emit(1, "return decision")
+    trace = PolicyTrace(policy, truths=functools.partial(compile_truths, policy))
     src.globs.update(
         _policy=policy,
-        _Decision=Decision,
-        _new=object.__new__,
-        _set_policy=Decision.__dict__["policy"].__set__,
+        _Decision=decision_class(trace),
         _set_state=Decision.__dict__["_state"].__set__,
         _SlowPath=_SlowPath,
         _MISSING=_MISSING,
@@ -411,6 +417,66 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
         _raise_conflict=_raise_conflict,
     )
     return "\n".join(src.lines) + "\n", src.globs
+
+
+def _emit_ranks(src: _Source, conditions: _Conditions, facts: list[Fact]) -> None:
+    """Emit ``o{i}``, the rank of enum fact ``i``, for the facts ordering comparisons need."""
+    for i in sorted(conditions.ranked):
+        lookup = f"{src.const({v: n for n, v in enumerate(facts[i].values or ())})}"
+        src.emit(1, f"o{i} = {lookup}.get(v{i})" if facts[i].optional else f"o{i} = {lookup}[v{i}]")
+
+
+def generate_truths_source(
+    policy: Policy, nodes: Sequence[Condition], optional: Sequence[int]
+) -> tuple[str, dict[str, Any]]:
+    """The source of a function that, given a customer's facts in schema order, returns the
+    truth of each of `nodes` (children listed before their parents) and then whether each
+    fact at the positions `optional` is missing; and the globals it needs.
+
+    Explanations of compiled decisions read the truths of a rule's nodes from it, so that
+    they never run the reference interpreter. Atoms are spelled exactly as in the decide
+    function (the same `_Conditions`).
+    """
+    src = _Source()
+    facts = list(policy.schema)
+    conditions = _Conditions(policy, src)
+    number = {node: n for n, node in enumerate(nodes)}
+    lines = []
+    for n, node in enumerate(nodes):
+        if isinstance(node, And | Or):
+            joiner = " and " if isinstance(node, And) else " or "
+            test = "(" + joiner.join(f"n{number[item]}" for item in node.items) + ")"
+        elif isinstance(node, Not):
+            test = f"(not n{number[node.item]})"
+        elif isinstance(node, Const):
+            test = "True" if node.value else "False"
+        elif isinstance(node, Atom):
+            test = conditions.expr(node)
+        else:
+            assert_never(node)
+        lines.append(f"n{n} = {test}")
+    src.emit(0, f"def truths({', '.join(f'v{i}' for i in range(len(facts)))}):")
+    _emit_ranks(src, conditions, facts)
+    for line in lines:
+        src.emit(1, line)
+    answers = [f"n{n}" for n in range(len(nodes))] + [f"(v{i} is None)" for i in optional]
+    src.emit(1, f"return ({', '.join(answers)}{',' if len(answers) == 1 else ''})")
+    return "\n".join(src.lines) + "\n", src.globs
+
+
+def compile_truths(
+    policy: Policy, nodes: Sequence[Condition], optional: Sequence[int]
+) -> Callable[..., tuple[bool, ...]]:
+    """Compile `generate_truths_source`; its source is registered with `linecache` under
+    ``<crmculture compiled policy NAME #N truths>`` for as long as the function lives."""
+    source, globs = generate_truths_source(policy, nodes, optional)
+    filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)} truths>"
+    code = compile(source, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(code, globs)
+    truths: Callable[..., tuple[bool, ...]] = globs["truths"]
+    weakref.finalize(truths, linecache.cache.pop, filename, None).atexit = False
+    return truths
 
 
 _MISSING = object()
@@ -444,7 +510,7 @@ def _compile(policy: Policy) -> CompiledPolicy:
     """Compile `policy` to a new `CompiledPolicy`; `crmculture.Policy.compile` calls this once
     per policy and keeps the result."""
     source, globs = generate_source(policy)
-    filename = f"<crmculture compiled policy {policy.name} #{next(_serial)}>"
+    filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, globs)
@@ -464,3 +530,9 @@ def _compile(policy: Policy) -> CompiledPolicy:
     # The source stays readable as long as the evaluator lives, and no longer.
     weakref.finalize(compiled, linecache.cache.pop, filename, None).atexit = False
     return compiled
+
+
+def _shown(name: str) -> str:
+    """A policy name as it may stand in a file name: its repr without quotes when it holds
+    characters `compile` refuses or tracebacks would break a line on (NUL, line breaks)."""
+    return name if name.isprintable() else repr(name)[1:-1]

@@ -1,27 +1,29 @@
 """Decisions: the evaluator's answer for one customer, with its trace, JSON and fingerprint.
 
-A `Decision` stores only what the evaluator computed: the customer's normalized facts, the
-final directive values, and which rules matched. Everything else (who determined each
-directive, who was overridden and why, the explanation, the JSON) is derived from those when
-asked, so that deciding stays fast and explaining stays exact.
+A `Decision` stores what the evaluator computed, flattened into one tuple: the department, the
+customer's normalized facts, the final directive values, and which rules matched (an int, bit
+``j`` for ``policy.effective_rules[j]``). Everything else (the matched rule ids, who determined
+each directive and who was overridden and why, the explanation, the JSON, the fingerprint) is
+derived from those when asked, through the policy's `crmculture.evaluate.trace.PolicyTrace`,
+which prepares once per policy what decisions share. Deciding stays fast, and explaining never
+evaluates a condition again.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from crmculture.evaluate.combine import DirectiveOutcome, combine
-from crmculture.evaluate.truth import rule_matches, why_not
+from crmculture.evaluate.combine import DirectiveOutcome
+from crmculture.evaluate.trace import PolicyTrace, reference_trace
+from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
-from crmculture.model.values import canonical_json, json_value, value_text
+from crmculture.model.values import json_value
 
-__all__ = ["Decision", "DirectiveOutcome"]
+__all__ = ["Decision", "DirectiveOutcome", "assemble", "decision_class"]
 
 
 @attrs.frozen(eq=False, init=False, repr=False)
@@ -36,6 +38,8 @@ class Decision:
         department: The department that asked, or None.
         facts: The customer's normalized fact values, in schema order.
         values: The directive values, in the policy's directive order.
+        flags: For each of the policy's ``effective_rules``, whether it matched (in scope
+            and true); when not given, the reference interpreter works them out.
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -47,22 +51,41 @@ class Decision:
         'default'
     """
 
-    policy: Policy
-    # Everything else the evaluator computed, flattened into one tuple of plain values:
-    # ``(department, *facts, *values)``. One allocation, and a tuple the garbage collector
-    # soon stops tracking, which keeps deciding (and keeping) many decisions fast. Which rules
-    # matched is a function of these, derived when first asked (see `flags`).
+    # What the policy's decisions share: the policy itself, and what is derived from it.
+    # The compiled evaluator's decisions are of a subclass (`decision_class`) that holds it
+    # as a class attribute instead, which makes them cheaper to build.
+    _trace: PolicyTrace
+    # Everything the evaluator computed, flattened into one tuple of plain values:
+    # ``(department, *facts, *values, flags)``, the flags an int (bit ``j`` for
+    # ``effective_rules[j]``). One allocation, and a tuple the garbage collector soon stops
+    # tracking, which keeps deciding (and keeping) many decisions fast.
     _state: tuple[Any, ...]
+    # Derived values, kept once asked for; empty until then (evaluators do not set them).
+    # Plain slots rather than cached properties: reading an empty one costs a C-level
+    # AttributeError, where a cached property's fallback `__getattr__` costs microseconds.
+    _directives: Mapping[str, Any] = attrs.field(init=False)
+    _customer: Mapping[str, Any] = attrs.field(init=False)
 
     def __init__(
         self,
         policy: Policy,
         department: str | None,
-        facts: tuple[Any, ...],
-        values: tuple[Any, ...],
+        facts: Sequence[Any],
+        values: Sequence[Any],
+        flags: Sequence[bool] | None = None,
     ) -> None:
-        object.__setattr__(self, "policy", policy)
-        object.__setattr__(self, "_state", (department, *facts, *values))
+        trace = reference_trace(policy)
+        if flags is None:
+            customer = dict(zip(policy.schema.names, facts, strict=True))
+            flags = rule_matches(policy, customer, department)
+        mask = trace.mask_of(flags)
+        _set_trace(self, trace)
+        _set_state(self, (department, *facts, *values, mask))
+
+    @property
+    def policy(self) -> Policy:
+        """The policy that decided."""
+        return self._trace.policy
 
     @property
     def department(self) -> str | None:
@@ -73,22 +96,18 @@ class Decision:
     @property
     def facts(self) -> tuple[Any, ...]:
         """The customer's normalized fact values, in schema order."""
-        return self._state[1 : 1 + len(self.policy.schema.facts)]
+        return self._state[1 : 1 + self._trace.n_facts]
 
     @property
     def values(self) -> tuple[Any, ...]:
         """The directive values, in the policy's directive order."""
-        return self._state[1 + len(self.policy.schema.facts) :]
+        return self._state[1 + self._trace.n_facts : -1]
 
-    @functools.cached_property
+    @property
     def flags(self) -> tuple[bool, ...]:
-        """Whether each of the policy's ``effective_rules`` matched (in scope and true).
-
-        Derived when first asked, by the reference semantics, from the customer and the
-        department: deciding does not pay for the trace. The compiled evaluator's values are
-        held equal to the reference's by a property test.
-        """
-        return rule_matches(self.policy, self.customer, self.department)
+        """Whether each of the policy's ``effective_rules`` matched (in scope and true), as
+        the evaluator found when it decided."""
+        return self._trace.masks[self._state[-1]].flags
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.directives.items())
@@ -110,60 +129,56 @@ class Decision:
         return hash(self._key())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Decision, (self.policy, self.department, self.facts, self.values))
+        return (_restore, (self.policy, self._state))
 
     def __getitem__(self, directive: str) -> Any:
         """The value of one directive: ``decision["route_to"]``."""
         return self.directives[directive]
 
-    @functools.cached_property
+    @property
     def directives(self) -> Mapping[str, Any]:
         """Directive name to final value, in the policy's directive order (read-only)."""
-        names = (directive.name for directive in self.policy.directives)
-        return MappingProxyType(dict(zip(names, self.values, strict=True)))
+        directives: Mapping[str, Any] | None = getattr(self, "_directives", None)
+        if directives is None:
+            names = (directive.name for directive in self.policy.directives)
+            directives = MappingProxyType(dict(zip(names, self.values, strict=True)))
+            _set_directives(self, directives)
+        return directives
 
-    @functools.cached_property
+    @property
     def customer(self) -> Mapping[str, Any]:
         """Fact name to the normalized value the decision used (None when missing)."""
-        return MappingProxyType(dict(zip(self.policy.schema.names, self.facts, strict=True)))
+        customer: Mapping[str, Any] | None = getattr(self, "_customer", None)
+        if customer is None:
+            names = self.policy.schema.names
+            customer = MappingProxyType(dict(zip(names, self.facts, strict=True)))
+            _set_customer(self, customer)
+        return customer
 
     @property
     def matched(self) -> tuple[str, ...]:
         """The ids of the matching rules, in ``(priority, id)`` order."""
-        rules = self.policy.effective_rules
-        return tuple(rule.id for rule, hit in zip(rules, self.flags, strict=True) if hit)
+        return self._trace.matched[self._state[-1]]
 
-    @functools.cached_property
+    @property
     def outcomes(self) -> Mapping[str, DirectiveOutcome]:
         """For each directive, how it got its value: the deciding rules and who lost, and why."""
-        matched = [
-            rule for rule, hit in zip(self.policy.effective_rules, self.flags, strict=True) if hit
-        ]
-        outcomes = {}
-        for directive in self.policy.directives:
-            contributions = [
-                (rule, value)
-                for rule in matched
-                for name, value in rule.then
-                if name == directive.name
-            ]
-            outcomes[directive.name] = combine(directive, contributions)
-        return MappingProxyType(outcomes)
+        return self._trace.masks[self._state[-1]].outcomes
 
     @property
     def defaults_used(self) -> tuple[str, ...]:
         """The directives that took their default because no matching rule set them."""
-        return tuple(name for name, outcome in self.outcomes.items() if outcome.source == "default")
+        return self._trace.masks[self._state[-1]].defaults_used
 
-    @functools.cached_property
+    @property
     def fingerprint(self) -> str:
-        """A SHA-256 of policy fingerprint + customer + department: the same in any process."""
-        document = {
-            "policy": self.policy.fingerprint,
-            "department": self.department,
-            "customer": json_value(dict(self.customer)),
-        }
-        return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
+        """A SHA-256 of policy fingerprint + customer + department: the same in any process.
+
+        Computed when read (a few microseconds), not kept: keeping it would cost every
+        decision that never shows it.
+        """
+        state, trace = self._state, self._trace
+        return trace.fingerprint(state, trace.customer_json(state))
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as a JSON-ready dict: policy, department, customer, directives, trace."""
@@ -193,8 +208,14 @@ class Decision:
         }
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys, no spaces, ASCII): equal decisions give equal bytes."""
-        return canonical_json(self.to_dict())
+        """Canonical JSON (sorted keys, no spaces, ASCII): equal decisions give equal bytes.
+
+        The same text as ``crmculture.model.values.canonical_json(decision.to_dict())``, built
+        from parts the policy encodes once.
+        """
+        state, trace = self._state, self._trace
+        customer = trace.customer_json(state)
+        return trace.to_json(state, customer, trace.fingerprint(state, customer))
 
     def explain(self) -> str:
         """A readable trace: each directive and the rule that determined it (with the rule's
@@ -211,47 +232,46 @@ class Decision:
             >>> print(next(line for line in text.splitlines() if "credit-hold:" in line))
               credit-hold: (credit_hold is false, ...) or (days_overdue is 12, the rule needs > 60)
         """
-        return "\n".join(self._explain_lines())
+        return self._trace.explain(self._state)
 
-    def _explain_lines(self) -> Iterator[str]:
-        policy = self.policy
-        who = f"department `{self.department}`" if self.department else "no department given"
-        yield f"Decision by policy `{policy.name}` version {policy.version}, {who}"
-        customer = ", ".join(f"{name}={value_text(value)}" for name, value in self.customer.items())
-        yield f"Customer: {customer}"
-        yield ""
-        yield "Directives:"
-        for name, outcome in self.outcomes.items():
-            yield f"  {name} = {value_text(outcome.value)}"
-            if outcome.source == "default":
-                yield "    default: no matching rule sets it"
-            for rule_id in outcome.determined_by:
-                rationale = policy.rule(rule_id).rationale
-                yield f"    set by `{rule_id}`" + (f": {rationale}" if rationale else "")
-            for lost in outcome.overridden:
-                yield f"    overrides `{lost.rule}` ({value_text(lost.value)}): {lost.reason}"
-        matched = set(self.matched)
-        yield ""
-        yield "Rules that matched:" if matched else "Rules that matched: none"
-        for rule in policy.effective_rules:
-            if rule.id in matched:
-                yield f"  {rule.id}: {rule.when}"
-        unmatched = [
-            rule
-            for rule in policy.effective_rules
-            if rule.id not in matched and rule.applies_to(self.department)
-        ]
-        if unmatched:
-            yield "Rules that did not match:"
-            for rule in unmatched:
-                yield f"  {rule.id}: " + "; ".join(why_not(rule.when, self.customer, policy.schema))
-        out_of_scope = [
-            rule for rule in policy.effective_rules if not rule.applies_to(self.department)
-        ]
-        if out_of_scope:
-            yield "Rules out of scope for " + (
-                f"`{self.department}`:" if self.department else "a decision without department:"
-            )
-            for rule in out_of_scope:
-                assert rule.departments is not None
-                yield f"  {rule.id}: applies to " + ", ".join(rule.departments)
+
+_set_trace = Decision.__dict__["_trace"].__set__
+_set_state = Decision.__dict__["_state"].__set__
+_set_directives = Decision.__dict__["_directives"].__set__
+_set_customer = Decision.__dict__["_customer"].__set__
+
+
+def decision_class(trace: PolicyTrace) -> type[Decision]:
+    """A subclass of `Decision` whose instances share `trace` (a class attribute).
+
+    Calling it without arguments makes a decision without state, in C, which is cheaper
+    than ``object.__new__(Decision)`` and setting the trace: the compiled evaluator makes its
+    decisions so, then sets their state. Its instances are decisions like any other; they
+    pickle as `Decision`.
+    """
+    namespace = {
+        "__slots__": (),
+        "__init__": object.__init__,
+        "__module__": Decision.__module__,
+        "__qualname__": Decision.__qualname__,
+        "__doc__": Decision.__doc__,
+        "_trace": trace,
+    }
+    return type(Decision.__name__, (Decision,), namespace)
+
+
+def assemble(trace: PolicyTrace, state: tuple[Any, ...]) -> Decision:
+    """A decision from its policy's trace and its state, as evaluators make them.
+
+    `state` is ``(department, *facts, *values, flags)``, the flags an int with bit ``j`` set
+    when ``effective_rules[j]`` matched. Nothing is checked: this is for evaluators.
+    """
+    decision: Decision = object.__new__(Decision)
+    _set_trace(decision, trace)
+    _set_state(decision, state)
+    return decision
+
+
+def _restore(policy: Policy, state: tuple[Any, ...]) -> Decision:
+    """Rebuild a pickled decision (its explanation then uses the reference `why_not`)."""
+    return assemble(reference_trace(policy), state)

@@ -17,8 +17,9 @@ from typing import Literal, overload
 
 from crmculture.errors import CrmCultureError, UnknownDepartmentError
 from crmculture.evaluate.combine import combine
-from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.decision import Decision, assemble
 from crmculture.evaluate.many import OnError, decide_each
+from crmculture.evaluate.trace import PolicyTrace, reference_trace
 from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
 
@@ -47,10 +48,11 @@ class ReferenceEvaluator:
         'accounts_receivable'
     """
 
-    __slots__ = ("policy",)
+    __slots__ = ("_trace", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self._trace: PolicyTrace = reference_trace(policy)
 
     def __repr__(self) -> str:
         return f"ReferenceEvaluator(policy={self.policy.name!r})"
@@ -86,7 +88,8 @@ class ReferenceEvaluator:
             ).value
             for directive in policy.directives
         )
-        return Decision(policy, department, values, decided)
+        mask = self._trace.mask_of(flags)
+        return assemble(self._trace, (department, *values, *decided, mask))
 
     @overload
     def decide_many(

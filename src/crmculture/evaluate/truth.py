@@ -7,7 +7,7 @@ it is only called when an explanation is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias, assert_never
 
 from crmculture.model.conditions import (
@@ -29,7 +29,7 @@ from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.model.values import literal_text
 
-__all__ = ["Directives", "holds", "rule_matches", "why_not"]
+__all__ = ["Directives", "holds", "reasons", "rule_matches", "why_not"]
 
 Directives: TypeAlias = Mapping[str, Directive] | None
 """Directive name to directive, for conditions that test a decision (handoff guards)."""
@@ -133,6 +133,10 @@ def rule_matches(
     )
 
 
+def _same_text(text: str) -> str:
+    return text
+
+
 def _requirement(atom: Atom, negated: bool) -> str:
     """What an atom asks of its fact, without the fact's name: ``> 60``, ``not in [...]``."""
     if isinstance(atom, Compare):
@@ -152,35 +156,56 @@ def _requirement(atom: Atom, negated: bool) -> str:
     assert_never(atom)
 
 
-def _why(
+def reasons(
     condition: Condition,
-    facts: Mapping[str, Any],
-    schema: Schema,
     want: bool,
-    directives: Directives,
+    truth: Callable[[Condition], bool],
+    describe: Callable[[Atom], tuple[str, bool]],
+    escape: Callable[[str], str] = _same_text,
 ) -> list[str]:
-    if holds(condition, facts, schema, directives) is want:
+    """Why `condition` is not `want`, one reason per clause that would have to change.
+
+    The explanation logic shared by both evaluators: the reference `why_not` answers `truth`
+    with `holds`, and a compiled decision with the node truths its compiled code computed.
+
+    Args:
+        condition: The condition to explain.
+        want: The value the condition should have had.
+        truth: Whether a node of `condition` holds for the customer.
+        describe: For an atom, its fact's value as shown (``12``, ``"gold"``, ``missing``)
+            and whether the value is missing.
+        escape: Applied to every piece of text that does not come from `describe` (the
+            compiled explanation builds `str.format` templates with it).
+
+    Examples:
+        >>> from crmculture import F
+        >>> condition = (F.days > 60) & (F.tier == "gold")
+        >>> late, gold = condition.items
+        >>> truth = {condition: False, late: False, gold: True}
+        >>> reasons(condition, True, truth.__getitem__, lambda atom: ("12", False))
+        ['days is 12, the rule needs > 60']
+    """
+    if truth(condition) is want:
         return []
     if isinstance(condition, Not):
-        return _why(condition.item, facts, schema, not want, directives)
+        return reasons(condition.item, not want, truth, describe, escape)
     if isinstance(condition, Const):
         return ["the condition is always " + ("true" if condition.value else "false")]
     if isinstance(condition, Atom):
-        value = facts[condition.fact]
-        shown = "missing" if value is None else literal_text(value)
-        if value is None and not isinstance(condition, Missing):
+        shown, missing = describe(condition)
+        if missing and not isinstance(condition, Missing):
             needs = f"a value {_requirement(condition, not want)}"
         else:
             needs = _requirement(condition, not want)
-        return [f"{condition.fact} is {shown}, the rule needs {needs}"]
+        return [f"{escape(condition.fact)} is {shown}, the rule needs {escape(needs)}"]
     if isinstance(condition, And | Or):
         # Every failing child must change (all must hold / none may hold) ...
         every = isinstance(condition, And) is want
-        reasons = [_why(item, facts, schema, want, directives) for item in condition.items]
+        groups = [reasons(item, want, truth, describe, escape) for item in condition.items]
         if every:
-            return [reason for group in reasons for reason in group]
+            return [reason for group in groups for reason in group]
         # ... or any one of the children changing would do.
-        alternatives = ["; ".join(group) for group in reasons if group]
+        alternatives = ["; ".join(group) for group in groups if group]
         if len(alternatives) > 1:
             return [" or ".join(f"({alternative})" for alternative in alternatives)]
         return alternatives
@@ -204,4 +229,12 @@ def why_not(
         ...         {"days_overdue": 12, "credit_hold": True}, schema)
         ['days_overdue is 12, the rule needs > 60', 'credit_hold is true, the rule needs false']
     """
-    return _why(condition, facts, schema, True, directives)
+
+    def truth(node: Condition) -> bool:
+        return holds(node, facts, schema, directives)
+
+    def describe(atom: Atom) -> tuple[str, bool]:
+        value = facts[atom.fact]
+        return ("missing" if value is None else literal_text(value)), value is None
+
+    return reasons(condition, True, truth, describe)

@@ -14,13 +14,17 @@ with plain attributes to users' own algorithms; the internal graph is never hand
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-import networkx as nx
 
 from crmculture.errors import OrgError, Path, Problem, UnknownDepartmentError, did_you_mean
 from crmculture.model.conditions import ALWAYS, Condition, FactRef, Or, as_condition
+
+if TYPE_CHECKING:
+    # networkx is imported where a graph is built, so that `import crmculture` does not
+    # load it.
+    import networkx as nx
 
 __all__ = ["Department", "Handoff", "OrgError", "OrgGraph"]
 
@@ -329,6 +333,8 @@ class OrgGraph:
             raise OrgError("invalid org", problems)
         ordered = tuple(sorted(checked, key=lambda department: department.name))
         edges = tuple(sorted(links, key=lambda handoff: handoff.sort_key))
+        import networkx as nx
+
         graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         out: dict[str, list[Handoff]] = {department.name: [] for department in ordered}
         for department in ordered:
@@ -430,6 +436,8 @@ class OrgGraph:
             >>> graph.number_of_edges("engineering", "shipping")
             1
         """
+        import networkx as nx
+
         graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         for department in self.departments:
             graph.add_node(
