@@ -1,26 +1,39 @@
-"""Full org analysis of a large generated org: how long `analyze_org` takes.
+"""Org analysis at scale: a large generated org, and long chains and wide graphs from every door.
 
-A seeded generator builds an org of 200 departments and 2,000 handoffs over 40 request types,
-guarded by conditions on 10 customer facts and on the decision of a 12-rule policy over those
-facts. `crmculture.analysis.org_metrics.analyze_org` then walks every customer segment from
-every door with every request. The analysis is timed 3 times; the medians of wall-clock and
-of CPU time (the process's own, so less disturbed by other work on a shared machine) are
-printed, with what it found. Target: under 10 s on one core.
-Run with ``python benchmarks/journeys.py``.
+The ``org`` case: a seeded generator builds an org of 200 departments and 2,000 handoffs over
+40 request types, guarded by conditions on 10 customer facts and on the decision of a 12-rule
+policy over those facts. `crmculture.analysis.org_metrics.analyze_org` then walks every
+customer segment from every door with every request. The analysis is timed 3 times; the
+medians of wall-clock and of CPU time (the process's own, so less disturbed by other work on a
+shared machine) are printed, with what it found. Target: under 10 s on one core.
+
+The ``chains`` case (the hostile-input campaign's finding: a 2,000-department chain analysed
+from every door hung for more than a minute): for N = 100, 500, 1,000 and 2,000 departments,
+a chain d0 -> d1 -> ... (the last resolves), a chain whose last department hands back to the
+middle one (a loop), and one door fanning out to every other department; for each, the median
+CPU time of `analyze_org` from every door and of `Culture.journeys` (one customer, every
+door), and whether the analysis stayed within its default budget. Target: 2,000 departments in
+a chain under 5 s.
+
+Run with ``python benchmarks/journeys.py`` (both cases) or ``--case org`` / ``--case chains``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import random
 import statistics
 import time
+from collections.abc import Callable
 
 from crmculture import D, Directive, F, Fact, Policy, Rule, Schema
 from crmculture.analysis.org_metrics import analyze_org
 from crmculture.culture import Culture
 from crmculture.model.conditions import ALWAYS, Condition
 from crmculture.org import Department, Handoff, OrgGraph
+from crmculture.stories import ACME_DEPARTMENTS, acme_policy
 
 TIERS = ["bronze", "silver", "gold", "platinum"]
 REGIONS = ["amer", "apac", "emea", "latam"]
@@ -130,14 +143,56 @@ def benchmark_org(seed: int, departments: int, handoffs: int, requests: int) -> 
     return OrgGraph(depts, links)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--departments", type=int, default=200)
-    parser.add_argument("--handoffs", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=20261)
-    args = parser.parse_args()
+REQUEST = "replacement_part"
+GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+
+
+def shaped_org(shape: str, count: int) -> OrgGraph:
+    """`count` departments deciding as ACME's departments in turn: a ``chain`` (the last
+    resolves), a ``loop`` (a chain whose last hands back to the middle one) or a ``fan`` (the
+    first hands off to every other; the last resolves)."""
+    width = len(str(count - 1))
+    names = [f"d{index:0{width}d}" for index in range(count)]
+    scopes = sorted(ACME_DEPARTMENTS)
+    resolving = set() if shape == "loop" else {names[-1]}
+    departments = [
+        Department(name, [REQUEST] if name in resolving else [], decides_as=scopes[at % 6])
+        for at, name in enumerate(names)
+    ]
+    if shape == "fan":
+        handoffs = [Handoff(names[0], name, [REQUEST]) for name in names[1:]]
+    else:
+        handoffs = [Handoff(a, b, [REQUEST], minutes=1) for a, b in itertools.pairwise(names)]
+    if shape == "loop":
+        handoffs.append(Handoff(names[-1], names[count // 2], [REQUEST]))
+    return OrgGraph(departments, handoffs)
+
+
+def cpu_median(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        action()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def chains(sizes: list[int], repeat: int) -> None:
+    print(f"long chains and wide graphs, from every door (median CPU s over {repeat} runs):")
+    print(f"{'shape':<6} {'N':>6} {'analyze_org':>12} {'journeys':>10}  complete")
+    for shape in ("chain", "loop", "fan"):
+        for count in sizes:
+            culture = Culture(acme_policy(), shaped_org(shape, count))
+            report = analyze_org(culture)
+            analysis = cpu_median(functools.partial(analyze_org, culture), repeat)
+            walks = cpu_median(functools.partial(culture.journeys, GOOD, REQUEST), repeat)
+            print(
+                f"{shape:<6} {count:>6} {analysis:>12.3f} {walks:>10.3f}  {report.complete}"
+                + ("" if report.complete else f" ({len(report.skipped)} pairs skipped)")
+            )
+
+
+def org(args: argparse.Namespace) -> None:
     culture = Culture(
         benchmark_policy(),
         benchmark_org(args.seed, args.departments, args.handoffs, args.requests),
@@ -159,10 +214,31 @@ def main() -> None:
     print(f"cases (door x request x segment): {len(report.cases)}")
     print(f"findings: {len(report.findings)} ({counts})")
     print(f"bottlenecks: {', '.join(report.bottlenecks(3))}")
+    print(f"complete (within the default budget): {report.complete}")
     print(
         f"analyze_org: median {statistics.median(times):.2f} s wall, "
         f"{statistics.median(cpu):.2f} s CPU over {args.repeat} runs (target: under 10 s)"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=["org", "chains", "all"], default="all")
+    parser.add_argument("--departments", type=int, default=200)
+    parser.add_argument("--handoffs", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261)
+    parser.add_argument(
+        "--sizes", type=lambda text: [int(size) for size in text.split(",")], default=None
+    )
+    args = parser.parse_args()
+    if args.case in ("org", "all"):
+        org(args)
+    if args.case in ("chains", "all"):
+        if args.case == "all":
+            print()
+        chains(args.sizes or [100, 500, 1000, 2000], args.repeat)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ department they reach and following the handoffs whose guards hold for that deci
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
 import attrs
@@ -20,7 +20,7 @@ from crmculture.model.checker import check_condition, condition_problems
 from crmculture.model.conditions import ALWAYS, DECISION, Condition
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Handoff, OrgGraph
-from crmculture.org.journeys import MAX_ROUTES, Journey, walk
+from crmculture.org.journeys import MAX_ROUTES, Journey, Suffixes, Walk
 
 __all__ = ["Culture"]
 
@@ -237,6 +237,55 @@ class Culture:
             OrgError: for a request type the org does not know, or bad bounds.
         """
         self.org.department(door)
+        self._check_walk(request, cutoff, max_routes)
+        return self._walker(customer)(request, door, cutoff, max_routes)
+
+    def journeys(
+        self,
+        customer: object,
+        request: str,
+        *,
+        doors: Iterable[str] | None = None,
+        cutoff: int | None = None,
+        max_routes: int = MAX_ROUTES,
+    ) -> dict[str, Journey]:
+        """The journeys of `customer` with `request` from several doors, by door: each is
+        `journey` from that door, but the customer is validated and decided for once, and a
+        stretch of the org walked from one door is not walked again from another, so that
+        every door of a chain of departments costs about one walk of it, not one per door.
+
+        Args:
+            customer: A customer record.
+            request: The request type; the org must know it.
+            doors: The departments the customer contacts first, in the order wanted
+                (default: every department of the org, by name).
+            cutoff: The most departments a route may hold (None: no bound).
+            max_routes: The most routes enumerated for an ambiguous journey.
+
+        Raises:
+            InvalidCustomer: listing every problem of the record; nothing was walked.
+            UnknownDepartmentError: for a door the org does not have.
+            OrgError: for a request type the org does not know, or bad bounds.
+
+        Examples:
+            >>> from crmculture.stories import acme_culture
+            >>> customer = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000,
+            ...             "tier": "gold"}
+            >>> for door, journey in acme_culture().journeys(
+            ...         customer, "replacement_part", doors=["sales", "support"]).items():
+            ...     print(door, "|", journey)
+            sales | sales -> engineering -> shipping (resolved, 2 handoffs, 50 minutes)
+            support | support -> engineering -> shipping (resolved, 2 handoffs, 40 minutes)
+        """
+        chosen = self.org.names if doors is None else tuple(doors)
+        for door in chosen:
+            self.org.department(door)
+        self._check_walk(request, cutoff, max_routes)
+        walker = self._walker(customer)
+        return {door: walker(request, door, cutoff, max_routes) for door in chosen}
+
+    def _check_walk(self, request: str, cutoff: object, max_routes: object) -> None:
+        """Raise `OrgError` for an unknown request type or bad bounds of a walk."""
         problems: list[Problem] = []
         if request not in self.org.requests:
             problems.append(
@@ -249,7 +298,7 @@ class Culture:
             )
         if cutoff is not None and (isinstance(cutoff, bool) or not isinstance(cutoff, int)):
             problems.append(Problem(("cutoff",), f"cutoff must be an int or None: `{cutoff!r}`"))
-        elif cutoff is not None and cutoff < 1:
+        elif isinstance(cutoff, int) and cutoff < 1:
             problems.append(Problem(("cutoff",), f"cutoff must be at least 1, not `{cutoff}`"))
         if isinstance(max_routes, bool) or not isinstance(max_routes, int) or max_routes < 1:
             problems.append(
@@ -259,13 +308,13 @@ class Culture:
             )
         if problems:
             raise OrgError("invalid journey", problems)
-        return self._walker(customer)(request, door, cutoff, max_routes)
 
     def _walker(self, customer: object) -> _Walker:
         """A function walking `customer` (validated once, here) with any request from any
-        door; it remembers the decision at each department and each guard's answer, so that
-        many journeys of one customer cost one decision per department. Arguments are not
-        checked: `journey` is the public door."""
+        door; it remembers the decision at each department, each guard's answer and the
+        routes it found (`crmculture.org.journeys.Suffixes`), so that many journeys of one
+        customer cost one decision per department and one walk per stretch of the org.
+        Arguments are not checked: `journey` is the public door."""
         facts = self.policy.schema.validate(customer)
         seen: dict[str, Mapping[str, Any]] = {}  # by policy department
         answers: dict[int, bool] = {}  # by test
@@ -290,18 +339,20 @@ class Culture:
         def applies(handoff: Handoff) -> bool:
             return answer(tests[id(handoff)])
 
+        # The customer's answers are the same on every walk: routes found walking from one
+        # door are told again, not walked again, from the others (one memo per request).
+        suffixes: dict[str, Suffixes] = {}
+
         def journey(request: str, door: str, cutoff: int | None, max_routes: int) -> Journey:
             def resolves(department: str) -> bool:
                 return answer(self._resolutions[department, request])
 
-            return walk(
-                self.org,
-                request,
-                door,
-                applies,
-                resolves=resolves,
-                cutoff=cutoff,
-                max_routes=max_routes,
+            memo = suffixes.get(request)
+            if memo is None:
+                memo = suffixes[request] = Suffixes()
+            walking = Walk(
+                self.org, request, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo
             )
+            return walking.run(applies, resolves)
 
         return journey

@@ -23,7 +23,7 @@ from crmculture.model.directives import Combine
 from crmculture.model.facts import Schema
 from crmculture.model.rules import Rule
 from crmculture.org.graph import Handoff
-from crmculture.org.journeys import Journey, Walk
+from crmculture.org.journeys import Journey, Suffixes, Walk
 
 
 class _Need(Exception):
@@ -140,11 +140,14 @@ class _Symbolic:
             for name, rules in self.setting.items()
         }
         self.memo: dict[tuple[Any, ...], tuple[bool, Any]] = {}
+        # Routes found, by request and partial customer (see `Suffixes`).
+        self.suffixes: dict[tuple[str, frozenset[tuple[str, Any]]], Suffixes] = {}
         # Per handoff (by identity: the org's own objects), its test (guard and the policy
         # department of its source; see `Culture`) and every fact the guard's answer can
         # depend on, through the decision too.
         # Each test's answers are remembered by the values of the facts it reads.
         answers: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {}
+        self.made: dict[int, _Test] = {}  # by test number
         self.tests: dict[Any, _Test] = {}
         for handoff in culture.org.handoffs:
             self.tests[id(handoff)] = self._test(culture._tests[id(handoff)], answers)
@@ -157,6 +160,11 @@ class _Symbolic:
         answers: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]],
     ) -> _Test:
         number, guard, scope = test
+        made = self.made.get(number)
+        if made is not None:
+            # Handoffs sharing a test share everything about it, the atoms it consults too:
+            # the segment search then compares each test's atoms once, not once per handoff.
+            return made
         reads = set(guard.facts())
         conditions = [guard]
         for name in guard.directives():
@@ -165,7 +173,9 @@ class _Symbolic:
         atoms: dict[str, tuple[Atom, ...]] = {}
         for atom in _atoms(conditions):
             atoms[atom.fact] = (*atoms.get(atom.fact, ()), atom)
-        return (answers.setdefault(number, {}), guard, scope, tuple(sorted(reads)), atoms)
+        made = (answers.setdefault(number, {}), guard, scope, tuple(sorted(reads)), atoms)
+        self.made[number] = made
+        return made
 
     def conditions(self) -> list[Condition]:
         culture = self.culture
@@ -213,9 +223,28 @@ class _Symbolic:
             return answer((department, request))
 
         recording = self.recorder.current
+        # Walks of the same request for the same partial customer get the same answers,
+        # whatever the door: they share the routes found (see `Suffixes`). A resumed walk
+        # knows the customer better than when it was interrupted: it shares those of the
+        # customers known now. Most walks remember nothing: a memo is kept only once used.
+        memo = None
+        if self.suffixes:
+            memo = self.suffixes.get((request, frozenset(known.items())))
+        if resume is None:
+            walking = Walk(
+                culture.org, request, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo
+            )
+        else:
+            walking = resume.copy()
+            walking.suffixes = Suffixes() if memo is None else memo
+        notes = walking.notes
+        # A route told again consulted its guards when it was found: the segment search must
+        # know (see `_Recorder`); all of the walk's, so perhaps more than it needs.
+        reuse = None if recording is None else recording.update
 
         def answer(test: Any) -> bool:
             answers, guard, scope, reads, atoms = self.tests[test]
+            notes[id(atoms)] = atoms
             if recording is not None:
                 recording[id(atoms)] = atoms
             key = tuple(map(known.get, reads, repeat(_Need)))
@@ -230,15 +259,14 @@ class _Symbolic:
                 return bool(hit[1])
             raise _Need(str(hit[1]))
 
-        if resume is None:
-            walking = Walk(culture.org, request, door, cutoff=cutoff, max_routes=max_routes)
-        else:
-            walking = resume.copy()
         try:
-            return walking.run(applies, resolves)
+            return walking.run(applies, resolves, reuse)
         except _Need as need:
             need.state = walking
             raise
+        finally:
+            if memo is None and walking.suffixes:
+                self.suffixes[request, frozenset(known.items())] = walking.suffixes
 
     def cached_value(
         self, name: str, department: str, known: Mapping[str, Any], facts: _Partial

@@ -19,7 +19,15 @@ from typing import Any
 import attrs
 
 from crmculture.analysis.findings import Customer
-from crmculture.analysis.org_metrics import OrgReport, RequestMetrics, _Confirm, analyze_org
+from crmculture.analysis.org_metrics import (
+    BUDGET,
+    OrgReport,
+    RequestMetrics,
+    _Budget,
+    _Confirm,
+    _OutOfBudget,
+    analyze_org,
+)
 from crmculture.analysis.segments import _describe, _filled, _segments, representatives
 from crmculture.analysis.symbolic_walk import _atoms, _Need, _Recorder, _Symbolic
 from crmculture.culture import Culture
@@ -109,12 +117,22 @@ class Comparison:
         after: The analysis of the second.
         deltas: Every metric, in total (``*``) then per request type both know.
         changed: Every segment whose journey changed, by door, request and segment.
+        skipped: The ``(door, request)`` pairs (doors of the first culture) whose journeys
+            were not lined up because the comparison spent its budget (see `compare`), in
+            the order they would have been: doors, then requests, by name. Each analysis
+            lists what it left out itself (`OrgReport.skipped`).
     """
 
     before: OrgReport
     after: OrgReport
     deltas: tuple[MetricDelta, ...]
     changed: tuple[ChangedJourney, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether nothing was left out for the budget, here or in either analysis."""
+        return not self.skipped and self.before.complete and self.after.complete
 
     def delta(self, metric: str, request: str = "*") -> MetricDelta:
         """The delta of one metric (in total, or for one request type).
@@ -171,6 +189,7 @@ def compare(
     max_departments: int = 3,
     cutoff: int | None = None,
     max_routes: int = MAX_ROUTES,
+    budget: int | None = BUDGET,
 ) -> Comparison:
     """Compare the journeys of two cultures over the same customer facts.
 
@@ -180,6 +199,10 @@ def compare(
         max_departments: The bound for long journeys, in both analyses.
         cutoff: The most departments a route may hold (None: no bound).
         max_routes: The most routes enumerated for an ambiguous journey.
+        budget: The most work, in the units of
+            `crmculture.analysis.org_metrics.BUDGET`, for each of the two analyses and for
+            lining their journeys up; what the budget leaves out is listed in
+            `Comparison.skipped` and each report's `skipped`. None: no bound.
 
     Raises:
         OrgError: when the two policies have different schemas, or for bad bounds.
@@ -206,10 +229,14 @@ def compare(
             [Problem(("after", "policy", "schema"), "the two cultures talk about different facts")],
         )
     report_before = analyze_org(
-        before, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
+        before,
+        max_departments=max_departments,
+        cutoff=cutoff,
+        max_routes=max_routes,
+        budget=budget,
     )
     report_after = analyze_org(
-        after, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes
+        after, max_departments=max_departments, cutoff=cutoff, max_routes=max_routes, budget=budget
     )
     recorder = _Recorder(before.policy.schema)
     old, new = _Symbolic(before, recorder), _Symbolic(after, recorder)
@@ -221,58 +248,67 @@ def compare(
     changed: list[ChangedJourney] = []
     confirm_before = _Confirm(before, cutoff, max_routes)
     confirm_after = _Confirm(after, cutoff, max_routes)
-    for door, door_after in doors.items():
-        for request in requests:
+    spending = _Budget(budget)
+    walk_before, walk_after = spending.walked(old.journey), spending.walked(new.journey)
+    pairs = [(door, request) for door in doors for request in requests]
+    skipped: tuple[tuple[str, str], ...] = ()
+    for position, (door, request) in enumerate(pairs):
+        door_after = doors[door]
 
-            def probe(
-                known: Mapping[str, Any],
-                state: tuple[Journey | Walk | None, Walk | None] | None,
-                request: str = request,
-                door: str = door,
-                door_after: str = door_after,
-            ) -> tuple[Journey, Journey]:
-                # The state says how far the two walks got before the last question: the
-                # journey before (when it was complete) and the walks in progress.
-                first, second = state if state is not None else (None, None)
-                if isinstance(first, Journey):
-                    journey_before = first
-                else:
-                    try:
-                        journey_before = old.journey(
-                            request, door, cutoff, max_routes, known, first
-                        )
-                    except _Need as need:
-                        need.state = (need.state, None)
-                        raise
+        def probe(
+            known: Mapping[str, Any],
+            state: tuple[Journey | Walk | None, Walk | None] | None,
+            request: str = request,
+            door: str = door,
+            door_after: str = door_after,
+        ) -> tuple[Journey, Journey]:
+            # The state says how far the two walks got before the last question: the
+            # journey before (when it was complete) and the walks in progress.
+            first, second = state if state is not None else (None, None)
+            if isinstance(first, Journey):
+                journey_before = first
+            else:
                 try:
-                    journey_after = new.journey(
-                        request, door_after, cutoff, max_routes, known, second
-                    )
+                    journey_before = walk_before(request, door, cutoff, max_routes, known, first)
                 except _Need as need:
-                    need.state = (journey_before, need.state)
+                    need.state = (need.state, None)
                     raise
-                return journey_before, journey_after
+            try:
+                journey_after = walk_after(request, door_after, cutoff, max_routes, known, second)
+            except _Need as need:
+                need.state = (journey_before, need.state)
+                raise
+            return journey_before, journey_after
 
-            for known, (journey_before, journey_after) in _segments(cells, probe, recorder):
-                if _same_walk(journey_before, journey_after, doors):
-                    continue
-                segment, example, _ = _describe(schema, atoms, cells, known)
-                record = _filled(schema, cells, example)
-                confirm_before(record, journey_before)
-                confirm_after(record, journey_after)
-                changed.append(
-                    ChangedJourney(
-                        door,
-                        door_after,
-                        request,
-                        segment,
-                        tuple(record.items()),
-                        journey_before,
-                        journey_after,
-                    )
+        try:
+            found = _segments(cells, probe, recorder)
+        except _OutOfBudget:
+            skipped = tuple(pairs[position:])
+            break
+        for known, (journey_before, journey_after) in found:
+            if _same_walk(journey_before, journey_after, doors):
+                continue
+            segment, example, _ = _describe(schema, atoms, cells, known)
+            record = _filled(schema, cells, example)
+            confirm_before(record, journey_before)
+            confirm_after(record, journey_after)
+            changed.append(
+                ChangedJourney(
+                    door,
+                    door_after,
+                    request,
+                    segment,
+                    tuple(record.items()),
+                    journey_before,
+                    journey_after,
                 )
+            )
     return Comparison(
-        report_before, report_after, tuple(_deltas(report_before, report_after)), tuple(changed)
+        report_before,
+        report_after,
+        tuple(_deltas(report_before, report_after)),
+        tuple(changed),
+        skipped,
     )
 
 
