@@ -190,8 +190,9 @@ class TestTheTree:
 
     def test_every_module_has_a_layer(self) -> None:
         """Every module of both packages is placed in a layer."""
-        for module in find_modules(SOURCE):
-            layer_of(module.name)
+        placed = {module.name: layer_of(module.name) for module in find_modules(SOURCE)}
+        assert placed
+        assert all(0 <= layer < len(LAYERS) for layer in placed.values())
 
     def test_every_layer_member_exists(self) -> None:
         """The table names only subpackages and modules that exist."""
