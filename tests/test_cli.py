@@ -18,6 +18,7 @@ import pytest
 
 from crmculture.cli import main
 from crmculture.cli.decisions import _Progress
+from crmculture.io import decision_stream
 from crmculture.org.render import to_dot, to_mermaid
 from crmculture.stories import acme_culture
 
@@ -197,15 +198,23 @@ class TestExplainAndDemo:
         assert "examples:" in result.stdout
 
 
-def test_decide_streams_in_constant_memory(tmp_path: Path) -> None:
-    """Memory does not grow with the input: 10x the records, about the same peak."""
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "one-by-one"])
+def test_decide_streams_in_constant_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
+) -> None:
+    """Memory does not grow with the input: 10x the records, about the same peak (with
+    chunks of 100 records, so that both sizes span several, and more distinct values than
+    the bounded encoding tables remember)."""
+    monkeypatch.setattr(decision_stream, "CHUNK_SIZE", 100)
+    if not chunked:
+        monkeypatch.setitem(sys.modules, "pyarrow.json", None)
 
     def records(count: int) -> Iterator[str]:
         for number in range(count):
             yield json.dumps({**GOOD, "annual_volume": number}) + "\n"
 
     peaks = []
-    for count in (300, 3_000):
+    for count in (2_000, 20_000):
         source = tmp_path / f"c{count}.jsonl"
         with source.open("w") as handle:
             handle.writelines(records(count))
@@ -778,7 +787,7 @@ class TestParquet:
         assert code == 2
         assert err.startswith("crmculture: error: cannot decide")
 
-    def test_keep_is_for_parquet_only(self) -> None:
-        code, _, err = run("decide", CULTURE, "--keep", "customer_id", stdin="")
+    def test_errors_is_for_parquet_only(self) -> None:
+        code, _, err = run("decide", CULTURE, "--errors", "e.parquet", stdin="")
         assert code == 2
         assert "Parquet input only" in err

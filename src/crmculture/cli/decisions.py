@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import re
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from crmculture.cli.arguments import _customer, _load, _open_output
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
-from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.reference import check_department
-from crmculture.io.records import Record, RecordError, RecordFormat, read_records
+from crmculture.io.decision_stream import decide_records
+from crmculture.io.records import RecordFormat
 from crmculture.model.policies import Policy
 
 # -- decide ---------------------------------------------------------------------------------
@@ -66,9 +65,13 @@ class _Progress:
         self.due = self.clock() + interval if active else 0.0
 
     def tick(self, failed: bool) -> None:
-        self.count += 1
+        self.add(1, int(failed))
+
+    def add(self, records: int, failed: int) -> None:
+        before = self.count
+        self.count += records
         self.failed += failed
-        if self.active and self.count % self.every == 0:
+        if self.active and self.count // self.every > before // self.every:
             now = self.clock()
             if now >= self.due:
                 self.stream.write("\r" + self._text())
@@ -93,9 +96,13 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         args.input_format is None and Path(args.customers).suffix.lower() in _PARQUET
     ):
         return _decide_parquet(args, policy, err)
-    if args.errors is not None or args.keep:
-        raise _UsageError("--errors and --keep apply to Parquet input only")
-    decide = policy.compile()
+    if args.errors is not None:
+        raise _UsageError("--errors applies to Parquet input only")
+    if args.explain and args.emit != "full":
+        raise _UsageError("--explain goes with --emit full")
+    facts = [name for name in args.keep if name in policy.schema]
+    if facts:
+        raise _UsageError(f"--keep `{facts[0]}` is a fact: keep fields that are not facts")
     fmt = _record_format(args.customers, args.input_format)
     stream = _open_records(args.customers)
     try:
@@ -106,10 +113,18 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     # Never draw over the decisions themselves when they go to the same terminal.
     progress = _Progress(err, active=_isatty(err) and not (target is out and _isatty(out)))
     try:
-        for item in read_records(stream, policy.schema, fmt):
-            line = _decision_line(decide, item, args.department, args.explain)
-            target.write(_json_line(line))
-            progress.tick("error" in line)
+        for chunk in decide_records(
+            policy,
+            stream,
+            fmt,
+            args.department,
+            emit=args.emit,
+            explain=args.explain,
+            keep=args.keep,
+            chunked=None if os.environ.get("CRMCULTURE_CHUNKED", "") != "0" else False,
+        ):
+            _write(target, chunk.text)
+            progress.add(chunk.records, chunk.failed)
     finally:
         progress.done()
         _close_records(stream, args.customers)
@@ -122,8 +137,14 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_FINDINGS if progress.failed else EXIT_OK
 
 
+def _write(target: IO[str], text: str, piece: int = 1 << 16) -> None:
+    """Write in pieces: one large write to a pipe whose reader goes away can end without
+    an error, where the next piece's write raises the `BrokenPipeError` the caller handles."""
+    for start in range(0, len(text), piece):
+        target.write(text[start : start + piece])
+
+
 _PARQUET = (".parquet", ".pq")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _open_records(path: str) -> IO[str]:
@@ -145,15 +166,6 @@ def _close_records(stream: IO[str], path: str) -> None:
         stream.close()
     elif stream is not sys.stdin and isinstance(stream, io.TextIOWrapper):
         stream.detach()  # standard input stays open for whoever called us
-
-
-def _json_line(line: dict[str, Any]) -> str:
-    """One output line. Text that holds a lone surrogate (from a JSON ``\\ud800`` escape in
-    the input) cannot be written as UTF-8: such lines are written with JSON escapes."""
-    text = json.dumps(line, sort_keys=True, ensure_ascii=False)
-    if _SURROGATE.search(text):
-        text = json.dumps(line, sort_keys=True)
-    return text + "\n"
 
 
 def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> int:
@@ -195,28 +207,6 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
         )
         return EXIT_FINDINGS
     return EXIT_OK
-
-
-def _decision_line(
-    decide: Any, item: Record | RecordError, department: str | None, explain: bool
-) -> dict[str, Any]:
-    if isinstance(item, RecordError):
-        return {"record": item.index, "line": item.line, "error": item.message, "problems": []}
-    try:
-        decision = decide(item.customer, department)
-    except InvalidCustomer as error:
-        return {
-            "record": item.index,
-            "line": item.line,
-            "error": "invalid customer",
-            "problems": [{"path": p.path_text, "message": p.message} for p in error.problems],
-        }
-    except CrmCultureError as error:
-        return {"record": item.index, "line": item.line, "error": str(error), "problems": []}
-    line: dict[str, Any] = {"record": item.index, "line": item.line, "decision": decision.to_dict()}
-    if explain:
-        line["explanation"] = decision.explain()
-    return line
 
 
 # -- explain --------------------------------------------------------------------------------

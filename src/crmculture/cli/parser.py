@@ -116,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--department", help="the department asking")
     decide.add_argument("--explain", action="store_true", help="add each decision's explanation")
     decide.add_argument(
+        "--emit",
+        choices=["full", "directives"],
+        default="full",
+        help="what each output line holds: the full decision with its trace (the default) "
+        "or the directives only, the fastest; JSON Lines output only",
+    )
+    decide.add_argument(
         "--input-format",
         choices=["json", "jsonl", "csv", "parquet"],
         help="the format of CUSTOMERS (default: from the extension, else jsonl)",
@@ -132,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="COLUMN",
-        help="Parquet only: copy this column (a customer id) into the decisions; repeatable",
+        help="copy this field (a customer id, not a fact) from each record into its output "
+        '(under "keep" in JSON Lines, a column in Parquet); repeatable',
     )
 
     explain = commands.add_parser(

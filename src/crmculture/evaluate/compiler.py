@@ -367,13 +367,16 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
                 present.append(f"(v{i} is not _MISSING)")
             else:
                 src.emit(2, f"v{i} = customer[{src.const(fact.name)}]")
+        # Count the keys before absent facts take their defaults.
+        src.emit(2, f"if len(customer) != {' + '.join(present)}:")
+        src.emit(3, "raise _SlowPath")
         for i, fact in enumerate(facts):
             if fact.optional:
                 default = None if fact.default is NO_DEFAULT else fact.default
                 src.emit(2, f"if v{i} is _MISSING or v{i} is None:")
                 src.emit(3, f"v{i} = {src.const(default)}")
         checks = " and ".join(_fast_check(fact, f"v{i}", src) for i, fact in enumerate(facts))
-        src.emit(2, f"if not (len(customer) == {' + '.join(present)} and {checks}):")
+        src.emit(2, f"if not ({checks}):")
         src.emit(3, "raise _SlowPath")
         src.emit(1, "except (KeyError, _SlowPath):")
         src.emit(2, f"{unpack} = _normalize(customer)")

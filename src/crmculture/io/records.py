@@ -27,6 +27,7 @@ __all__ = [
     "Record",
     "RecordError",
     "RecordFormat",
+    "parse_json_record",
     "read_records",
     "text_value",
     "typed_customer",
@@ -158,6 +159,23 @@ def _json_lines(stream: IO[str], schema: Schema) -> Iterator[Record | RecordErro
         else:
             yield _parse_json(text, index, number, schema)
         index += 1
+
+
+def parse_json_record(text: str, index: int, line: int, schema: Schema) -> Record | RecordError:
+    """One JSON record from its text, typed through the schema, as the JSON Lines reader
+    reads each line: the `Record`, or a `RecordError` saying why it is none.
+
+    Examples:
+        >>> from crmculture.stories import acme_schema
+        >>> parse_json_record('{"balance": 12.5}', 0, 1, acme_schema()).customer
+        {'balance': Decimal('12.5')}
+        >>> parse_json_record("[1]", 0, 1, acme_schema()).message
+        'a customer is a JSON object, not list'
+    """
+    undecoded = _undecoded(text)
+    if undecoded:
+        return RecordError(index, line, undecoded)
+    return _parse_json(text, index, line, schema)
 
 
 def _parse_json(text: str, index: int, line: int, schema: Schema) -> Record | RecordError:

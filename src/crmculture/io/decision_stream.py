@@ -1,0 +1,1026 @@
+"""Deciding a stream of customer records into a stream of JSON lines: what ``crmculture
+decide`` writes.
+
+`decide_records` reads customers from JSON Lines, a JSON array or CSV and yields, for every
+record in input order, one output line (a JSON object on one line):
+
+- ``emit="full"``: ``{"decision": {...}, "line": L, "record": N}``, the decision being
+  `crmculture.Decision.to_dict` (directives, matched rules, outcomes, fingerprint), with
+  ``"explanation"`` when asked;
+- ``emit="directives"``: ``{"directives": {...}, "line": L, "record": N}``, just the values;
+- a record that cannot be decided, in either mode: ``{"error": "...", "line": L, "problems":
+  [...], "record": N}``, with every problem of an invalid customer.
+
+``record`` counts the records from 0 and ``line`` is where the record starts in the input.
+With ``keep=("customer_id", ...)`` those fields are not facts: they are taken out of each
+record before it is decided and written back under ``"keep"`` (``null`` when a record lacks
+one), so that the output joins back to the input. Keys are sorted; text is UTF-8.
+
+Two routes give the same bytes. Record by record (`record_line`) always works. When the
+``batch`` extra is installed, JSON Lines and CSV are also read in chunks through Arrow and a
+chunk is decided at once: ``emit="directives"`` by the columnar evaluator of
+`crmculture.batch`, ``emit="full"`` by the compiled evaluator over the chunk's typed values.
+The chunked route takes only what it reads exactly as the record-by-record readers do (see
+`crmculture.io.records`); anything else, a chunk or a single record, goes record by record: a
+line that is not JSON, a duplicated key, a field that is neither a fact nor kept, a value of
+another type than its fact's, a ``NaN``, a quoted CSV field, a record the columnar evaluator
+could not decide. A test compares both routes byte for byte on generated hostile input.
+Memory is bounded by the chunk size, whatever the length of the input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from itertools import chain
+from json.encoder import encode_basestring
+from operator import itemgetter
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
+
+from crmculture.errors import CrmCultureError, InvalidCustomer
+from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.reference import check_department
+from crmculture.io.records import (
+    Record,
+    RecordError,
+    RecordFormat,
+    parse_json_record,
+    read_records,
+)
+from crmculture.model.policies import Policy
+from crmculture.model.values import decimal_text, json_value
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["CHUNK_SIZE", "Emit", "OutputChunk", "decide_records", "record_line"]
+
+Emit: TypeAlias = Literal["full", "directives"]
+"""What each output line holds: the full decision with its trace, or the directives only."""
+
+CHUNK_SIZE = 16_384
+"""How many input lines the chunked route reads and decides at once."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F]")
+_ARROW_ROW = re.compile(r"in row (\d+)$")
+_LONG_LINE = 4096
+"""Lines longer than this go record by record: Arrow's JSON parser recurses into nested
+values, and a long enough line could nest deeper than its stack."""
+_RETRIES = 16
+"""How many rejected lines a chunk sets aside before it goes record by record whole."""
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    """One output line's JSON. Text that holds a lone surrogate (from a JSON ``\\ud800``
+    escape in the input) cannot be written as UTF-8: such lines use JSON escapes."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if _SURROGATE.search(text):
+        text = json.dumps(value, sort_keys=True)
+    return text + "\n"
+
+
+class OutputChunk:
+    """The output lines of some consecutive records, in order.
+
+    Attributes:
+        text: The lines, joined (each ends with a newline).
+        records: How many records they are.
+        failed: How many of them could not be decided.
+    """
+
+    __slots__ = ("failed", "records", "text")
+
+    def __init__(self, text: str, records: int, failed: int) -> None:
+        self.text = text
+        self.records = records
+        self.failed = failed
+
+    def __repr__(self) -> str:
+        return f"OutputChunk(records={self.records}, failed={self.failed})"
+
+
+class _FullText:
+    """The text of ``json.dumps(decision.to_dict(), sort_keys=True, ensure_ascii=False)``
+    for a policy's decisions, from parts it encodes once: the text of each fact value, of
+    each combination of directive values, and of the parts that depend only on which rules
+    matched (defaults used, matched rules, outcomes, policy). A test holds the bytes equal
+    to `json.dumps` on generated decisions.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        names = policy.schema.names
+        order = sorted(range(len(names)), key=names.__getitem__)
+        # Each fact's table maps a value to its key and text: `"tier": "gold"`.
+        self.tables = [
+            _Texts(("{" if n == 0 else ", ") + encode_basestring(names[k]) + ": ")
+            for n, k in enumerate(order)
+        ]
+        self.pick = itemgetter(*order) if len(order) > 1 else None
+        self.order = order
+        self.masks: dict[tuple[str, ...], tuple[str, str]] = {}
+        self.directives: dict[tuple[Any, ...], str] = {}
+        self.departments: dict[str | None, str] = {}
+
+    def __call__(self, decision: Decision) -> str | None:
+        """The decision's JSON text, or None when it holds a lone surrogate (which the
+        caller writes with JSON escapes)."""
+        facts = decision.facts
+        try:
+            if self.pick is not None:
+                customer = "".join(map(dict.__getitem__, self.tables, self.pick(facts))) + "}"
+            elif self.order:
+                customer = self.tables[0][facts[0]] + "}"
+            else:
+                customer = "{}"
+        except _Unsafe:
+            return None
+        matched = decision.matched
+        known = self.masks.get(matched)
+        if known is None:
+            whole = decision.to_dict()
+            known = (
+                json.dumps(whole["defaults_used"], ensure_ascii=False),
+                ', "matched": '
+                + json.dumps(whole["matched"], ensure_ascii=False)
+                + ', "outcomes": '
+                + json.dumps(whole["outcomes"], sort_keys=True, ensure_ascii=False)
+                + ', "policy": '
+                + json.dumps(whole["policy"], sort_keys=True, ensure_ascii=False)
+                + "}",
+            )
+            if _SURROGATE.search(known[0] + known[1]):
+                return None
+            if len(self.masks) < _TABLE_LIMIT:
+                self.masks[matched] = known
+        values = decision.values
+        directives = self.directives.get(values)
+        if directives is None:
+            directives = json.dumps(
+                json_value(dict(decision.directives)), sort_keys=True, ensure_ascii=False
+            )
+            if _SURROGATE.search(directives):
+                return None
+            if len(self.directives) < _TABLE_LIMIT:
+                self.directives[values] = directives
+        department = decision.department
+        where = self.departments.get(department)
+        if where is None:
+            where = self.departments[department] = json.dumps(department, ensure_ascii=False)
+        return "".join(
+            (
+                '{"customer": ',
+                customer,
+                ', "defaults_used": ',
+                known[0],
+                ', "department": ',
+                where,
+                ', "directives": ',
+                directives,
+                ', "fingerprint": "',
+                decision.fingerprint,
+                '"',
+                known[1],
+            )
+        )
+
+    def line(
+        self,
+        decision: Decision,
+        index: int,
+        line: int,
+        explain: bool,
+        kept: dict[str, Any] | None,
+    ) -> str:
+        """The output line of a decided record."""
+        text = self(decision)
+        explanation = decision.explain() if explain else None
+        keep = None if kept is None else json.dumps(kept, sort_keys=True, ensure_ascii=False)
+        if (
+            text is None
+            or (explanation is not None and _SURROGATE.search(explanation))
+            or (keep is not None and _SURROGATE.search(keep))
+        ):
+            whole: dict[str, Any] = {"record": index, "line": line, "decision": decision.to_dict()}
+            if explanation is not None:
+                whole["explanation"] = explanation
+            if kept is not None:
+                whole["keep"] = kept
+            return _dumps(whole)
+        tail = f'"line": {line}, "record": {index}}}\n'
+        if explanation is not None:
+            tail = (
+                '"explanation": '
+                + encode_basestring(explanation)
+                + ", "
+                + ("" if keep is None else '"keep": ' + keep + ", ")
+                + tail
+            )
+        elif keep is not None:
+            tail = '"keep": ' + keep + ", " + tail
+        return '{"decision": ' + text + ", " + tail
+
+
+_TABLE_LIMIT = 1024
+"""How many values, value combinations and sets of matched rules `_FullText` remembers,
+each: memory stays bounded however many distinct values the input holds."""
+
+
+class _Unsafe(Exception):
+    """A value whose text holds a lone surrogate."""
+
+
+class _Texts(dict[Any, str]):
+    """One fact's values mapped to their text after `prefix`, remembered up to
+    `_TABLE_LIMIT` values. Values are looked up by equality, which holds because a fact's
+    values are normalized to one type (`crmculture.evaluate.canonical.Texts` says more)."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, value: Any) -> str:
+        text = self.prefix + _value_text(value)
+        if _SURROGATE.search(text):
+            raise _Unsafe
+        if len(self) < _TABLE_LIMIT:
+            self[value] = text
+        return text
+
+
+def _value_text(value: Any) -> str:
+    """``json.dumps(json_value(value), ensure_ascii=False)``, quicker for common types."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is Decimal:
+        return encode_basestring(decimal_text(value))
+    return json.dumps(json_value(value), ensure_ascii=False)
+
+
+def _error_line(
+    index: int, line: int, error: str, problems: list[dict[str, str]]
+) -> dict[str, Any]:
+    return {"record": index, "line": line, "error": error, "problems": problems}
+
+
+def record_line(
+    decide: Callable[..., Decision],
+    item: Record | RecordError,
+    department: str | None = None,
+    *,
+    emit: Emit = "full",
+    explain: bool = False,
+    keep: Sequence[str] = (),
+) -> tuple[str, bool]:
+    """One record's output line, decided on its own, and whether it failed.
+
+    `decide` is a compiled policy (``policy.compile()``) or any evaluator with its call
+    signature.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> from crmculture.io.records import Record
+        >>> record = Record(0, 1, {"customer_id": "c7", "credit_hold": True,
+        ...                        "days_overdue": 0, "annual_volume": 10, "tier": "gold"})
+        >>> text, failed = record_line(acme_policy().compile(), record,
+        ...                            emit="directives", keep=["customer_id"])
+        >>> print(text, end="")  # doctest: +NORMALIZE_WHITESPACE
+        {"directives": {"discount_pct": 0, "may_quote": false, "may_ship": false,
+        "notify": ["accounts_receivable"], "route_to": "accounts_receivable",
+        "service_level": "standard"}, "keep": {"customer_id": "c7"}, "line": 1, "record": 0}
+    """
+    kept: dict[str, Any] | None = None
+    if isinstance(item, RecordError):
+        line = _error_line(item.index, item.line, item.message, [])
+        if keep:
+            line["keep"] = dict.fromkeys(keep)
+        return _dumps(line), True
+    customer = item.customer
+    if keep:
+        kept = {name: customer.get(name) for name in keep}
+        customer = {name: value for name, value in customer.items() if name not in kept}
+    try:
+        decision = decide(customer, department)
+    except InvalidCustomer as error:
+        problems = [{"path": p.path_text, "message": p.message} for p in error.problems]
+        line = _error_line(item.index, item.line, "invalid customer", problems)
+        failed = True
+    except CrmCultureError as error:
+        line = _error_line(item.index, item.line, str(error), [])
+        failed = True
+    else:
+        failed = False
+        line = {"record": item.index, "line": item.line}
+        if emit == "directives":
+            line["directives"] = json_value(dict(decision.directives))
+        else:
+            encoder = _full_text(decision.policy)
+            return encoder.line(decision, item.index, item.line, explain, kept), False
+    if kept is not None:
+        line["keep"] = kept
+    return _dumps(line), failed
+
+
+_ENCODERS: dict[int, tuple[Policy, _FullText]] = {}
+
+
+def _full_text(policy: Policy) -> _FullText:
+    """The policy's `_FullText` (the last few policies' are kept)."""
+    known = _ENCODERS.get(id(policy))
+    if known is None or known[0] is not policy:
+        if len(_ENCODERS) >= 8:
+            _ENCODERS.clear()
+        known = _ENCODERS[id(policy)] = (policy, _FullText(policy))
+    return known[1]
+
+
+def decide_records(
+    policy: Policy,
+    stream: IO[str],
+    format: RecordFormat,
+    department: str | None = None,
+    *,
+    emit: Emit = "full",
+    explain: bool = False,
+    keep: Sequence[str] = (),
+    chunked: bool | None = None,
+    chunk_size: int | None = None,
+) -> Iterator[OutputChunk]:
+    """Decide every record of a text stream; yield the output lines in input order.
+
+    Args:
+        policy: The policy.
+        stream: The records as text (open files with ``errors="surrogateescape"`` and
+            ``newline=""``, so that a bad byte spoils only its own record).
+        format: ``"jsonl"``, ``"json"`` (an array) or ``"csv"``.
+        department: The department that asks, or None.
+        emit: ``"full"`` or ``"directives"`` (see the module's description).
+        explain: Add each decision's explanation (``emit="full"`` only).
+        keep: Fields that are not facts, copied from each record into its line.
+        chunked: Use the chunked route: None (the default) when the ``batch`` extra is
+            installed, False never, True always (ImportError without the extra).
+        chunk_size: Records per chunk (default `CHUNK_SIZE`): memory is bounded by it.
+
+    Raises:
+        ValueError: for an `emit` or `format` it does not know, `explain` with
+            ``emit="directives"``, or a kept field that is a fact.
+        UnknownDepartmentError: for a department the policy does not declare.
+
+    Examples:
+        >>> import io
+        >>> from crmculture.stories import acme_policy
+        >>> text = io.StringIO('{"credit_hold": true, "days_overdue": 0, '
+        ...                    '"annual_volume": 10, "tier": "gold"}\\n{"tier": "diamond"}\\n')
+        >>> chunks = list(decide_records(acme_policy(), text, "jsonl", emit="directives"))
+        >>> sum(chunk.records for chunk in chunks), sum(chunk.failed for chunk in chunks)
+        (2, 1)
+        >>> print("".join(chunk.text for chunk in chunks).splitlines()[1][:56])
+        {"error": "invalid customer", "line": 2, "problems": [{"
+    """
+    if emit not in ("full", "directives"):
+        raise ValueError(f"emit must be `full` or `directives`, not `{emit}`")
+    if explain and emit != "full":
+        raise ValueError("an explanation goes with emit=`full`")
+    if format not in ("jsonl", "json", "csv"):
+        raise ValueError(f"format must be one of json, jsonl, csv, not `{format}`")
+    if chunk_size is None:
+        chunk_size = CHUNK_SIZE
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    keep = tuple(keep)
+    facts = [name for name in keep if name in policy.schema]
+    if facts:
+        raise ValueError(f"kept field `{facts[0]}` is a fact: only other fields can be kept")
+    check_department(policy, department)
+    decide = policy.compile()
+    if chunked is None or chunked:
+        try:
+            import pyarrow.csv
+            import pyarrow.json
+
+            from crmculture.batch.frames import FramePlan
+
+            del pyarrow, FramePlan
+        except ImportError:
+            if chunked:
+                raise
+            chunked = False
+        else:
+            chunked = format != "json"
+    if chunked:
+        chunks = _Chunked(policy, decide, department, emit, explain, keep, chunk_size)
+        if format == "jsonl":
+            yield from chunks.json_lines(stream)
+        else:
+            yield from chunks.csv(stream)
+        return
+    yield from _one_by_one(
+        read_records(stream, policy.schema, format),
+        decide,
+        department,
+        emit,
+        explain,
+        keep,
+        chunk_size,
+    )
+
+
+def _one_by_one(
+    items: Iterable[Record | RecordError],
+    decide: Callable[..., Decision],
+    department: str | None,
+    emit: Emit,
+    explain: bool,
+    keep: tuple[str, ...],
+    chunk_size: int,
+) -> Iterator[OutputChunk]:
+    lines: list[str] = []
+    failed = 0
+    for item in items:
+        text, bad = record_line(decide, item, department, emit=emit, explain=explain, keep=keep)
+        lines.append(text)
+        failed += bad
+        if len(lines) >= chunk_size:
+            yield OutputChunk("".join(lines), len(lines), failed)
+            lines, failed = [], 0
+    if lines:
+        yield OutputChunk("".join(lines), len(lines), failed)
+
+
+# -- the chunked route ----------------------------------------------------------------------
+
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+class _Fallback(Exception):
+    """A chunk the chunked route cannot read exactly: it goes record by record."""
+
+
+class _Chunked:
+    """The chunked route of `decide_records` for one policy, department and output mode."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        decide: Callable[..., Decision],
+        department: str | None,
+        emit: Emit,
+        explain: bool,
+        keep: tuple[str, ...],
+        chunk_size: int,
+    ) -> None:
+        from crmculture.batch.frames import FramePlan
+
+        self.policy = policy
+        self.schema = policy.schema
+        self.decide = decide
+        self.department = department
+        self.emit = emit
+        self.explain = explain
+        self.keep = keep
+        self.chunk_size = chunk_size
+        self.plan = FramePlan(policy, department) if emit == "directives" else None
+        self.kinds = {fact.name: fact.type for fact in policy.schema}
+        self.directive_texts: dict[tuple[Any, ...], str] = {}
+
+    # -- JSON Lines ---------------------------------------------------------------------
+
+    def json_lines(self, stream: IO[str]) -> Iterator[OutputChunk]:
+        index = 0
+        numbers: list[int] = []
+        texts: list[str] = []
+        for number, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            numbers.append(number)
+            texts.append(text)
+            if len(texts) >= self.chunk_size:
+                yield self._json_chunk(index, numbers, texts)
+                index += len(texts)
+                numbers, texts = [], []
+        if texts:
+            yield self._json_chunk(index, numbers, texts)
+
+    def _json_chunk(self, first: int, numbers: list[int], texts: list[str]) -> OutputChunk:
+        def record(k: int) -> Record | RecordError:
+            return parse_json_record(texts[k], first + k, numbers[k], self.schema)
+
+        try:
+            table, set_aside = self._read_json(texts)
+        except _Fallback:
+            return self._slow(record(k) for k in range(len(texts)))
+        return self._decide_table(table, first, numbers, record, from_csv=False, odd=set_aside)
+
+    def _read_json(self, texts: list[str]) -> tuple[pa.Table, list[int]]:
+        """The chunk through Arrow, and the lines set aside for the record-by-record route:
+        lines Arrow must not see (too long, which could nest deeper than its parser can
+        take; text that is not UTF-8; a carriage return the line reader splits on) and lines
+        Arrow rejects (it names their row). Each is replaced by ``{}`` to keep the rows in
+        line with the lines."""
+        import pyarrow as pa
+        import pyarrow.json as pajson
+
+        texts = [text if text.endswith("\n") else text + "\n" for text in texts]
+        set_aside = [k for k, length in enumerate(map(len, texts)) if length > _LONG_LINE]
+        data = "".join(texts)
+        if data.count("\r") != data.count("\r\n") or _SURROGATE_ESCAPE.search(data):
+            set_aside.extend(
+                k
+                for k, text in enumerate(texts)
+                if text.count("\r") != text.count("\r\n") or _SURROGATE_ESCAPE.search(text)
+            )
+        for k in set_aside:
+            texts[k] = "{}\n"
+        try:
+            raw = "".join(texts).encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8, kept as lone surrogates
+            for k, text in enumerate(texts):
+                if _SURROGATE.search(text):
+                    texts[k] = "{}\n"
+                    set_aside.append(k)
+            raw = "".join(texts).encode("utf-8")
+        # Dates are read as text and checked here: Arrow would take times as well.
+        dates = [name for name, kind in self.kinds.items() if kind == "date"]
+        options = pajson.ParseOptions(
+            explicit_schema=pa.schema([(name, pa.string()) for name in dates]),
+            unexpected_field_behavior="infer",
+        )
+        for _ in range(_RETRIES):
+            try:
+                table = pajson.read_json(
+                    pa.BufferReader(raw),
+                    read_options=pajson.ReadOptions(use_threads=False, block_size=len(raw) + 1),
+                    parse_options=options,
+                )
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                found = _ARROW_ROW.search(str(error))
+                row = int(found.group(1)) if found else -1
+                if not 0 <= row < len(texts) or texts[row] == "{}\n":
+                    raise _Fallback from None
+                texts[row] = "{}\n"
+                set_aside.append(row)
+                raw = "".join(texts).encode("utf-8")
+                continue
+            if table.num_rows != len(texts):  # two objects on one line, say
+                raise _Fallback
+            return table.combine_chunks(), sorted(set(set_aside))
+        raise _Fallback
+
+    # -- CSV ----------------------------------------------------------------------------
+
+    def csv(self, stream: IO[str]) -> Iterator[OutputChunk]:
+        header = stream.readline()
+        names = next(iter(_csv_reader([header])), None) if header.strip() else None
+        if (
+            names is None
+            or '"' in header
+            or "\r" in header.rstrip("\r\n")
+            or len(set(names)) != len(names)
+            or any(name not in self.schema and name not in self.keep for name in names)
+        ):
+            yield from self._slow_csv(chain([header], stream), 0, 0)
+            return
+        index = 0
+        number = 1
+        numbers: list[int] = []
+        texts: list[str] = []
+        for text in stream:
+            number += 1
+            if '"' in text or text.count("\r") > (1 if text.endswith("\r\n") else 0):
+                # Quotes may hold line breaks: from here on, record by record.
+                if texts:
+                    yield self._csv_chunk(header, names, index, numbers, texts)
+                    index += len(texts)
+                yield from self._slow_csv(chain([header, text], stream), index, number - 2)
+                return
+            if text in ("\n", "\r\n", "\r"):
+                continue
+            numbers.append(number)
+            texts.append(text)
+            if len(texts) >= self.chunk_size:
+                yield self._csv_chunk(header, names, index, numbers, texts)
+                index += len(texts)
+                numbers, texts = [], []
+        if texts:
+            yield self._csv_chunk(header, names, index, numbers, texts)
+
+    def _slow_csv(self, lines: Iterable[str], first: int, offset: int) -> Iterator[OutputChunk]:
+        """Record by record from a header and what follows it; `first` is the index of the
+        first record, `offset` the number of lines before the header's."""
+        items = (
+            _renumbered(item, first, offset)
+            for item in read_records(_lines(lines), self.schema, "csv")
+        )
+        yield from _one_by_one(
+            items,
+            self.decide,
+            self.department,
+            self.emit,
+            self.explain,
+            self.keep,
+            self.chunk_size,
+        )
+
+    def _csv_chunk(
+        self, header: str, names: list[str], first: int, numbers: list[int], texts: list[str]
+    ) -> OutputChunk:
+        def record(k: int) -> Record | RecordError:
+            item = next(iter(read_records(_lines([header, texts[k]]), self.schema, "csv")))
+            return _renumbered(item, first + k, numbers[k] - 2)
+
+        try:
+            table = self._read_csv(names, texts)
+        except _Fallback:
+            return self._slow(record(k) for k in range(len(texts)))
+        return self._decide_table(table, first, numbers, record, from_csv=True)
+
+    def _read_csv(self, names: list[str], texts: list[str]) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        data = "".join(text if text.endswith("\n") else text + "\n" for text in texts)
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Fallback from None
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(raw),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, use_threads=False, block_size=len(raw) + 1
+                ),
+                parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in names},
+                    strings_can_be_null=False,
+                    null_values=[],
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise _Fallback from None
+        if table.num_rows != len(texts):
+            raise _Fallback
+        return table.combine_chunks()
+
+    # -- deciding a chunk ---------------------------------------------------------------
+
+    def _slow(self, items: Iterable[Record | RecordError]) -> OutputChunk:
+        lines: list[str] = []
+        failed = 0
+        for item in items:
+            text, bad = record_line(
+                self.decide,
+                item,
+                self.department,
+                emit=self.emit,
+                explain=self.explain,
+                keep=self.keep,
+            )
+            lines.append(text)
+            failed += bad
+        return OutputChunk("".join(lines), len(lines), failed)
+
+    def _decide_table(
+        self,
+        table: pa.Table,
+        first: int,
+        numbers: list[int],
+        record: Callable[[int], Record | RecordError],
+        *,
+        from_csv: bool,
+        odd: Sequence[int] = (),
+    ) -> OutputChunk:
+        """Decide a chunk read through Arrow; the records it cannot take exactly go one by
+        one, from their own text (`record`)."""
+        try:
+            facts, suspect = self._columns(table, from_csv)
+        except _Fallback:
+            return self._slow(record(k) for k in range(table.num_rows))
+        count = table.num_rows
+        if odd:
+            suspect[list(odd)] = True
+        if self.emit == "directives":
+            lines, redo = self._directives(facts, suspect, first, numbers)
+        else:
+            lines, redo = self._full(facts, suspect, first, numbers)
+        failed = 0
+        for k in redo:
+            lines[k], bad = record_line(
+                self.decide,
+                record(k),
+                self.department,
+                emit=self.emit,
+                explain=self.explain,
+                keep=self.keep,
+            )
+            failed += bad
+        return OutputChunk("".join(lines), count, failed)
+
+    def _columns(self, table: pa.Table, from_csv: bool) -> tuple[_Facts, Any]:
+        """The fact columns typed as the per-record readers type them, each kept field's
+        values, and the rows to decide one by one (a numpy bool array)."""
+        import numpy as np
+        import pyarrow as pa
+
+        count = table.num_rows
+        suspect = np.zeros(count, dtype=np.bool_)
+        arrays: list[pa.Array] = []
+        names: list[str] = []
+        for name in table.column_names:
+            if name in self.keep:
+                continue
+            if name not in self.schema:
+                raise _Fallback  # an unknown fact: record by record, which names it
+            column = table.column(name).combine_chunks()
+            typed = _from_csv_text if from_csv else _from_json
+            array, odd = typed(self.kinds[name], column)
+            if odd is not None:
+                suspect |= odd
+            arrays.append(array)
+            names.append(name)
+        kept: list[list[Any]] = []
+        for name in self.keep:
+            if name not in table.column_names:
+                kept.append([None] * count)
+                continue
+            column = table.column(name)
+            if not (
+                pa.types.is_string(column.type)
+                or pa.types.is_int64(column.type)
+                or pa.types.is_boolean(column.type)
+                or pa.types.is_null(column.type)
+            ):
+                raise _Fallback
+            kept.append(column.to_pylist())
+        facts = _Facts(count, pa.Table.from_arrays(arrays, names=names) if names else None, kept)
+        return facts, suspect
+
+    def _directives(
+        self, facts: _Facts, suspect: Any, first: int, numbers: list[int]
+    ) -> tuple[list[str], list[int]]:
+        import numpy as np
+        import pandas as pd
+
+        assert self.plan is not None
+        count = facts.count
+        frame = facts.table if facts.table is not None else pd.DataFrame(index=range(count))
+        run = self.plan.run(frame)
+        redo_mask = suspect.copy()
+        if run.rows:
+            redo_mask[np.asarray(run.rows, dtype=np.int64)] = True
+        # Rows with equal values share their text: number the combinations of values.
+        key = np.zeros(count, dtype=np.int64)
+        for directive in self.policy.directives:
+            codes, uniques = pd.factorize(run.decisions[directive.name], use_na_sentinel=True)
+            key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))
+        good = np.flatnonzero(~redo_mask)
+        combos, where = np.unique(key[good], return_index=True)
+        texts = dict.fromkeys(range(int(key.max()) + 1 if count else 0), "")
+        for combo, row in zip(combos.tolist(), good[where].tolist(), strict=True):
+            texts[combo] = self._directive_text(facts, row)
+        keys = key.tolist()
+        if self.keep:
+            kept = self._kept_json(facts)
+            lines = [
+                f'{{"directives": {texts[keys[k]]}, "keep": {kept[k]}, '
+                f'"line": {numbers[k]}, "record": {first + k}}}\n'
+                for k in range(count)
+            ]
+        else:
+            lines = [
+                f'{{"directives": {texts[keys[k]]}, "line": {numbers[k]}, "record": {first + k}}}\n'
+                for k in range(count)
+            ]
+        return lines, np.flatnonzero(redo_mask).tolist()
+
+    def _kept_json(self, facts: _Facts) -> list[str]:
+        """Each row's kept fields as a JSON object (keys sorted)."""
+        order = sorted(range(len(self.keep)), key=lambda n: self.keep[n])
+        keys = [encode_basestring(self.keep[n]) + ": " for n in order]
+        columns = [[_json_scalar(v) for v in facts.kept[n]] for n in order]
+        return [
+            "{" + ", ".join(map(str.__add__, keys, row)) + "}" for row in zip(*columns, strict=True)
+        ]
+
+    def _directive_text(self, facts: _Facts, row: int) -> str:
+        """The directives' JSON for one row, decided by the compiled evaluator: every row
+        the columnar evaluator gave the same values shares it."""
+        decision = self.decide(facts.customer(row), self.department)
+        return json.dumps(json_value(dict(decision.directives)), sort_keys=True, ensure_ascii=False)
+
+    def _full(
+        self, facts: _Facts, suspect: Any, first: int, numbers: list[int]
+    ) -> tuple[list[str], list[int]]:
+        decide = self.decide
+        department = self.department
+        explain = self.explain
+        keep = self.keep
+        encoder = _full_text(self.policy)
+        flags = suspect.tolist()
+        lines: list[str] = []
+        redo: list[int] = []
+        for k, customer in enumerate(facts.customers()):
+            if flags[k]:
+                lines.append("")
+                redo.append(k)
+                continue
+            try:
+                decision = decide(customer, department)
+            except CrmCultureError:
+                lines.append("")
+                redo.append(k)
+                continue
+            kept = {name: facts.kept[n][k] for n, name in enumerate(keep)} if keep else None
+            lines.append(encoder.line(decision, first + k, numbers[k], explain, kept))
+        return lines, redo
+
+
+class _Facts:
+    """A chunk's typed fact columns (None when it has none) and kept fields' values."""
+
+    def __init__(self, count: int, table: pa.Table | None, kept: list[list[Any]]) -> None:
+        self.count = count
+        self.table = table
+        self.kept = kept
+
+    def customers(self) -> Iterator[dict[str, Any]]:
+        """Each row as a customer record, absent values left out."""
+        if self.table is None:
+            for _ in range(self.count):
+                yield {}
+            return
+        names = self.table.column_names
+        columns = [self.table.column(name).to_pylist() for name in names]
+        for values in zip(*columns, strict=True):
+            yield {
+                name: value for name, value in zip(names, values, strict=True) if value is not None
+            }
+
+    def customer(self, row: int) -> dict[str, Any]:
+        if self.table is None:
+            return {}
+        values = self.table.slice(row, 1).to_pylist()[0]
+        return {name: value for name, value in values.items() if value is not None}
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(int(value))
+
+
+def _renumbered(item: Record | RecordError, first: int, offset: int) -> Record | RecordError:
+    if isinstance(item, RecordError):
+        return RecordError(item.index + first, item.line + offset, item.message)
+    return Record(item.index + first, item.line + offset, item.customer)
+
+
+def _lines(lines: Iterable[str]) -> IO[str]:
+    """Lines where a text stream is wanted: the CSV reader only iterates over it."""
+    return cast("IO[str]", iter(lines))
+
+
+def _csv_reader(lines: Iterable[str]) -> Iterator[list[str]]:
+    import csv
+
+    return csv.reader(lines, strict=True)
+
+
+def _from_json(kind: str, array: Any) -> tuple[Any, Any]:
+    """A fact's column read from JSON, typed as `crmculture.io.records` types its values,
+    and the rows that reader might read otherwise (None when there are none). Raises
+    `_Fallback` for a column of another type."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind_of = array.type
+    if pa.types.is_null(kind_of):
+        return array, None
+    if kind == "bool" and pa.types.is_boolean(kind_of):
+        return array, None
+    if kind == "int" and pa.types.is_int64(kind_of):
+        return array, None
+    if kind == "enum" and pa.types.is_string(kind_of):
+        return array, None
+    if kind == "float" and (pa.types.is_int64(kind_of) or pa.types.is_float64(kind_of)):
+        floats = array.cast(pa.float64(), safe=False)
+        odd = ~np.isfinite(floats.fill_null(0.0).to_numpy())
+        return floats, (odd if odd.any() else None)
+    if kind == "decimal" and pa.types.is_int64(kind_of):
+        return _decimal_array([None if v is None else Decimal(v) for v in array.to_pylist()]), None
+    if kind == "decimal" and pa.types.is_float64(kind_of):
+        values = array.fill_null(0.5).to_numpy()
+        # An integral value may have been written as an integer, which reads as another
+        # decimal; beyond 2**53 the float is not the number written; NaN is no number.
+        with np.errstate(invalid="ignore"):
+            odd = ~np.isfinite(values) | (np.floor(values) == values) | (np.abs(values) >= 2.0**53)
+        decimals = [
+            None if v is None or bad else Decimal(repr(v))
+            for v, bad in zip(array.to_pylist(), odd.tolist(), strict=True)
+        ]
+        return _decimal_array(decimals), (odd if odd.any() else None)
+    if kind == "decimal" and pa.types.is_string(kind_of):
+        return _decimals(array)
+    if kind == "date" and pa.types.is_string(kind_of):
+        good = pc.match_substring_regex(array, f"^{_DATE}$")
+        return _dates(array, good)
+    raise _Fallback
+
+
+def _from_csv_text(kind: str, array: Any) -> tuple[Any, Any]:
+    """A fact's CSV column (text), typed as `crmculture.io.records` types CSV values, and
+    the rows that reader might read otherwise (None when there are none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = pc.equal(array, "")
+    text = pc.if_else(empty, pa.scalar(None, pa.string()), array)
+    if kind == "enum":
+        return text, None
+    if kind == "bool":
+        true = pc.match_substring_regex(text, "^([tT][rR][uU][eE]|1|[yY][eE][sS])$")
+        false = pc.match_substring_regex(text, "^([fF][aA][lL][sS][eE]|0|[nN][oO])$")
+        values = pc.if_else(true, True, pc.if_else(false, False, None))
+        return values, _true_where(pc.invert(pc.or_(true, false)))
+    if kind == "decimal":
+        return _decimals(text)
+    pattern = {"int": "^-?[0-9]{1,18}$", "date": f"^{_DATE}$"}.get(kind, f"^{_NUMBER}$")
+    good = pc.match_substring_regex(text, pattern)
+    odd = _true_where(pc.invert(good))
+    if kind == "date":
+        return _dates(text, good)
+    chosen = pc.if_else(good, text, pa.scalar(None, pa.string()))
+    try:
+        if kind == "int":
+            return chosen.cast(pa.int64()), odd
+        if kind == "float":
+            import numpy as np
+
+            floats = chosen.cast(pa.float64())
+            infinite = ~np.isfinite(floats.fill_null(0.0).to_numpy())
+            if infinite.any():
+                odd = infinite if odd is None else odd | infinite
+            return floats, odd
+    except pa.ArrowInvalid:
+        raise _Fallback from None
+    raise AssertionError(f"no CSV reading for fact type `{kind}`")
+
+
+def _decimals(text: Any) -> tuple[Any, Any]:
+    """Decimals from numeric text (as `crmculture.io.records.text_value` reads them), and
+    the rows whose text is not plainly a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    good = pc.match_substring_regex(text, f"^{_NUMBER}$")
+    chosen = pc.if_else(good, text, pa.scalar(None, pa.string()))
+    decimals = [None if v is None else Decimal(v) for v in chosen.to_pylist()]
+    return _decimal_array(decimals), _true_where(pc.invert(good))
+
+
+def _dates(text: Any, good: Any) -> tuple[Any, Any]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        dates = pc.if_else(good, text, pa.scalar(None, pa.string())).cast(pa.date32())
+    except pa.ArrowInvalid:  # a day that does not exist, such as 2027-02-30
+        raise _Fallback from None
+    return dates, _true_where(pc.invert(good))
+
+
+def _true_where(mask: Any) -> Any:
+    """Where a boolean Arrow mask is true (null counts as false); None when nowhere."""
+    import numpy as np
+
+    found = np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return found if found.any() else None
+
+
+def _decimal_array(values: list[Decimal | None]) -> Any:
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=None if any(v is not None for v in values) else pa.null())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        raise _Fallback from None
