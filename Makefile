@@ -3,27 +3,47 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+CORE_STAMP := $(VENV)/.installed-core
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help install demo test lint format typecheck pytest docs test-slow bench clean
+.PHONY: help install install-core demo test lint format typecheck pytest docs test-slow bench clean
 
 help:
-	@echo "make demo       run the built-in example culture end to end"
+	@echo "make demo       run the built-in example culture end to end (installs the core only)"
 	@echo "make test       lint, type-check and run the test suite (derandomized hypothesis)"
+	@echo "make install-core  install crmculture into .venv (make install: with the dev tools)"
 	@echo "make bench      run the benchmarks (prints medians and ratios)"
 	@echo "make docs       build the documentation (mkdocs --strict) into site/"
 	@echo "make test-slow  run the slow tests too, with the larger hypothesis profile"
+
+# Two installs into the same .venv: the core (attrs, cattrs, networkx, PyYAML: what `make demo`
+# and the command line need, about 50 MB) and the developer set `.[dev]` (linters, type checker,
+# docs, pandas, pyarrow, dask: what `make test` needs). Each has its own stamp, so `make demo`
+# never pulls the developer set and `make test` after `make demo` adds it; the developer set
+# includes the core, so `make demo` after `make test` has nothing to install.
+$(CORE_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(CORE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(CORE_STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/crmculture demo
+install-core: $(CORE_STAMP)
+
+demo: $(CORE_STAMP)
+	@$(BIN)/crmculture demo
+	@echo
+	@echo "The command line is installed in $(VENV)/bin. Try it:"
+	@echo "  $(BIN)/crmculture example acme -o acme.yaml"
+	@echo "  $(BIN)/crmculture check acme.yaml"
+	@echo "  $(BIN)/crmculture --help"
+	@echo "or put it on your PATH first: source $(BIN)/activate"
 
 test: lint typecheck pytest docs
 
@@ -55,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/journeys.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/batch.py
+	$(BIN)/python benchmarks/dask_scaling.py
 	$(BIN)/python benchmarks/hostile.py
 
 clean:

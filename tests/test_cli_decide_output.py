@@ -117,3 +117,39 @@ def test_standard_input_csv(monkeypatch: pytest.MonkeyPatch, route: str) -> None
     code, out, _ = run("decide", CULTURE, "--input-format", "csv", "--emit", "directives")
     assert code == 0
     assert json.loads(out)["directives"]["service_level"] == "white_glove"
+
+
+def test_emit_is_for_json_lines_output(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "c.parquet"
+    pq.write_table(pa.table({name: [value] for name, value in GOOD.items()}), source)
+    code, _, err = run(
+        "decide", CULTURE, str(source), "-o", str(tmp_path / "d.parquet"), "--emit", "directives"
+    )
+    assert code == 2
+    assert "--emit is for JSON Lines output" in err
+
+
+class TestExplainJson:
+    def test_the_decision_and_its_explanation(self) -> None:
+        code, out, _ = run("explain", CULTURE, "--customer", json.dumps(GOOD), "--json")
+        document = json.loads(out)
+        assert code == 0
+        assert sorted(document) == ["decision", "explanation"]
+        assert document["decision"]["matched"] == ["best-customers"]
+        assert document["explanation"].startswith("Decision by policy `acme`")
+
+    def test_an_invalid_customer_is_a_json_error_with_every_problem(self) -> None:
+        customer = {**GOOD, "tier": "diamond", "days_overdue": -1}
+        code, out, err = run("explain", CULTURE, "--customer", json.dumps(customer), "--json")
+        document = json.loads(out)
+        assert code == 2
+        assert document["exit_code"] == 2
+        assert {p["path"] for p in document["problems"]} == {
+            "customer.tier",
+            "customer.days_overdue",
+        }
+        assert "customer.tier" in err

@@ -14,29 +14,110 @@ from crmculture import demo
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
-def test_the_demo_decides_and_explains_several_customers() -> None:
-    """`make demo` prints at least three decisions, each with its explanation."""
+def demo_text(*, full: bool = False) -> str:
+    """What `crmculture demo` (or `crmculture demo --full`) prints."""
     out = io.StringIO()
-    demo.run(out)
-    text = out.getvalue()
-    assert text.count("Decision by policy `acme`") >= 3
-    assert text.count("Rules that did not match:") >= 3
-    assert "record 4: rejected: invalid customer: 4 problems" in text
-    assert text.count("route_to=accounts_receivable  may_ship=false") == 6
-    assert "sales -> billing -> accounts_receivable -> engineering -> shipping (resolved" in text
-    assert "monotonicity break on `service_level`" in text
-    assert "* max_departments: 5 -> 3" in text
-    assert "for every customer with not credit_hold and days_overdue > 0 and not" in text
-    assert "1 finding in all; the search is complete" in text
-    assert "crmculture journeys examples/acme-culture.yaml" in text
+    demo.run(out, full=full)
+    return out.getvalue()
 
 
-def test_the_demo_runs_as_a_module() -> None:
-    """`python -m crmculture.demo` exits cleanly."""
-    result = subprocess.run(
-        [sys.executable, "-m", "crmculture.demo"], capture_output=True, text=True, check=True
-    )
-    assert "crmculture demo" in result.stdout
+class TestTheDemo:
+    def test_it_fits_a_screen_or_two(self) -> None:
+        """By default the demo is at most 60 lines of at most 120 columns."""
+        lines = demo_text().splitlines()
+        assert len(lines) <= 60
+        assert max(len(line) for line in lines) <= 120
+
+    def test_it_tells_the_story_in_the_order_that_matters_to_a_ceo(self) -> None:
+        """Same answer everywhere, then the org and its fix, then the verifier, bad data, and
+        one explained decision; then what to try next."""
+        text = demo_text()
+        headings = [
+            "1. Every department gives the same answer",
+            "2. A replacement part should not take five departments",
+            "3. What the verifier finds",
+            "4. Bad data is rejected",
+            "5. Every decision explains itself",
+            "Try it yourself:",
+        ]
+        places = [text.index(heading) for heading in headings]
+        assert places == sorted(places)
+
+    def test_what_it_shows(self) -> None:
+        """The credit hold everywhere, five departments then three, the verifier's findings,
+        the rejected record, and a decision's reasons."""
+        from crmculture.analysis import analyze
+        from crmculture.stories import acme_policy
+
+        text = demo_text()
+        flat = " ".join(text.split())
+        assert text.count("route_to=accounts_receivable  may_ship=false") == 6
+        assert "sales -> billing -> accounts_receivable -> engineering -> shipping: resolved" in (
+            text
+        )
+        assert "* max_departments: 5 -> 3" in text
+        findings = analyze(acme_policy()).findings
+        for finding in findings[:3]:
+            assert " ".join(str(finding).split()) in flat
+        count = len(findings)
+        assert f"{count} finding{'' if count == 1 else 's'} in all; the search is complete" in text
+        assert "rejected: invalid customer: 4 problems" in text
+        assert "set by `high-volume-pays-on-time`" in text
+        assert "crmculture example acme -o acme.yaml" in text
+
+    def test_the_planted_finding_is_labelled_planted(self) -> None:
+        """A monotonicity break is there for a tutorial, and the demo says so right after it."""
+        from crmculture import Directive, F, Fact, Policy, Rule, Schema
+        from crmculture.analysis import check_monotonicity
+
+        schema = Schema([Fact.int("satisfaction", min=0, max=10, better="higher")])
+        level = Directive.enum(
+            "service_level", ["standard", "priority"], default="standard", monotone=True
+        )
+        unhappy = Rule("unhappy", when=F.satisfaction < 5, then={"service_level": "priority"})
+        findings = check_monotonicity(Policy("p", schema, [level], [unhappy])).findings
+        out = io.StringIO()
+        demo._findings(out, findings, limit=None)
+        lines = out.getvalue().splitlines()
+        assert "monotonicity break" in lines[0]
+        assert "planted on purpose" in out.getvalue()
+        assert "Reward the best customers" in out.getvalue()
+
+    def test_the_demo_labels_what_it_shows(self) -> None:
+        """In the demo itself, each monotonicity break shown is followed by the label."""
+        text = demo_text()
+        for part in text.split("monotonicity break")[1:]:
+            assert "planted on purpose" in part.split("error:")[0]
+
+    def test_full_shows_every_trace(self) -> None:
+        """--full: four full explanations, the whole batch and the org analysis's flags."""
+        text = demo_text(full=True)
+        assert text.count("Decision by policy `acme`") == 4
+        assert text.count("Rules that did not match:") == 4
+        assert "record 4: rejected: invalid customer: 4 problems" in text
+        assert "for every customer with not credit_hold and days_overdue > 0 and not" in text
+        assert "* dead_ends:" in text
+        assert len(text.splitlines()) > len(demo_text().splitlines())
+
+    def test_the_command_runs_it(self) -> None:
+        """`crmculture demo` and `crmculture demo --full` print the same as `run`."""
+        from crmculture.cli import main
+
+        for args, full in ((["demo"], False), (["demo", "--full"], True)):
+            out = io.StringIO()
+            assert main(args, out=out) == 0
+            assert out.getvalue() == demo_text(full=full)
+
+    def test_it_runs_as_a_module(self) -> None:
+        """`python -m crmculture.demo` (and with --full) exits cleanly."""
+        for extra in ([], ["--full"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "crmculture.demo", *extra],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert result.stdout.startswith("crmculture demo")
 
 
 def test_the_decision_service_example(capsys: object) -> None:

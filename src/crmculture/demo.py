@@ -1,163 +1,238 @@
 """The demo: ACME Industrial's customer culture, end to end (``make demo``).
 
-Run it with ``crmculture demo``. It prints how the built-in culture treats a few customers,
-with the explanation of each decision, shows that a uniform directive is the same from every
-department, decides a small batch with one bad record in it, walks the replacement-part
-journey through the org and shows what the org analysis flags, shows what the verifier
-finds, tries a reorganisation, and ends with the commands to try next.
+Run it with ``crmculture demo``. It tells the story in the order that matters to a CEO, in a
+screen or two: one customer gets the same answer from every department (proven for every
+customer); a replacement part takes five departments, and a reorganisation tried before it
+is made brings that down; what the verifier finds (the finding planted for a tutorial is
+labelled so); bad data is rejected, never half-evaluated; and every decision explains itself.
+It ends with the commands to try next. ``crmculture demo --full`` adds every detail: four
+customers' full traces, the whole batch, the org analysis's findings and every metric.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import textwrap
+from collections.abc import Sequence
 from typing import IO
 
+from crmculture.analysis.findings import Finding
 from crmculture.analysis.org_metrics import analyze_org
 from crmculture.analysis.verifier import analyze
 from crmculture.analysis.what_if import compare
+from crmculture.culture import Culture
 from crmculture.errors import CrmCultureError
-from crmculture.stories import ACME_DEPARTMENTS, acme_culture, acme_policy, example_customers
+from crmculture.stories import ACME_DEPARTMENTS, acme_culture, example_customers
 
 __all__ = ["main", "run"]
 
-_RULE = "-" * 78
+_WIDTH = 88
+_ON_HOLD = "on credit hold, asking engineering"
+_ASKED_BY = {
+    _ON_HOLD: "engineering",
+    "high volume, pays on time": "sales",
+    "platinum, unhappy, many tickets": "support",
+    "delinquent reseller": "shipping",
+}
+# Findings planted in the example culture so that a tutorial can find and fix them: the demo
+# says so, so that nobody takes them for a flaw of the library or of the example.
+_PLANTED = {
+    "monotonicity_break": 'planted on purpose: the tutorial "Reward the best customers" '
+    "finds this break and fixes it",
+}
+_BAD_RECORD = {
+    "credit_hold": "no",
+    "days_overdue": -4,
+    "tier": "diamond",
+    "annual_volume": 10,
+    "segmnet": "smb",
+}
 
 
-def run(out: IO[str]) -> None:
-    """Print the demo to `out`."""
-    policy = acme_policy()
+def _heading(out: IO[str], number: int, title: str) -> None:
+    print(f"\n{number}. {title}", file=out)
+
+
+def _say(out: IO[str], text: str, indent: str = "   ") -> None:
+    """Prose, wrapped to the demo's width."""
+    print(_fill(text, indent, indent), file=out)
+
+
+def _fill(text: str, first: str, rest: str) -> str:
+    """Wrap at spaces only: names such as `high-volume-pays-on-time` stay whole."""
+    return textwrap.fill(
+        text,
+        _WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+def run(out: IO[str], *, full: bool = False) -> None:
+    """Print the demo to `out`: a screen or two, or with `full` every detail."""
+    culture = acme_culture()
+    policy = culture.policy
     decide = policy.compile()
-    layers = ", ".join(layer.name for layer in policy.layers) or "none"
-    print(
-        f"crmculture demo: the customer culture of ACME Industrial (policy `{policy.name}` "
-        f"version {policy.version})",
-        file=out,
-    )
-    print(
-        f"{len(policy.schema)} facts, {len(policy.directives)} directives, "
-        f"{len(policy.effective_rules)} rules, department layers: {layers}",
-        file=out,
-    )
-    print(f"policy fingerprint {policy.fingerprint[:16]}", file=out)
-    print(
-        "\nWhat follows: four customers decided and explained; one customer asking every "
-        "department;\na batch with a bad record; a journey through the org; what the "
-        "verifier and the org\nanalysis find; and a reorganisation tried before it is made.",
-        file=out,
-    )
-
-    asked_by = {
-        "on credit hold, asking engineering": "engineering",
-        "high volume, pays on time": "sales",
-        "platinum, unhappy, many tickets": "support",
-        "delinquent reseller": "shipping",
-    }
     customers = example_customers()
-    for number, (name, customer) in enumerate(customers.items(), start=1):
-        decision = decide(customer, department=asked_by[name])
-        print(f"\n{_RULE}\n{number}. {name}\n{_RULE}", file=out)
-        print(decision.explain(), file=out)
-        print(f"fingerprint {decision.fingerprint[:16]}", file=out)
-
     print(
-        f"\n{_RULE}\nOne customer, every department: uniform directives do not depend on "
-        f"whom the customer talks to\n{_RULE}",
+        f"crmculture demo: ACME Industrial's customer culture, run as code\n"
+        f"policy `{policy.name}` version {policy.version}: {len(policy.schema)} facts, "
+        f"{len(policy.directives)} directives, {len(policy.effective_rules)} rules, "
+        f"{len(culture.org)} departments",
         file=out,
     )
-    on_hold = customers["on credit hold, asking engineering"]
+    report = analyze(policy)
+
+    _heading(out, 1, "Every department gives the same answer")
+    on_hold = customers[_ON_HOLD]
+    _say(out, "A gold customer on credit hold asks each department for something:")
     for department in ACME_DEPARTMENTS:
         decision = decide(on_hold, department=department)
         print(
-            f"  {department:<20} route_to={decision['route_to']:<20} "
+            f"     {department:<20} route_to={decision['route_to']:<20} "
             f"may_ship={str(decision['may_ship']).lower():<6} "
             f"service_level={decision['service_level']}",
             file=out,
         )
+    uniform = [d.name for d in policy.directives if d.uniform]
+    broken = {d for f in report.findings if f.kind == "non_uniform" for d in f.directives}
+    kept = [name for name in uniform if name not in broken]
+    if kept:
+        _say(
+            out,
+            "The verifier proves it for every possible customer, not a sample: "
+            + ", ".join(f"`{name}`" for name in kept)
+            + " never depend on whom the customer asks.",
+        )
 
-    print(
-        f"\n{_RULE}\nA batch with a bad record: nothing is dropped, nothing half-evaluated"
-        f"\n{_RULE}",
-        file=out,
-    )
-    batch = [
-        *customers.values(),
-        {
-            "credit_hold": "no",
-            "days_overdue": -4,
-            "tier": "diamond",
-            "annual_volume": 10,
-            "segmnet": "smb",
-        },
-    ]
-    for index, result in enumerate(decide.decide_many(batch, on_error="report")):
-        if isinstance(result, CrmCultureError):
-            reason = str(result).replace("\n", "\n    ")
-            print(f"  record {index}: rejected: {reason}", file=out)
-        else:
-            print(
-                f"  record {index}: route_to={result['route_to']}, "
-                f"service_level={result['service_level']}",
-                file=out,
-            )
-    _org_part(out)
-
-
-def _org_part(out: IO[str]) -> None:
-    culture = acme_culture()
+    _heading(out, 2, "A replacement part should not take five departments")
     base = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9_000, "tier": "gold"}
-    print(f"\n{_RULE}\nA replacement part, asked for at the sales door\n{_RULE}", file=out)
+    _say(out, "Asked for at the sales door:")
     for label, customer in (
         ("in good standing", base),
         ("12 days overdue", {**base, "days_overdue": 12}),
         ("on credit hold", {**base, "credit_hold": True}),
     ):
         journey = culture.journey(customer, "replacement_part", door="sales")
-        print(f"  {label:<17} {journey}", file=out)
-    report_org = analyze_org(culture, requests=["replacement_part"])
-    print("  The org analysis walks every customer segment from every door, and flags:", file=out)
-    for long_journey in report_org.of_kind("long_journey"):
-        print(f"  - {long_journey.message}", file=out)
-        print(f"    for every customer with {long_journey.segment}", file=out)
-
-    print(
-        f"\n{_RULE}\nWhat the verifier finds in the policy (every customer, not a sample)\n{_RULE}",
-        file=out,
-    )
-    report = analyze(culture.policy)
-    for finding in report.findings[:4]:
-        print(f"  {finding}", file=out)
-    count = len(report.findings)
-    print(
-        f"  {count} finding{'' if count == 1 else 's'} in all; the search is "
-        f"{'complete' if report.complete else 'incomplete'}",
-        file=out,
-    )
-
-    print(
-        f"\n{_RULE}\nWhat if sales, billing and accounts receivable became one desk?\n{_RULE}",
-        file=out,
-    )
-    longest = analyze_org(culture).total.max_departments
+        route = " -> ".join(journey.departments)
+        outcome = journey.outcome.replace("_", " ")
+        print(f"     {label:<17} {route}: {outcome}, {journey.minutes} minutes", file=out)
+    if full:
+        _org_findings(out, culture)
     proposal = culture.with_org(
         culture.org.merge(["sales", "billing", "accounts_receivable"], into="commercial")
     )
     comparison = compare(culture, proposal)
-    print(f"  the longest journey today touches {longest} departments", file=out)
-    for metric in ("max_departments", "long_journeys", "dead_ends"):
-        print(f"  {comparison.delta(metric)}", file=out)
+    _say(out, "What if sales, billing and accounts receivable became one desk? Tried before it")
+    _say(out, "is made, over every customer segment and every door:")
+    metrics = (
+        ("max_departments", "long_journeys", "dead_ends")
+        if full
+        else ("max_departments", "long_journeys")
+    )
+    for metric in metrics:
+        print(f"   {comparison.delta(metric)}", file=out)
+
+    _heading(out, 3, "What the verifier finds in the policy (every customer, not a sample)")
+    _findings(out, report.findings, limit=None if full else 3)
+    count = len(report.findings)
+    _say(
+        out,
+        f"{count} finding{'' if count == 1 else 's'} in all; the search is "
+        f"{'complete' if report.complete else 'incomplete'}",
+    )
+
+    _heading(out, 4, "Bad data is rejected, never half-evaluated")
+    batch = [*customers.values(), _BAD_RECORD] if full else [_BAD_RECORD]
+    first = 0 if full else len(customers)
+    for index, result in enumerate(decide.decide_many(batch, on_error="report"), start=first):
+        if isinstance(result, CrmCultureError):
+            reason = str(result).replace("\n", "\n   ")
+            print(f"   {f'record {index}: ' if full else ''}rejected: {reason}", file=out)
+        else:
+            print(
+                f"   record {index}: route_to={result['route_to']}, "
+                f"service_level={result['service_level']}",
+                file=out,
+            )
+
+    _heading(out, 5, "Every decision explains itself")
+    if full:
+        for name, customer in customers.items():
+            decision = decide(customer, department=_ASKED_BY[name])
+            print(f"\n   {name}:", file=out)
+            print(textwrap.indent(decision.explain(), "   "), file=out)
+            print(f"   fingerprint {decision.fingerprint[:16]}", file=out)
+    else:
+        name = "high volume, pays on time"
+        decision = decide(customers[name], department=_ASKED_BY[name])
+        print(f"   A customer with {name}, asking {_ASKED_BY[name]}:", file=out)
+        for line in _directive_lines(decision.explain()):
+            print(f"     {line}", file=out)
+        _say(
+            out,
+            f"Same policy, same customer, same department: the same decision, fingerprint "
+            f"{decision.fingerprint[:16]}, in any process. `crmculture demo --full` shows "
+            "every trace, with the rules that did not match and why.",
+        )
+
     print(
-        f"\n{_RULE}\nTry it yourself\n{_RULE}\n"
-        "  crmculture check examples/acme-culture.yaml\n"
-        "  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales\n"
-        "  crmculture render examples/acme-culture.yaml > org.mmd\n"
-        "  the tutorials: docs/tutorials/ (credit hold, best customers, replacement part, ...)",
+        "\nTry it yourself:\n"
+        "   crmculture example acme -o acme.yaml      # the culture above, as a YAML document\n"
+        "   crmculture check acme.yaml                # the verifier, as CI runs it\n"
+        "   crmculture journeys acme.yaml --request replacement_part --door sales\n"
+        "   crmculture render acme.yaml > org.mmd     # the org as a Mermaid diagram\n"
+        "   and the tutorials, in docs/tutorials/ of the repository",
         file=out,
     )
 
 
-def main() -> int:
-    """Run the demo on standard output."""
-    run(sys.stdout)
+def _directive_lines(explanation: str) -> list[str]:
+    """The directives a rule set, each with the first line of why, from an explanation's
+    "Directives:" part (the defaults left out)."""
+    lines = explanation.splitlines()
+    groups: list[list[str]] = []
+    for line in lines[lines.index("Directives:") + 1 :]:
+        if not line.strip():
+            break
+        if line.startswith("    "):
+            groups[-1].append(line.strip())
+        else:
+            groups.append([line.strip()])
+    return [
+        f"{group[0]}\n       {group[1]}"
+        for group in groups
+        if len(group) > 1 and not group[1].startswith("default")
+    ]
+
+
+def _findings(out: IO[str], findings: Sequence[Finding], limit: int | None) -> None:
+    shown = findings if limit is None else findings[:limit]
+    for finding in shown:
+        print(_fill(str(finding), "   ", "     "), file=out)
+        if finding.kind in _PLANTED:
+            _say(out, f"({_PLANTED[finding.kind]})", indent="     ")
+    if len(findings) > len(shown):
+        print(f"   ... and {len(findings) - len(shown)} more (crmculture demo --full)", file=out)
+
+
+def _org_findings(out: IO[str], culture: Culture) -> None:
+    report = analyze_org(culture, requests=["replacement_part"])
+    _say(out, "The org analysis walks every customer segment from every door, and flags:")
+    for long_journey in report.of_kind("long_journey"):
+        print(f"   - {long_journey.message}", file=out)
+        print(f"     for every customer with {long_journey.segment}", file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo on standard output (``--full`` for every detail)."""
+    parser = argparse.ArgumentParser(prog="python -m crmculture.demo")
+    parser.add_argument("--full", action="store_true", help="show every detail")
+    args = parser.parse_args(argv)
+    run(sys.stdout, full=args.full)
     return 0
 
 

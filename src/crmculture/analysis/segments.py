@@ -1,10 +1,10 @@
 """Customer segments: the customers split until every one of a segment takes the same journey.
 
 The split starts from the cells of each fact (`representatives`): one value per set of values
-that the culture's conditions tell apart. `_segments` asks a probe (a journey walk of
+that the culture's conditions tell apart. The segmentation asks a probe (a journey walk of
 `crmculture.analysis.symbolic_walk`) about a partial customer and splits on each fact the probe
-needs, merging again the cells whose customers get the same answers; `_describe` gives each
-segment as a condition with an example customer.
+needs, merging again the cells whose customers get the same answers; each segment is then
+described as a condition with an example customer.
 """
 
 from __future__ import annotations

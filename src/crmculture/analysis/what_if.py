@@ -57,7 +57,11 @@ class MetricDelta:
 
     Attributes:
         request: The request type, or ``*`` for all.
-        metric: The metric's name, an attribute of `RequestMetrics`.
+        metric: The metric's name: ``cases``, ``resolved_share``, ``first_contact_share``,
+            ``mean_departments``, ``max_departments``, ``long_journeys``, ``dead_ends``,
+            ``loops`` or ``ambiguous`` (each an attribute or property of `RequestMetrics`).
+            The counts ``resolved`` and ``first_contact`` are compared as shares, since two
+            cultures may have different numbers of cases.
         before: Its value in the first culture (None when undefined there).
         after: Its value in the second culture.
     """

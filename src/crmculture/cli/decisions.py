@@ -14,6 +14,7 @@ from typing import IO
 
 from crmculture.cli.arguments import _customer, _load, _open_output
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
+from crmculture.cli.problems import _write_json
 from crmculture.evaluate.reference import check_department
 from crmculture.io.decision_stream import decide_records
 from crmculture.io.records import RecordFormat
@@ -176,6 +177,11 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
         raise _UsageError("Parquet customers are decided into Parquet: give --output FILE.parquet")
     if args.explain:
         raise _UsageError("--explain is not available for Parquet; use JSON Lines or CSV")
+    if args.emit != "full":
+        raise _UsageError(
+            "--emit is for JSON Lines output: Parquet decisions always hold each directive "
+            "and the rule that set it"
+        )
     try:
         import pyarrow
 
@@ -217,5 +223,8 @@ def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     customer = _customer(args.customer, policy.schema)
     check_department(policy, args.department)
     decision = policy.compile()(customer, args.department)
-    out.write(decision.explain() + "\n")
+    if args.json:
+        _write_json(out, {"decision": decision.to_dict(), "explanation": decision.explain()})
+    else:
+        out.write(decision.explain() + "\n")
     return EXIT_OK

@@ -1,39 +1,55 @@
-"""The argument parser: every command, its options, its help text and its examples."""
+"""The argument parser: every command, its options, its help text and its examples.
+
+Why argparse: it is in the standard library, so the console script costs no dependency on the
+core install, and it does what the commands need (subcommands, shared options, help with
+examples). What it lacks, wrapped help that keeps examples intact, is `_Formatter` below.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
+import textwrap
+from importlib.metadata import PackageNotFoundError, version
 
 _CUSTOMER = '{"credit_hold": false, "days_overdue": 12, "annual_volume": 9000, "tier": "gold"}'
 
 _EXAMPLES = f"""\
 exit codes: 0 done, nothing to report; 1 done, something needs attention (error findings,
 records that could not be decided, journeys with findings); 2 a mistake in the command or
-the culture file (one line on standard error; --verbose shows the detail)
+the culture file (one line on standard error, its problems below; --verbose shows the
+detail; with --json, a JSON object on standard output too); 141 the reader of standard output
+went away (a closed pipe, as in `crmculture decide ... | head`); 130 interrupted
 
 examples:
   crmculture demo
-  crmculture check examples/acme-culture.yaml
-  crmculture decide examples/acme-culture.yaml customers.jsonl --department sales
-  cat customers.csv | crmculture decide examples/acme-culture.yaml --input-format csv
-  crmculture explain examples/acme-culture.yaml --department engineering \\
+  crmculture example                     # list the example cultures
+  crmculture example acme -o acme.yaml   # write one out; the examples below use it
+  crmculture check acme.yaml
+  crmculture decide acme.yaml customers.jsonl --department sales
+  cat customers.csv | crmculture decide acme.yaml --input-format csv
+  crmculture explain acme.yaml --department engineering \\
       --customer '{{"credit_hold": true, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}}'
-  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales
-  crmculture render examples/acme-culture.yaml --request replacement_part --door sales \\
-      --customer '{_CUSTOMER}' --output org.mmd
+  crmculture journeys acme.yaml --request replacement_part --door sales
+  crmculture render acme.yaml --request replacement_part --door sales \\
+      --customer '{_CUSTOMER}' \\
+      --output org.mmd
 """
 
 _DECIDE_EXAMPLES = """\
 examples:
-  crmculture decide examples/acme-culture.yaml customers.jsonl --department sales \\
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  echo '{"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}' \\
+      | crmculture decide acme.yaml --department sales
+  crmculture decide acme.yaml customers.jsonl --department sales \\
       > decisions.jsonl
-  crmculture decide examples/acme-culture.yaml customers.csv --explain -o decisions.jsonl
-  cat customers.json | crmculture decide examples/acme-culture.yaml --input-format json
-  crmculture decide examples/acme-culture.yaml customers.parquet -o decisions.parquet \
+  crmculture decide acme.yaml customers.csv --explain -o decisions.jsonl
+  cat customers.json | crmculture decide acme.yaml --input-format json
+  crmculture decide acme.yaml customers.parquet -o decisions.parquet \\
       --keep customer_id
 
-Each output line is {"record": N, "line": L, "decision": {...}} or, for a record that could
-not be decided, {"record": N, "line": L, "error": "...", "problems": [...]}. When standard
+Each output line is {"decision": {...}, "line": L, "record": N} or, for a record that could
+not be decided, {"error": "...", "line": L, "problems": [...], "record": N}. When standard
 error is a terminal (and the decisions are not written to it), a count of decided records is
 shown there while a large input is decided.
 
@@ -45,35 +61,47 @@ in the errors file (--errors, by default next to the output: NAME.errors.parquet
 """
 
 _EXPLAIN_EXAMPLES = """\
-example:
-  crmculture explain examples/acme-culture.yaml --department engineering \\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the example uses
+  crmculture explain acme.yaml --department engineering \\
       --customer '{"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}'
 """
 
 _CHECK_EXAMPLES = """\
 examples:
-  crmculture check examples/acme-culture.yaml
-  crmculture check examples/acme-culture.yaml --json > report.json
+  crmculture example acme -o acme.yaml
+  crmculture check acme.yaml
+  crmculture check acme.yaml --json > report.json
 """
 
 _JOURNEYS_EXAMPLES = f"""\
 examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
   # every customer segment, from every door, with the org findings for the request
-  crmculture journeys examples/acme-culture.yaml --request replacement_part
+  crmculture journeys acme.yaml --request replacement_part
   # one door only, as JSON
-  crmculture journeys examples/acme-culture.yaml --request replacement_part --door sales --json
+  crmculture journeys acme.yaml --request replacement_part --door sales --json
   # one customer's journeys, from every door
-  crmculture journeys examples/acme-culture.yaml --request replacement_part \\
+  crmculture journeys acme.yaml --request replacement_part \\
       --customer '{_CUSTOMER}'
 """
 
 _RENDER_EXAMPLES = f"""\
 examples:
-  crmculture render examples/acme-culture.yaml > org.mmd
-  crmculture render examples/acme-culture.yaml --format dot | dot -Tsvg > org.svg
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture render acme.yaml > org.mmd
+  crmculture render acme.yaml --format dot | dot -Tsvg > org.svg
   # highlight one customer's journey (from --door; without it, their longest journey)
-  crmculture render examples/acme-culture.yaml --request replacement_part --door sales \\
-      --customer '{_CUSTOMER}' --output org.mmd
+  crmculture render acme.yaml --request replacement_part --door sales \\
+      --customer '{_CUSTOMER}' \\
+      --output org.mmd
+"""
+
+_EXAMPLE_EXAMPLES = """\
+examples:
+  crmculture example
+  crmculture example acme -o acme.yaml
+  crmculture example profitable-customers > profitable.yaml
 """
 
 
@@ -84,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     verbose.add_argument(
         "--verbose", action="store_true", default=argparse.SUPPRESS, help="show error detail"
     )
-    raw = argparse.RawDescriptionHelpFormatter
+    raw = _Formatter
     parser = argparse.ArgumentParser(
         prog="crmculture",
         description="Customer-treatment policies as executable rules.",
@@ -92,7 +120,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     parser.add_argument("--verbose", action="store_true", help="show the detail of errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"crmculture {_version()}")
+    # Not required: a bare `crmculture` prints this help (see `main`).
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     decide = commands.add_parser(
         "decide",
@@ -157,6 +187,11 @@ def _parser() -> argparse.ArgumentParser:
         "--customer", required=True, metavar="JSON", help="the customer as a JSON object"
     )
     explain.add_argument("--department", help="the department asking")
+    explain.add_argument(
+        "--json",
+        action="store_true",
+        help='write {"decision": {...}, "explanation": "..."} as JSON instead of the text',
+    )
 
     check = commands.add_parser(
         "check",
@@ -216,16 +251,70 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--door", help="the department the customer contacts first")
     render.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
 
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
         parents=[verbose],
         help="show the built-in example culture end to end",
-        description="Decide and explain a few customers of the built-in ACME culture, walk a "
-        "journey through its org, show what the verifier finds and try a reorganisation.",
-        epilog="example:\n  crmculture demo | less",
+        description="The built-in ACME culture in a screen or two, in the order that matters "
+        "to a CEO: one customer treated alike by every department, the five-department "
+        "replacement part and the reorganisation that fixes it, what the verifier finds, "
+        "bad data rejected, and one decision explained. --full adds every trace.",
+        epilog="examples:\n  crmculture demo\n  crmculture demo --full | less",
         formatter_class=raw,
     )
+    demo.add_argument(
+        "--full", action="store_true", help="show everything: every decision's full trace"
+    )
+
+    example = commands.add_parser(
+        "example",
+        parents=[verbose],
+        help="list the example cultures, or write one out",
+        description="The example cultures ship with crmculture. Without NAME, list them; with "
+        "NAME, write that culture document to standard output or to --output, ready to check, "
+        "decide with or edit.",
+        epilog=_EXAMPLE_EXAMPLES,
+        formatter_class=raw,
+    )
+    example.add_argument("name", metavar="NAME", nargs="?", help="the example to write out")
+    example.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    example.add_argument("--json", action="store_true", help="list the examples as JSON")
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("crmculture")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text wrapped to the terminal, with examples kept as written.
+
+    A paragraph (lines between blank lines) whose lines are all flush left is prose, and is
+    wrapped; a paragraph with an indented line (a command, a continuation) is kept line for
+    line, since wrapping it would break the commands.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = re.split(r"\n\s*\n", text.strip("\n"))
+        filled = []
+        for paragraph in paragraphs:
+            lines = paragraph.splitlines()
+            if any(line[:1].isspace() for line in lines):
+                filled.append("\n".join(indent + line for line in lines))
+            else:
+                filled.append(
+                    textwrap.fill(
+                        " ".join(line.strip() for line in lines),
+                        width,
+                        initial_indent=indent,
+                        subsequent_indent=indent,
+                        break_on_hyphens=False,
+                    )
+                )
+        return "\n\n".join(filled)
 
 
 def _positive(text: str) -> int:
