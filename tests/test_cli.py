@@ -96,7 +96,7 @@ class TestDecide:
         assert [("decision" in r) for r in results] == [True, False, False, False, True]
         assert results[1]["problems"][0] == {
             "path": "customer.credit_hold",
-            "message": "expected a bool, got str `'x'`",
+            "message": "`x` is not a boolean: write true/yes/1 or false/no/0",
         }
         assert "3 of 5 records could not be decided" in err
 

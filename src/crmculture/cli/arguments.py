@@ -11,7 +11,6 @@ from crmculture.cli.exit_codes import _UsageError
 from crmculture.culture import Culture
 from crmculture.errors import did_you_mean
 from crmculture.io.documents import load, load_policy
-from crmculture.io.records import typed_customer
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 
@@ -36,14 +35,16 @@ def _load_culture(path: str) -> Culture:
 
 
 def _customer(text: str, schema: Schema) -> dict[str, Any]:
-    """The --customer option: a JSON object typed through the schema."""
+    """The --customer option: a JSON object read as `crmculture.Schema.parse` reads text
+    (``"42210.0"`` for an int, ``"yes"`` for a bool); InvalidCustomer lists every problem."""
     try:
         customer = json.loads(text)
     except ValueError as error:
         raise _UsageError(f"--customer is not JSON: {error}") from None
     if not isinstance(customer, dict):
         raise _UsageError("--customer must be a JSON object")
-    return typed_customer(schema, customer)
+    parsed = schema.parse(customer)
+    return {name: parsed[name] for name in customer}
 
 
 def _check_request(culture: Culture, request: str) -> None:

@@ -39,7 +39,7 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from crmculture.errors import CrmCultureError, InvalidCustomer
+from crmculture.errors import CrmCultureError, InvalidCustomer, Problem
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.reference import check_department
 from crmculture.io.records import (
@@ -313,7 +313,9 @@ def record_line(
     try:
         decision = decide(customer, department)
     except InvalidCustomer as error:
-        problems = [{"path": p.path_text, "message": p.message} for p in error.problems]
+        problems = [
+            {"path": p.path_text, "message": p.message} for p in _intake(decide, error, customer)
+        ]
         line = _error_line(item.index, item.line, "invalid customer", problems)
         failed = True
     except CrmCultureError as error:
@@ -330,6 +332,21 @@ def record_line(
     if kept is not None:
         line["keep"] = kept
     return _dumps(line), failed
+
+
+def _intake(
+    decide: Callable[..., Decision], error: InvalidCustomer, customer: dict[str, Any]
+) -> tuple[Problem, ...]:
+    """The problems of a record from text as `crmculture.Schema.parse` words them (``"42.5"
+    is not a whole number`` rather than ``expected an int, got str``)."""
+    policy = getattr(decide, "policy", None)
+    if not isinstance(policy, Policy):
+        return error.problems
+    try:
+        policy.schema.parse(customer)
+    except InvalidCustomer as parsed:
+        return parsed.problems
+    return error.problems
 
 
 _ENCODERS: dict[int, tuple[Policy, _FullText]] = {}

@@ -22,6 +22,7 @@ from typing import IO, Any, Literal, TypeAlias
 import attrs
 
 from crmculture.model.facts import Fact, Schema
+from crmculture.model.intake import convert
 
 __all__ = [
     "Record",
@@ -91,45 +92,31 @@ def text_value(kind: str, value: Any) -> Any:
     return value
 
 
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no"})
-
-
-def _typed(fact: Fact, value: Any, *, from_csv: bool) -> Any:
-    if from_csv and isinstance(value, str):
-        if value == "":
-            return None
-        if fact.type == "bool" and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        if fact.type == "int":
-            try:
-                return int(value)
-            except ValueError:
-                return value
-        if fact.type == "float":
-            try:
-                return float(value)
-            except ValueError:
-                return value
-    if fact.type == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return text_value(fact.type, value)
+def _typed(fact: Fact, value: Any) -> Any:
+    converted, problem = convert(fact, value)
+    if problem is not None:
+        return value
+    if fact.type == "float" and type(converted) is int:
+        return float(converted)
+    return converted
 
 
 def typed_customer(
     schema: Schema, record: dict[str, Any], *, from_csv: bool = False
 ) -> dict[str, Any]:
-    """A record's values converted to the types its facts want; unknown keys are kept (the
-    schema reports them).
+    """A record's values converted as `crmculture.Schema.parse` converts them (see
+    `crmculture.model.intake`), each value that does not convert left as it is, and unknown
+    keys kept: the schema reports what is wrong when the customer is decided. JSON and CSV
+    records are read alike; `from_csv` is kept for callers and changes nothing.
 
     Examples:
         >>> from crmculture.stories import acme_schema
-        >>> typed_customer(acme_schema(), {"balance": 12.5, "credit_hold": "true"}, from_csv=True)
+        >>> typed_customer(acme_schema(), {"balance": 12.5, "credit_hold": "true"})
         {'balance': Decimal('12.5'), 'credit_hold': True}
     """
+    del from_csv
     return {
-        key: _typed(schema[key], value, from_csv=from_csv) if key in schema else value
-        for key, value in record.items()
+        key: _typed(schema[key], value) if key in schema else value for key, value in record.items()
     }
 
 
@@ -325,7 +312,7 @@ def _csv_rows(stream: IO[str], schema: Schema) -> Iterator[Record | RecordError]
         elif None in row:
             yield RecordError(index, line, "the row has more cells than the header has columns")
         else:
-            yield Record(index, line, typed_customer(schema, dict(row), from_csv=True))
+            yield Record(index, line, typed_customer(schema, dict(row)))
         index += 1
 
 

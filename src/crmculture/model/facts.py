@@ -616,6 +616,25 @@ class Schema:
             raise InvalidCustomer(summary, problems, index=index)
         return values
 
+    def parse(self, record: Mapping[str, Any], *, keep: Iterable[str] = ()) -> dict[str, Any]:
+        """A record from text (JSON, CSV, a form, an ERP export) as a customer: every value
+        converted to its fact's type (``"42210.0"`` for an int, ``"2026-03-01"`` for a date,
+        ``"yes"`` for a bool, blank for missing), the whole checked, and the normalized values
+        returned by fact, in schema order. Fields in `keep` (a customer id) are left out,
+        unchecked. The table of conversions is in `crmculture.model.intake`.
+
+        Raises:
+            InvalidCustomer: listing every problem of the record.
+
+        Examples:
+            >>> schema = Schema([Fact.int("volume"), Fact.date("since", optional=True)])
+            >>> schema.parse({"id": "c7", "volume": "42210.0", "since": ""}, keep=["id"])
+            {'volume': 42210, 'since': None}
+        """
+        from crmculture.model.intake import parse
+
+        return parse(self, record, keep=keep)
+
     def validate(self, customer: object) -> dict[str, Any]:
         """Validate a record and return it as a dict of normalized values in schema order.
 
