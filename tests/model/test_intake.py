@@ -71,7 +71,7 @@ REJECTED = [
     ("float", "1e400", "`1e400` is too large for a float"),
     ("float", "9,5", "`9,5` is not a number"),
     ("decimal", "12.5 EUR", "is not a number"),
-    ("decimal", float("nan"), "is not a finite number"),
+    ("decimal", float("inf"), "is not a finite number"),
     ("enum", "Gold", "(did you mean `gold`?)"),
     ("enum", "silvr", "(did you mean `silver`?)"),
     ("enum", " gold", "is not one of the allowed values"),

@@ -568,8 +568,9 @@ class Schema:
         """Check a record; return its normalized values in schema order and every problem.
 
         `customer` is a mapping of fact names to values, or any object with the facts as
-        attributes (attrs classes, dataclasses, pydantic models). A missing value or ``None``
-        counts as absent. Values of absent optional facts are their default, or ``None``.
+        attributes (attrs classes, dataclasses, pydantic models). A missing value, ``None``
+        or a float ``NaN`` counts as absent. Values of absent optional facts are their
+        default, or ``None``.
         """
         problems: list[Problem] = []
         values: list[Any] = []
@@ -591,7 +592,8 @@ class Schema:
 
         for fact in self.facts:
             value = read(fact.name, None)
-            if value is None:
+            # NaN is how frames and spreadsheets write a missing number: missing everywhere.
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 if not fact.optional:
                     problems.append(Problem(("customer", fact.name), "required fact is missing"))
                 values.append(None if fact.default is NO_DEFAULT else fact.default)

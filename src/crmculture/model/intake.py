@@ -22,10 +22,11 @@ fact          converted                                               rejected
 ============  ======================================================  ============================
 
 Number text is ASCII digits with an optional sign, fraction and exponent, surrounding spaces
-ignored. Empty or blank text, and None, mean missing: an optional fact takes its default (or
-stays missing), a required one is reported missing. Values already of the fact's type pass
-unchanged. Keys that are neither facts nor among the kept fields are unknown facts (with a
-did-you-mean); kept fields (a customer id) are left out of the customer, unchecked.
+ignored. Empty or blank text, None and a float ``NaN`` mean missing: an optional fact takes
+its default (or stays missing), a required one is reported missing. Values already of the
+fact's type pass unchanged. Keys that are neither facts nor among the kept fields are unknown
+facts (with a did-you-mean); kept fields (a customer id) are left out of the customer,
+unchecked.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def convert(fact: Fact, value: Any) -> tuple[Any, str | None]:
         >>> convert(Fact.enum("tier", ["gold", "silver"]), "Gold")
         ('Gold', '`Gold` is not one of the allowed values: `gold`, `silver` (did you mean `gold`?)')
     """
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, None
     if isinstance(value, str):
         if not value.strip():
