@@ -77,6 +77,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/batch.py
 	$(BIN)/python benchmarks/dask_scaling.py
 	$(BIN)/python benchmarks/hostile.py
+	$(BIN)/python benchmarks/cli_stream.py
+	$(BIN)/python benchmarks/quality.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

@@ -552,7 +552,7 @@ class TestRender:
         assert "Traceback" not in err
 
 
-COMMANDS = ["check", "decide", "explain", "journeys", "render", "demo", "example"]
+COMMANDS = ["check", "decide", "explain", "journeys", "render", "demo", "example", "quality"]
 
 
 class TestHelpAndMistakes:

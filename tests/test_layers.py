@@ -39,6 +39,10 @@ LAYERS: list[dict[str, str]] = [
         "of the package imports it, so it sits on top of batch"
     },
     {"io": "documents and the condition syntax: the only place that knows formats"},
+    {
+        "quality": "the data-quality report: reads records through io, decides frames through "
+        "batch, finds what matters through analysis; nothing below imports it"
+    },
     {"": "the front door re-exports from io, analysis and below; no module imports it"},
     {"testing": "strategies, property checks and coverage (the testing extra)"},
     {

@@ -97,6 +97,14 @@ examples:
       --output org.mmd
 """
 
+_QUALITY_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture quality customers.parquet --culture acme.yaml --id customer_id
+  crmculture quality customers.csv --culture acme.yaml --id customer_id --fail-over 2
+  crmculture quality customers.jsonl --culture acme.yaml --json
+"""
+
 _EXAMPLE_EXAMPLES = """\
 examples:
   crmculture example
@@ -279,6 +287,50 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("name", metavar="NAME", nargs="?", help="the example to write out")
     example.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     example.add_argument("--json", action="store_true", help="list the examples as JSON")
+
+    quality = commands.add_parser(
+        "quality",
+        parents=[verbose],
+        help="report how good customer data is for the culture (needs the batch extra)",
+        description="Read the customers and report, for the culture: per fact how many have it; "
+        "invalid values by fact and reason, with example ids; duplicate ids; and which customers "
+        "decided while a fact was missing would be treated differently if it were known (exact, "
+        "not sampled). Exit 1 when invalid or such sensitive records exceed --fail-over.",
+        epilog=_QUALITY_EXAMPLES,
+        formatter_class=raw,
+    )
+    quality.add_argument(
+        "customers",
+        metavar="CUSTOMERS",
+        help="a Parquet, CSV, JSON Lines or JSON array file of customers",
+    )
+    quality.add_argument(
+        "--culture", required=True, metavar="CULTURE_FILE", help="the culture document"
+    )
+    quality.add_argument("--department", help="the department whose decisions count")
+    quality.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv", "parquet"],
+        help="the format of CUSTOMERS (default: from the extension, else jsonl)",
+    )
+    quality.add_argument(
+        "--id", dest="id_field", metavar="FIELD", help="the field that identifies a customer"
+    )
+    quality.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field that is not a fact and not an error; repeatable",
+    )
+    quality.add_argument(
+        "--fail-over",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when invalid records, or records whose treatment depends on a missing "
+        "fact, are more than PCT percent of all",
+    )
+    quality.add_argument("--json", action="store_true", help="write the report as JSON")
     return parser
 
 

@@ -25,6 +25,7 @@ from crmculture.cli.exit_codes import (
 from crmculture.cli.org import _journeys, _render
 from crmculture.cli.parser import _parser
 from crmculture.cli.problems import _error_document, _write_json, _write_problems
+from crmculture.cli.quality import _quality
 from crmculture.demo import run as run_demo
 from crmculture.errors import CrmCultureError, Problem, _ProblemsError
 
@@ -43,6 +44,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "example": lambda args, out, err: _example(args, out),
     "explain": lambda args, out, err: _explain(args, out),
     "journeys": lambda args, out, err: _journeys(args, out),
+    "quality": lambda args, out, err: _quality(args, out),
     "render": lambda args, out, err: _render(args, out),
 }
 

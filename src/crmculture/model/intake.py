@@ -5,21 +5,19 @@ the whole record, and returns the customer or raises `crmculture.InvalidCustomer
 problem at once. The Python evaluators stay strict (``decide({"days_overdue": "3"})`` is
 invalid); intake is for text.
 
-============  ======================================================  ============================
-fact          converted                                               rejected
-============  ======================================================  ============================
-``bool``      ``true``/``false``, ``yes``/``no``, ``1``/``0`` (any    other text; numbers
-              case, surrounding spaces ignored)
-``int``       digit strings (``"42210"``, ``"-3"``, ``"+3"``) and     ``"42.5"``, ``42.5``,
-              whole numbers written as decimals (``"42210.0"``,       ``"1_000"``, ``"1e3"``,
-              ``42210.0``)                                            booleans
-``float``     numbers and number text (``"9.5"``, ``"1e3"``)          ``"nan"``, ``"inf"``, text
-``decimal``   numbers (a float by its shortest text: ``0.1`` is       other text, ``NaN``,
-              ``Decimal("0.1")``) and number text (``"12.50"``)       infinities
-``enum``      the declared values, exactly                            anything else (did you mean
-                                                                      the value it looks like?)
-``date``      ``YYYY-MM-DD`` text, `datetime.date`                    other text, datetimes
-============  ======================================================  ============================
+- ``bool``: ``true``/``false``, ``yes``/``no``, ``1``/``0`` in any case, surrounding spaces
+  ignored. Rejected: any other text, numbers.
+- ``int``: digit text (``"42210"``, ``"-3"``, ``"+3"``) and whole numbers written as decimals
+  (``"42210.0"``, ``42210.0``). Rejected: ``"42.5"``, ``42.5``, ``"1_000"``, ``"1e3"``,
+  booleans.
+- ``float``: numbers and number text (``"9.5"``, ``"1e3"``). Rejected: ``"nan"``, ``"inf"``,
+  other text.
+- ``decimal``: numbers (a float by its shortest text: ``0.1`` is ``Decimal("0.1")``) and number
+  text (``"12.50"``). Rejected: other text, infinities.
+- ``enum``: the declared values, exactly. Rejected: anything else, with a did-you-mean
+  (``Gold`` for ``gold``).
+- ``date``: ``YYYY-MM-DD`` text and `datetime.date`. Rejected: other text (``20260301``, a
+  time of day), datetimes.
 
 Number text is ASCII digits with an optional sign, fraction and exponent, surrounding spaces
 ignored. Empty or blank text, None and a float ``NaN`` mean missing: an optional fact takes

@@ -62,7 +62,8 @@ _WRONG: dict[str, tuple[Any, ...]] = {
     "date": (dt.datetime(2026, 1, 1), "2026-01-01", 20260101),
 }
 _NOT_FINITE: dict[str, tuple[Any, ...]] = {
-    "float": (float("nan"), float("inf"), float("-inf")),
+    # A float NaN is not here: it is how frames write a missing value, and counts as missing.
+    "float": (float("inf"), float("-inf")),
     "decimal": (Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")),
 }
 _UNKNOWN_NAMES: tuple[str, ...] = ("zz_extra", "yy_other", "xx_unknown")
@@ -75,8 +76,9 @@ class Fault:
     Attributes:
         fact: The fact whose value is wrong, or the unknown name that was added.
         kind: ``wrong_type``, ``out_of_domain`` (below the minimum, above the maximum, not an
-            allowed enum value), ``not_finite`` (NaN or infinity), ``missing_required`` (left out
-            or None) or ``unknown_fact`` (a name the schema does not have).
+            allowed enum value), ``not_finite`` (an infinity, or a decimal NaN),
+            ``missing_required`` (left out or None) or ``unknown_fact`` (a name the schema
+            does not have).
         value: The planted value (None for a missing fact).
     """
 
