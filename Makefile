@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/cli_stream.py
 	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/replay.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

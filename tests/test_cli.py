@@ -552,7 +552,17 @@ class TestRender:
         assert "Traceback" not in err
 
 
-COMMANDS = ["check", "decide", "explain", "journeys", "render", "demo", "example", "quality"]
+COMMANDS = [
+    "check",
+    "decide",
+    "explain",
+    "journeys",
+    "render",
+    "demo",
+    "example",
+    "quality",
+    "replay",
+]
 
 
 class TestHelpAndMistakes:

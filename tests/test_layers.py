@@ -26,6 +26,7 @@ LAYERS: list[dict[str, str]] = [
     {"errors": "the error tree and Problem: imported by every layer, imports none"},
     {"model": "what a culture says: frozen values"},
     {"evaluate": "what a culture decides: reference interpreter, compiler, decisions"},
+    {"log": "decision logs and replay: written from decisions, read back as records"},
     {"org": "who the customer talks to: the org graph and journeys"},
     {"culture": "a policy and an org together"},
     {

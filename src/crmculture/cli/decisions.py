@@ -18,6 +18,7 @@ from crmculture.cli.problems import _write_json
 from crmculture.evaluate.reference import check_department
 from crmculture.io.decision_stream import decide_records
 from crmculture.io.records import RecordFormat
+from crmculture.log import DecisionLog
 from crmculture.model.policies import Policy
 
 # -- decide ---------------------------------------------------------------------------------
@@ -111,6 +112,13 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except _UsageError:
         _close_records(stream, args.customers)
         raise
+    log = None
+    if args.log is not None:
+        try:
+            log = DecisionLog(args.log)
+        except OSError as error:
+            _close_records(stream, args.customers)
+            raise _UsageError(f"cannot write the log `{args.log}`: {error.strerror}") from None
     # Never draw over the decisions themselves when they go to the same terminal.
     progress = _Progress(err, active=_isatty(err) and not (target is out and _isatty(out)))
     try:
@@ -123,11 +131,14 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             explain=args.explain,
             keep=args.keep,
             chunked=None if os.environ.get("CRMCULTURE_CHUNKED", "") != "0" else False,
+            log=log,
         ):
             _write(target, chunk.text)
             progress.add(chunk.records, chunk.failed)
     finally:
         progress.done()
+        if log is not None:
+            log.close()
         _close_records(stream, args.customers)
         if target is not out:
             target.close()
@@ -177,6 +188,8 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
         raise _UsageError("Parquet customers are decided into Parquet: give --output FILE.parquet")
     if args.explain:
         raise _UsageError("--explain is not available for Parquet; use JSON Lines or CSV")
+    if args.log is not None:
+        raise _UsageError("--log is for JSON Lines output; decide Parquet into Parquet")
     if args.emit != "full":
         raise _UsageError(
             "--emit is for JSON Lines output: Parquet decisions always hold each directive "
@@ -228,3 +241,21 @@ def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.write(decision.explain() + "\n")
     return EXIT_OK
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace, out: IO[str]) -> int:
+    from crmculture.log import replay
+
+    policy = _load(args.culture)
+    if not Path(args.log).is_file():
+        raise _UsageError(f"cannot read the log `{args.log}`: no such file")
+    found = replay(args.log, policy)
+    if args.json:
+        _write_json(out, found.to_dict())
+    else:
+        out.write(found.text() + "\n")
+    attention = found.changed or found.rejected or found.problems
+    return EXIT_FINDINGS if attention else EXIT_OK

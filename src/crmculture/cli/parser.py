@@ -97,6 +97,14 @@ examples:
       --output org.mmd
 """
 
+_REPLAY_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture decide acme.yaml customers.jsonl --log decisions.log > /dev/null
+  crmculture replay decisions.log acme-next.yaml
+  crmculture replay decisions.log acme-next.yaml --json
+"""
+
 _QUALITY_EXAMPLES = """\
 examples:
   crmculture example acme -o acme.yaml   # the culture file the examples use
@@ -166,6 +174,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the format of CUSTOMERS (default: from the extension, else jsonl)",
     )
     decide.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    decide.add_argument(
+        "--log",
+        metavar="FILE",
+        help="also append every decision to this decision log (JSON Lines; see "
+        "`crmculture replay`)",
+    )
     decide.add_argument(
         "--errors",
         metavar="FILE",
@@ -287,6 +301,22 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("name", metavar="NAME", nargs="?", help="the example to write out")
     example.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     example.add_argument("--json", action="store_true", help="list the examples as JSON")
+
+    replay = commands.add_parser(
+        "replay",
+        parents=[verbose],
+        help="decide logged customers with another culture: who would be treated differently",
+        description="Read a decision log (written by `crmculture decide --log`) and decide "
+        "every logged customer again with CULTURE_FILE, for the logged department. Report "
+        "each decision that changes, old -> new per directive, with counts by directive, "
+        "department and deciding rule. Exit 1 when some decision changes, or some record "
+        "cannot be decided or read.",
+        epilog=_REPLAY_EXAMPLES,
+        formatter_class=raw,
+    )
+    replay.add_argument("log", metavar="LOG", help="the decision log")
+    replay.add_argument("culture", metavar="CULTURE_FILE", help="the culture to replay with")
+    replay.add_argument("--json", action="store_true", help="write the report as JSON")
 
     quality = commands.add_parser(
         "quality",

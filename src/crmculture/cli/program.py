@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from crmculture.cli.check import _check
-from crmculture.cli.decisions import _decide, _explain
+from crmculture.cli.decisions import _decide, _explain, _replay
 from crmculture.cli.example import _example
 from crmculture.cli.exit_codes import (
     EXIT_CLOSED_PIPE,
@@ -46,6 +46,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "journeys": lambda args, out, err: _journeys(args, out),
     "quality": lambda args, out, err: _quality(args, out),
     "render": lambda args, out, err: _render(args, out),
+    "replay": lambda args, out, err: _replay(args, out),
 }
 
 

@@ -30,17 +30,18 @@ Memory is bounded by the chunk size, whatever the length of the input.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain
 from json.encoder import encode_basestring
-from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from crmculture.errors import CrmCultureError, InvalidCustomer, Problem
 from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.decision_text import decision_text, dumps
 from crmculture.evaluate.reference import check_department
 from crmculture.io.records import (
     Record,
@@ -49,8 +50,9 @@ from crmculture.io.records import (
     parse_json_record,
     read_records,
 )
+from crmculture.log import DecisionLog
 from crmculture.model.policies import Policy
-from crmculture.model.values import decimal_text, json_value
+from crmculture.model.values import json_value
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,15 +75,6 @@ _RETRIES = 16
 """How many rejected lines a chunk sets aside before it goes record by record whole."""
 
 
-def _dumps(value: dict[str, Any]) -> str:
-    """One output line's JSON. Text that holds a lone surrogate (from a JSON ``\\ud800``
-    escape in the input) cannot be written as UTF-8: such lines use JSON escapes."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    if _SURROGATE.search(text):
-        text = json.dumps(value, sort_keys=True)
-    return text + "\n"
-
-
 class OutputChunk:
     """The output lines of some consecutive records, in order.
 
@@ -102,172 +95,6 @@ class OutputChunk:
         return f"OutputChunk(records={self.records}, failed={self.failed})"
 
 
-class _FullText:
-    """The text of ``json.dumps(decision.to_dict(), sort_keys=True, ensure_ascii=False)``
-    for a policy's decisions, from parts it encodes once: the text of each fact value, of
-    each combination of directive values, and of the parts that depend only on which rules
-    matched (defaults used, matched rules, outcomes, policy). A test holds the bytes equal
-    to `json.dumps` on generated decisions.
-    """
-
-    def __init__(self, policy: Policy) -> None:
-        names = policy.schema.names
-        order = sorted(range(len(names)), key=names.__getitem__)
-        # Each fact's table maps a value to its key and text: `"tier": "gold"`.
-        self.tables = [
-            _Texts(("{" if n == 0 else ", ") + encode_basestring(names[k]) + ": ")
-            for n, k in enumerate(order)
-        ]
-        self.pick = itemgetter(*order) if len(order) > 1 else None
-        self.order = order
-        self.masks: dict[tuple[str, ...], tuple[str, str]] = {}
-        self.directives: dict[tuple[Any, ...], str] = {}
-        self.departments: dict[str | None, str] = {}
-
-    def __call__(self, decision: Decision) -> str | None:
-        """The decision's JSON text, or None when it holds a lone surrogate (which the
-        caller writes with JSON escapes)."""
-        facts = decision.facts
-        try:
-            if self.pick is not None:
-                customer = "".join(map(dict.__getitem__, self.tables, self.pick(facts))) + "}"
-            elif self.order:
-                customer = self.tables[0][facts[0]] + "}"
-            else:
-                customer = "{}"
-        except _Unsafe:
-            return None
-        matched = decision.matched
-        known = self.masks.get(matched)
-        if known is None:
-            whole = decision.to_dict()
-            known = (
-                json.dumps(whole["defaults_used"], ensure_ascii=False),
-                ', "matched": '
-                + json.dumps(whole["matched"], ensure_ascii=False)
-                + ', "outcomes": '
-                + json.dumps(whole["outcomes"], sort_keys=True, ensure_ascii=False)
-                + ', "policy": '
-                + json.dumps(whole["policy"], sort_keys=True, ensure_ascii=False)
-                + "}",
-            )
-            if _SURROGATE.search(known[0] + known[1]):
-                return None
-            if len(self.masks) < _TABLE_LIMIT:
-                self.masks[matched] = known
-        values = decision.values
-        directives = self.directives.get(values)
-        if directives is None:
-            directives = json.dumps(
-                json_value(dict(decision.directives)), sort_keys=True, ensure_ascii=False
-            )
-            if _SURROGATE.search(directives):
-                return None
-            if len(self.directives) < _TABLE_LIMIT:
-                self.directives[values] = directives
-        department = decision.department
-        where = self.departments.get(department)
-        if where is None:
-            where = self.departments[department] = json.dumps(department, ensure_ascii=False)
-        return "".join(
-            (
-                '{"customer": ',
-                customer,
-                ', "defaults_used": ',
-                known[0],
-                ', "department": ',
-                where,
-                ', "directives": ',
-                directives,
-                ', "fingerprint": "',
-                decision.fingerprint,
-                '"',
-                known[1],
-            )
-        )
-
-    def line(
-        self,
-        decision: Decision,
-        index: int,
-        line: int,
-        explain: bool,
-        kept: dict[str, Any] | None,
-    ) -> str:
-        """The output line of a decided record."""
-        text = self(decision)
-        explanation = decision.explain() if explain else None
-        keep = None if kept is None else json.dumps(kept, sort_keys=True, ensure_ascii=False)
-        if (
-            text is None
-            or (explanation is not None and _SURROGATE.search(explanation))
-            or (keep is not None and _SURROGATE.search(keep))
-        ):
-            whole: dict[str, Any] = {"record": index, "line": line, "decision": decision.to_dict()}
-            if explanation is not None:
-                whole["explanation"] = explanation
-            if kept is not None:
-                whole["keep"] = kept
-            return _dumps(whole)
-        tail = f'"line": {line}, "record": {index}}}\n'
-        if explanation is not None:
-            tail = (
-                '"explanation": '
-                + encode_basestring(explanation)
-                + ", "
-                + ("" if keep is None else '"keep": ' + keep + ", ")
-                + tail
-            )
-        elif keep is not None:
-            tail = '"keep": ' + keep + ", " + tail
-        return '{"decision": ' + text + ", " + tail
-
-
-_TABLE_LIMIT = 1024
-"""How many values, value combinations and sets of matched rules `_FullText` remembers,
-each: memory stays bounded however many distinct values the input holds."""
-
-
-class _Unsafe(Exception):
-    """A value whose text holds a lone surrogate."""
-
-
-class _Texts(dict[Any, str]):
-    """One fact's values mapped to their text after `prefix`, remembered up to
-    `_TABLE_LIMIT` values. Values are looked up by equality, which holds because a fact's
-    values are normalized to one type (`crmculture.evaluate.canonical.Texts` says more)."""
-
-    __slots__ = ("prefix",)
-
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def __missing__(self, value: Any) -> str:
-        text = self.prefix + _value_text(value)
-        if _SURROGATE.search(text):
-            raise _Unsafe
-        if len(self) < _TABLE_LIMIT:
-            self[value] = text
-        return text
-
-
-def _value_text(value: Any) -> str:
-    """``json.dumps(json_value(value), ensure_ascii=False)``, quicker for common types."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if kind is Decimal:
-        return encode_basestring(decimal_text(value))
-    return json.dumps(json_value(value), ensure_ascii=False)
-
-
 def _error_line(
     index: int, line: int, error: str, problems: list[dict[str, str]]
 ) -> dict[str, Any]:
@@ -282,8 +109,10 @@ def record_line(
     emit: Emit = "full",
     explain: bool = False,
     keep: Sequence[str] = (),
+    log: DecisionLog | None = None,
 ) -> tuple[str, bool]:
-    """One record's output line, decided on its own, and whether it failed.
+    """One record's output line, decided on its own, and whether it failed; a decided record
+    is also appended to `log` when given.
 
     `decide` is a compiled policy (``policy.compile()``) or any evaluator with its call
     signature.
@@ -305,7 +134,7 @@ def record_line(
         line = _error_line(item.index, item.line, item.message, [])
         if keep:
             line["keep"] = dict.fromkeys(keep)
-        return _dumps(line), True
+        return dumps(line), True
     customer = item.customer
     if keep:
         kept = {name: customer.get(name) for name in keep}
@@ -323,15 +152,17 @@ def record_line(
         failed = True
     else:
         failed = False
+        if log is not None:
+            log.write(decision, kept)
         line = {"record": item.index, "line": item.line}
         if emit == "directives":
             line["directives"] = json_value(dict(decision.directives))
         else:
-            encoder = _full_text(decision.policy)
+            encoder = decision_text(decision.policy)
             return encoder.line(decision, item.index, item.line, explain, kept), False
     if kept is not None:
         line["keep"] = kept
-    return _dumps(line), failed
+    return dumps(line), failed
 
 
 def _intake(
@@ -349,19 +180,6 @@ def _intake(
     return error.problems
 
 
-_ENCODERS: dict[int, tuple[Policy, _FullText]] = {}
-
-
-def _full_text(policy: Policy) -> _FullText:
-    """The policy's `_FullText` (the last few policies' are kept)."""
-    known = _ENCODERS.get(id(policy))
-    if known is None or known[0] is not policy:
-        if len(_ENCODERS) >= 8:
-            _ENCODERS.clear()
-        known = _ENCODERS[id(policy)] = (policy, _FullText(policy))
-    return known[1]
-
-
 def decide_records(
     policy: Policy,
     stream: IO[str],
@@ -373,6 +191,7 @@ def decide_records(
     keep: Sequence[str] = (),
     chunked: bool | None = None,
     chunk_size: int | None = None,
+    log: DecisionLog | None = None,
 ) -> Iterator[OutputChunk]:
     """Decide every record of a text stream; yield the output lines in input order.
 
@@ -388,6 +207,7 @@ def decide_records(
         chunked: Use the chunked route: None (the default) when the ``batch`` extra is
             installed, False never, True always (ImportError without the extra).
         chunk_size: Records per chunk (default `CHUNK_SIZE`): memory is bounded by it.
+        log: A `crmculture.log.DecisionLog` to append every decision to, in input order.
 
     Raises:
         ValueError: for an `emit` or `format` it does not know, `explain` with
@@ -436,7 +256,7 @@ def decide_records(
         else:
             chunked = format != "json"
     if chunked:
-        chunks = _Chunked(policy, decide, department, emit, explain, keep, chunk_size)
+        chunks = _Chunked(policy, decide, department, emit, explain, keep, chunk_size, log)
         if format == "jsonl":
             yield from chunks.json_lines(stream)
         else:
@@ -450,6 +270,7 @@ def decide_records(
         explain,
         keep,
         chunk_size,
+        log,
     )
 
 
@@ -461,11 +282,14 @@ def _one_by_one(
     explain: bool,
     keep: tuple[str, ...],
     chunk_size: int,
+    log: DecisionLog | None = None,
 ) -> Iterator[OutputChunk]:
     lines: list[str] = []
     failed = 0
     for item in items:
-        text, bad = record_line(decide, item, department, emit=emit, explain=explain, keep=keep)
+        text, bad = record_line(
+            decide, item, department, emit=emit, explain=explain, keep=keep, log=log
+        )
         lines.append(text)
         failed += bad
         if len(lines) >= chunk_size:
@@ -497,6 +321,7 @@ class _Chunked:
         explain: bool,
         keep: tuple[str, ...],
         chunk_size: int,
+        log: DecisionLog | None = None,
     ) -> None:
         from crmculture.batch.frames import FramePlan
 
@@ -508,7 +333,10 @@ class _Chunked:
         self.explain = explain
         self.keep = keep
         self.chunk_size = chunk_size
-        self.plan = FramePlan(policy, department) if emit == "directives" else None
+        self.log = log
+        # A log needs every decision: then each row is decided on its own, as for `full`.
+        columnar = emit == "directives" and log is None
+        self.plan = FramePlan(policy, department) if columnar else None
         self.kinds = {fact.name: fact.type for fact in policy.schema}
         self.directive_texts: dict[tuple[Any, ...], str] = {}
 
@@ -648,6 +476,7 @@ class _Chunked:
             self.explain,
             self.keep,
             self.chunk_size,
+            self.log,
         )
 
     def _csv_chunk(
@@ -705,6 +534,7 @@ class _Chunked:
                 emit=self.emit,
                 explain=self.explain,
                 keep=self.keep,
+                log=self.log,
             )
             lines.append(text)
             failed += bad
@@ -729,10 +559,9 @@ class _Chunked:
         count = table.num_rows
         if odd:
             suspect[list(odd)] = True
-        if self.emit == "directives":
-            lines, redo = self._directives(facts, suspect, first, numbers)
-        else:
-            lines, redo = self._full(facts, suspect, first, numbers)
+        if self.plan is None:
+            return self._full(facts, suspect, first, numbers, record)
+        lines, redo = self._directives(facts, suspect, first, numbers)
         failed = 0
         for k in redo:
             lines[k], bad = record_line(
@@ -742,6 +571,7 @@ class _Chunked:
                 emit=self.emit,
                 explain=self.explain,
                 keep=self.keep,
+                log=self.log,
             )
             failed += bad
         return OutputChunk("".join(lines), count, failed)
@@ -839,30 +669,56 @@ class _Chunked:
         return json.dumps(json_value(dict(decision.directives)), sort_keys=True, ensure_ascii=False)
 
     def _full(
-        self, facts: _Facts, suspect: Any, first: int, numbers: list[int]
-    ) -> tuple[list[str], list[int]]:
+        self,
+        facts: _Facts,
+        suspect: Any,
+        first: int,
+        numbers: list[int],
+        record: Callable[[int], Record | RecordError],
+    ) -> OutputChunk:
+        """Decide each row with the compiled evaluator, in order (so that a log gets the
+        decisions in input order); a row it cannot take exactly goes on its own."""
         decide = self.decide
         department = self.department
         explain = self.explain
         keep = self.keep
-        encoder = _full_text(self.policy)
+        encoder = decision_text(self.policy)
         flags = suspect.tolist()
         lines: list[str] = []
-        redo: list[int] = []
+        failed = 0
         for k, customer in enumerate(facts.customers()):
-            if flags[k]:
-                lines.append("")
-                redo.append(k)
-                continue
-            try:
-                decision = decide(customer, department)
-            except CrmCultureError:
-                lines.append("")
-                redo.append(k)
+            decision = None
+            if not flags[k]:
+                with contextlib.suppress(CrmCultureError):  # its own route words the error
+                    decision = decide(customer, department)
+            if decision is None:
+                text, bad = record_line(
+                    decide,
+                    record(k),
+                    department,
+                    emit=self.emit,
+                    explain=explain,
+                    keep=keep,
+                    log=self.log,
+                )
+                lines.append(text)
+                failed += bad
                 continue
             kept = {name: facts.kept[n][k] for n, name in enumerate(keep)} if keep else None
-            lines.append(encoder.line(decision, first + k, numbers[k], explain, kept))
-        return lines, redo
+            if self.log is not None:
+                self.log.write(decision, kept)
+            if self.emit == "full":
+                lines.append(encoder.line(decision, first + k, numbers[k], explain, kept))
+            else:
+                line = {
+                    "directives": json_value(dict(decision.directives)),
+                    "line": numbers[k],
+                    "record": first + k,
+                }
+                if kept is not None:
+                    line["keep"] = kept
+                lines.append(dumps(line))
+        return OutputChunk("".join(lines), facts.count, failed)
 
 
 class _Facts:

@@ -1,0 +1,252 @@
+"""Decision logs: written whole, read back (a torn last line reported, not fatal), replayed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmculture import F, Policy, Rule
+from crmculture.cli import main
+from crmculture.errors import CrmCultureError
+from crmculture.log import (
+    DecisionLog,
+    LoggedDecision,
+    LogProblem,
+    log_record,
+    read_log,
+    replay,
+)
+from crmculture.stories import acme_policy
+from crmculture.testing import customers as customers_of
+from crmculture.testing.policy_strategies import departments_for, policies
+
+CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
+GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = main(list(args), out=out, err=err)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def customers(count: int) -> list[dict[str, Any]]:
+    return [
+        {**GOOD, "annual_volume": 1_000 * n, "credit_hold": n % 7 == 0, "days_overdue": n % 3}
+        for n in range(count)
+    ]
+
+
+def test_a_record_holds_what_was_decided_and_why(tmp_path: Path) -> None:
+    decide = acme_policy().compile()
+    decision = decide({**GOOD, "region": "emea"}, "sales")
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        log.write(decision, keep={"customer_id": "c1"})
+    (record,) = read_log(path)
+    assert isinstance(record, LoggedDecision)
+    assert record.culture["fingerprint"] == decision.policy.fingerprint
+    assert record.department == "sales"
+    assert record.facts["region"] == "emea"
+    assert record.directives["service_level"] == decision.directives["service_level"]
+    assert record.matched == decision.matched
+    assert record.fingerprint == decision.fingerprint
+    assert record.keep == {"customer_id": "c1"}
+
+
+def test_a_torn_last_line_is_reported_and_the_next_writer_ends_it(tmp_path: Path) -> None:
+    decide = acme_policy().compile()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        log.write(decide(GOOD))
+        log.write(decide(GOOD))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) - 40])  # the writer stopped mid-record
+    items = list(read_log(path))
+    assert isinstance(items[0], LoggedDecision)
+    assert items[1] == LogProblem(2, "torn last line: the writer stopped mid-record", torn=True)
+    with DecisionLog(path) as log:
+        log.write(decide(GOOD))
+    items = list(read_log(path))
+    assert [type(item).__name__ for item in items] == [
+        "LoggedDecision",
+        "LogProblem",
+        "LoggedDecision",
+    ]
+    assert isinstance(items[1], LogProblem)
+    assert not items[1].torn
+    assert items[1].message.startswith("not JSON")
+
+
+def test_lines_that_are_not_records_are_problems_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "d.log"
+    path.write_text('[1]\n{"log": 2}\n{"log": 1}\n\nnope\n')
+    assert [item.message for item in read_log(path) if isinstance(item, LogProblem)] == [
+        "a log record is a JSON object",
+        "not a crmculture decision log record (format 1)",
+        "missing key `culture`",
+        "not JSON: Expecting value: line 1 column 1 (char 0)",
+    ]
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from crmculture.log import DecisionLog
+    from crmculture.stories import acme_policy
+    decide = acme_policy().compile()
+    customer = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
+    decision = decide(customer)
+    with DecisionLog(sys.argv[1]) as log:
+        print("writing", flush=True)
+        while True:
+            log.write(decision, keep={"customer_id": "x" * 5000})
+    """
+)
+
+
+def test_a_writer_killed_mid_write_leaves_every_complete_record_readable(tmp_path: Path) -> None:
+    path = tmp_path / "d.log"
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "writing\n"
+    deadline = time.monotonic() + 30  # a hang guard, not a speed test
+    while path.stat().st_size < 2_000_000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    process.stdout.close()
+    items = list(read_log(path))
+    records = [item for item in items if isinstance(item, LoggedDecision)]
+    problems = [item for item in items if isinstance(item, LogProblem)]
+    assert len(records) > 100
+    assert all(record.keep == {"customer_id": "x" * 5000} for record in records)
+    assert len(problems) <= 1
+    assert all(problem.torn and problem.line == len(items) for problem in problems)
+
+
+def test_replay_counts_who_would_be_treated_differently(tmp_path: Path) -> None:
+    old = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        for n, customer in enumerate(customers(60)):
+            log.write(old.compile()(customer, "sales"), keep={"customer_id": f"c{n}"})
+    new = old.with_rules(
+        Rule("big-discount", F.annual_volume >= 30_000, {"discount_pct": 12}, priority=0)
+    )
+    found = replay(path, new)
+    decide_old, decide_new = old.compile(), new.compile()
+    expected = [
+        n
+        for n, customer in enumerate(customers(60))
+        if decide_old(customer, "sales").directives != decide_new(customer, "sales").directives
+    ]
+    assert found.records == 60
+    assert found.changed == len(expected) > 0
+    assert found.examples[0] == (expected[0] + 1, {"customer_id": f"c{expected[0]}"})
+    assert dict(found.by_directive) == {"discount_pct": len(expected)}
+    assert dict(found.by_department) == {"sales": len(expected)}
+    assert dict(found.by_rule) == {"big-discount": len(expected)}
+    assert found.rejected == ()
+    assert "would change" in found.text()
+
+
+def test_replay_rejects_what_the_new_culture_cannot_decide(tmp_path: Path) -> None:
+    old = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        log.write(old.compile()({**GOOD, "tier": "platinum"}))
+    import attrs
+
+    from crmculture import Fact, Schema
+
+    # The new culture needs a fact the old one never asked for.
+    wider = Schema([*old.schema, Fact.enum("segment", ["smb", "enterprise"])])
+    new = attrs.evolve(old, schema=wider)
+    found = replay(path, new)
+    assert (found.records, found.changed) == (1, 0)
+    ((reason, count),) = found.rejected
+    assert count == 1
+    assert reason == "invalid facts: customer.segment: required fact is missing"
+
+
+@pytest.mark.parametrize("route", ["1", "0"])
+def test_decide_log_then_replay_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, route: str
+) -> None:
+    monkeypatch.setenv("CRMCULTURE_CHUNKED", route)
+    source = tmp_path / "c.jsonl"
+    rows = [{**c, "customer_id": f"c{n}"} for n, c in enumerate(customers(30))]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"tier": "x"}\n')
+    log = tmp_path / "d.log"
+    for emit in ("full", "directives"):
+        code, _, _ = run(
+            "decide", CULTURE, str(source), "--emit", emit, "--keep", "customer_id",
+            "--log", str(log), "-o", str(tmp_path / "out.jsonl"),
+        )  # fmt: skip
+        assert code == 1  # the last record is invalid, and is not logged
+    records = [item for item in read_log(log) if isinstance(item, LoggedDecision)]
+    assert [r.keep["customer_id"] for r in records] == [f"c{n}" for n in range(30)] * 2
+    code, out, _ = run("replay", str(log), CULTURE, "--json")
+    document = json.loads(out)
+    assert (code, document["records"], document["changed"]) == (0, 60, 0)
+
+
+def test_both_routes_write_the_same_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "c.jsonl"
+    source.write_text("".join(json.dumps(c) + "\n" for c in customers(40)) + "junk\n")
+    logs = []
+    for route in ("1", "0"):
+        monkeypatch.setenv("CRMCULTURE_CHUNKED", route)
+        log = tmp_path / f"d{route}.log"
+        run("decide", CULTURE, str(source), "--log", str(log), "-o", os.devnull)
+        logs.append(log.read_bytes())
+    assert logs[0] == logs[1]
+    assert logs[0].count(b"\n") == 40
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), policy=policies(max_rules=6))
+def test_a_record_is_json_dumps_of_the_decision(data: st.DataObject, policy: Policy) -> None:
+    """The quick encoder writes the bytes `json.dumps` writes, on generated decisions."""
+    decide = policy.compile()
+    department = data.draw(departments_for(policy))
+    keep = data.draw(st.sampled_from([None, {"customer_id": "c\u00e9"}, {"n": 3}]))
+    for customer in data.draw(st.lists(customers_of(policy), min_size=1, max_size=4)):
+        try:
+            decision = decide(customer, department)
+        except CrmCultureError:
+            continue
+        whole = decision.to_dict()
+        expected = {
+            "culture": whole["policy"],
+            "department": whole["department"],
+            "directives": whole["directives"],
+            "facts": whole["customer"],
+            "fingerprint": whole["fingerprint"],
+            "keep": dict(keep or {}),
+            "log": 1,
+            "matched": whole["matched"],
+        }
+        assert log_record(decision, keep) == (
+            json.dumps(expected, sort_keys=True, ensure_ascii=False) + "\n"
+        )
