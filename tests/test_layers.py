@@ -26,7 +26,6 @@ LAYERS: list[dict[str, str]] = [
     {"errors": "the error tree and Problem: imported by every layer, imports none"},
     {"model": "what a culture says: frozen values"},
     {"evaluate": "what a culture decides: reference interpreter, compiler, decisions"},
-    {"log": "decision logs and replay: written from decisions, read back as records"},
     {"org": "who the customer talks to: the org graph and journeys"},
     {"culture": "a policy and an org together"},
     {
@@ -38,6 +37,10 @@ LAYERS: list[dict[str, str]] = [
     {
         "dask": "the Dask front end of the batch layer: imports batch and model, and no module "
         "of the package imports it, so it sits on top of batch"
+    },
+    {
+        "log": "decision logs and replay: written from decisions, read back as records, "
+        "replayed record by record or, with the batch extra, chunk by chunk"
     },
     {"io": "documents and the condition syntax: the only place that knows formats"},
     {

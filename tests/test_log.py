@@ -250,3 +250,103 @@ def test_a_record_is_json_dumps_of_the_decision(data: st.DataObject, policy: Pol
         assert log_record(decision, keep) == (
             json.dumps(expected, sort_keys=True, ensure_ascii=False) + "\n"
         )
+
+
+DAMAGE = [
+    "junk",
+    '{"log": 2}',
+    "[1, 2]",
+    "{}",
+    "department-number",
+    "facts-list",
+    "unknown-fact",
+    "missing-directives",
+    "decimal-number",
+    "float-directive",
+    "bad-tier",
+    "null-facts",
+]
+
+
+def _damaged(line: str, kind: str) -> str:
+    record = json.loads(line)
+    if kind == "junk":
+        return "not json at all"
+    if kind in ('{"log": 2}', "[1, 2]", "{}"):
+        return kind
+    if kind == "department-number":
+        record["department"] = 5
+    elif kind == "facts-list":
+        record["facts"] = [1, 2]
+    elif kind == "unknown-fact":
+        record["facts"]["colour"] = "red"
+    elif kind == "missing-directives":
+        del record["directives"]
+    elif kind == "decimal-number":
+        record["facts"]["balance"] = 12.5
+    elif kind == "float-directive":
+        record["directives"]["discount_pct"] = 5.0
+    elif kind == "bad-tier":
+        record["facts"]["tier"] = "diamond"
+    elif kind == "null-facts":
+        record["facts"] = None
+    return json.dumps(record, sort_keys=True)
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    data=st.data(),
+    chunk=st.sampled_from([1, 3, 1000]),
+    torn=st.booleans(),
+)
+def test_chunked_replay_equals_record_by_record(
+    data: st.DataObject, chunk: int, torn: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import crmculture.log as log_module
+
+    old = acme_policy()
+    decide = old.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 12))):
+        customer = data.draw(customers_of(old))
+        department = data.draw(st.sampled_from([None, "sales", "support"]))
+        line = log_record(decide(customer, department), {"customer_id": f"c{n}"}).rstrip("\n")
+        if data.draw(st.integers(0, 3)) == 0:
+            line = _damaged(line, data.draw(st.sampled_from(DAMAGE)))
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text = text[: len(text) - 7]
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text(text)
+    new = old.with_rules(Rule("big", F.annual_volume >= 100_000, {"discount_pct": 12}))
+    original = log_module.CHUNK_SIZE
+    log_module.CHUNK_SIZE = chunk
+    try:
+        chunked = replay(path, new)
+    finally:
+        log_module.CHUNK_SIZE = original
+    assert chunked == replay(list(read_log(path)), new)
+
+
+def test_clean_logs_are_replayed_without_reading_records_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The law above would pass trivially if every chunk went record by record."""
+    import crmculture.log as log_module
+
+    old = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        for n, customer in enumerate(customers(50)):
+            log.write(old.compile()(customer, "sales"), keep={"customer_id": f"c{n}"})
+    alone: list[int] = []
+    original = log_module._record
+
+    def counting(raw: bytes, number: int, *, torn: bool) -> Any:
+        alone.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(log_module, "_record", counting)
+    found = replay(path, old)
+    assert (found.records, found.changed, alone) == (50, 0, [])

@@ -69,6 +69,7 @@ FORMAT = 1
 """The version of the log record format (the ``"log"`` key of every record)."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_NAMES = {dict: "object", list: "array"}
 _KEYS = ("culture", "department", "directives", "facts", "fingerprint", "matched")
 
 
@@ -244,6 +245,14 @@ def _record(raw: bytes, number: int, *, torn: bool) -> LoggedDecision | LogProbl
     missing = [key for key in _KEYS if key not in document]
     if missing:
         return LogProblem(number, f"missing key `{missing[0]}`")
+    kinds = {"culture": dict, "facts": dict, "directives": dict, "matched": list}
+    for key, kind in kinds.items():
+        if not isinstance(document[key], kind):
+            return LogProblem(number, f"`{key}` must be a JSON {_JSON_NAMES[kind]}")
+    if not (document["department"] is None or isinstance(document["department"], str)):
+        return LogProblem(number, "`department` must be text or null")
+    if not isinstance(document.get("keep") or {}, dict):
+        return LogProblem(number, "`keep` must be a JSON object")
     return LoggedDecision(
         line=number,
         culture=document["culture"],
@@ -352,79 +361,153 @@ def replay(
         >>> found.changed, found.transitions, found.by_rule
         (1, (('discount_pct', '5', '8', 1),), (('volume-discount', 1),))
     """
-    items = read_log(log) if isinstance(log, str | os.PathLike) else log
-    decide = policy.compile()
-    schema = policy.schema
-    typed = _json_facts(policy)
-    records = changed = 0
-    transitions: Counter[tuple[str, str, str]] = Counter()
-    by_directive: Counter[str] = Counter()
-    by_department: Counter[str | None] = Counter()
-    by_rule: Counter[str] = Counter()
-    rejected: Counter[str] = Counter()
-    examples: list[tuple[int, Mapping[str, Any]]] = []
-    problems: list[LogProblem] = []
-    values: dict[Any, Any] = {}
-    for item in items:
+    tally = _Tally(policy)
+    if isinstance(log, str | os.PathLike):
+        if _arrow_available():
+            _replay_chunks(log, tally)
+        else:
+            for item in read_log(log):
+                tally.add(item)
+    else:
+        for item in log:
+            tally.add(item)
+    return tally.report()
+
+
+def _arrow_available() -> bool:
+    try:
+        import pyarrow.json  # noqa: F401
+
+        from crmculture.batch.text_columns import from_json  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Tally:
+    """What a replay has found so far; records are added in log order."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.decide = policy.compile()
+        self.typed = _json_facts(policy)
+        self.records = self.changed = 0
+        self.transitions: Counter[tuple[str, str, str]] = Counter()
+        self.by_directive: Counter[str] = Counter()
+        self.by_department: Counter[str | None] = Counter()
+        self.by_rule: Counter[str] = Counter()
+        self.rejected: Counter[str] = Counter()
+        self.examples: list[tuple[int, Mapping[str, Any]]] = []
+        self.problems: list[LogProblem] = []
+        self.names = tuple(directive.name for directive in policy.directives)
+        self.differences: dict[Any, list[tuple[str, str, str]]] = {}
+
+    def add(self, item: LoggedDecision | LogProblem) -> None:
+        """One item of a log, read record by record."""
         if isinstance(item, LogProblem):
-            problems.append(item)
-            continue
-        records += 1
+            self.problems.append(item)
+            return
+        self.records += 1
+        schema = self.policy.schema
         try:
             try:
-                decision = decide(typed(item.facts), item.department)
+                decision = self.decide(self.typed(item.facts), item.department)
             except InvalidCustomer:
-                decision = decide(schema.parse(item.facts), item.department)
+                decision = self.decide(schema.parse(item.facts), item.department)
         except InvalidCustomer as error:
             first = error.problems[0]
-            rejected[f"invalid facts: {first.path_text}: {first.message}"] += 1
-            continue
+            self.rejected[f"invalid facts: {first.path_text}: {first.message}"] += 1
+            return
         except CrmCultureError as error:
-            rejected[str(error).splitlines()[0]] += 1
-            continue
-        logged = item.directives
-        differences = []
-        for name, value in decision.directives.items():
-            key = (name, value)
-            try:
-                plain = values[key]
-            except (KeyError, TypeError):
-                plain = json_value(value)
-                if len(values) < 4096:
-                    with contextlib.suppress(TypeError):  # an unhashable value
-                        values[key] = plain
-            old = logged.get(name)
-            if not _same(old, plain):
-                differences.append((name, _text(old), _text(plain)))
+            self.rejected[str(error).splitlines()[0]] += 1
+            return
+        self.compare(item.line, item.department, decision, item.directives, item.keep)
+
+    def compare(
+        self,
+        line: int,
+        department: str | None,
+        decision: Decision,
+        logged: Mapping[str, Any],
+        keep: Mapping[str, Any],
+    ) -> None:
+        """Count a decided record: changed or not, and how."""
+        found = tuple(
+            tuple(value) if type(value) is list else value for value in map(logged.get, self.names)
+        )
+        self.compare_values(line, department, decision, found, keep)
+
+    def compare_values(
+        self,
+        line: int,
+        department: str | None,
+        decision: Decision,
+        found: tuple[Any, ...],
+        keep: Mapping[str, Any] | bytes,
+    ) -> None:
+        """`compare`, given the logged values in directive order (lists as tuples); `keep`
+        may be the record's text, read only for an example."""
+        key = (decision.values, found, tuple(map(type, found)))
+        try:
+            differences = self.differences[key]
+        except (KeyError, TypeError):  # TypeError: a logged list, which is not hashable
+            differences = self._differences(decision.values, found)
+            if len(self.differences) < 4096:
+                with contextlib.suppress(TypeError):
+                    self.differences[key] = differences
         if not differences:
-            continue
-        changed += 1
-        by_department[item.department] += 1
-        if len(examples) < EXAMPLES:
-            examples.append((item.line, item.keep))
+            return
+        self.changed += 1
+        self.by_department[department] += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append((line, _kept(keep) if isinstance(keep, bytes) else keep))
         outcomes = decision.outcomes
         for name, old, text in differences:
-            transitions[(name, old, text)] += 1
-            by_directive[name] += 1
-            deciding = outcomes[name].determined_by or ("default",)
-            for rule in deciding:
-                by_rule[rule] += 1
-    return ReplayReport(
-        records=records,
-        changed=changed,
-        transitions=tuple(
-            (name, old, new, count)
-            for (name, old, new), count in sorted(
-                transitions.items(), key=lambda item: (-item[1], item[0])
-            )
-        ),
-        by_directive=tuple(sorted(by_directive.items(), key=lambda i: (-i[1], i[0]))),
-        by_department=tuple(sorted(by_department.items(), key=lambda i: (-i[1], i[0] or ""))),
-        by_rule=tuple(sorted(by_rule.items(), key=lambda i: (-i[1], i[0]))),
-        examples=tuple(examples),
-        rejected=tuple(sorted(rejected.items(), key=lambda i: (-i[1], i[0]))),
-        problems=tuple(problems),
-    )
+            self.transitions[(name, old, text)] += 1
+            self.by_directive[name] += 1
+            for rule in outcomes[name].determined_by or ("default",):
+                self.by_rule[rule] += 1
+
+    def _differences(
+        self, values: tuple[Any, ...], logged: tuple[Any, ...]
+    ) -> list[tuple[str, str, str]]:
+        """Per directive that differs: its name, the logged value and the new one (JSON)."""
+        found = []
+        for name, value, old in zip(self.names, values, logged, strict=True):
+            plain = json_value(value)
+            if not _same(old, plain):
+                found.append((name, _text(old), _text(plain)))
+        return found
+
+    def report(self) -> ReplayReport:
+        records, changed = self.records, self.changed
+        transitions, by_directive, by_department = (
+            self.transitions,
+            self.by_directive,
+            self.by_department,
+        )
+        by_rule, rejected, examples, problems = (
+            self.by_rule,
+            self.rejected,
+            self.examples,
+            self.problems,
+        )
+        return ReplayReport(
+            records=records,
+            changed=changed,
+            transitions=tuple(
+                (name, old, new, count)
+                for (name, old, new), count in sorted(
+                    transitions.items(), key=lambda item: (-item[1], item[0])
+                )
+            ),
+            by_directive=tuple(sorted(by_directive.items(), key=lambda i: (-i[1], i[0]))),
+            by_department=tuple(sorted(by_department.items(), key=lambda i: (-i[1], i[0] or ""))),
+            by_rule=tuple(sorted(by_rule.items(), key=lambda i: (-i[1], i[0]))),
+            examples=tuple(examples),
+            rejected=tuple(sorted(rejected.items(), key=lambda i: (-i[1], i[0]))),
+            problems=tuple(problems),
+        )
 
 
 def _json_facts(policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -455,6 +538,8 @@ def _json_facts(policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]
 
 def _same(old: Any, new: Any) -> bool:
     """Whether two JSON values are the same value of the same type (``1`` is not ``true``)."""
+    if type(old) is tuple:  # a logged list, made hashable
+        old = list(old)
     if type(old) is not type(new):
         return False
     if type(old) is list:
@@ -464,3 +549,140 @@ def _same(old: Any, new: Any) -> bool:
 
 def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+CHUNK_SIZE = 16_384
+"""How many log lines the chunked replay reads through Arrow at once."""
+
+
+def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
+    """Replay a log read through Arrow a chunk of lines at a time: the parsing in C, the
+    deciding and the comparing as `_Tally.add` does them. A chunk Arrow cannot read, and a
+    record it might read otherwise, goes record by record from its own text."""
+    with open(path, "rb") as handle:
+        numbers: list[int] = []
+        lines: list[bytes] = []
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            numbers.append(number)
+            lines.append(raw)
+            if len(lines) >= CHUNK_SIZE:
+                _replay_chunk(numbers, lines, tally)
+                numbers, lines = [], []
+        if lines:
+            _replay_chunk(numbers, lines, tally)
+
+
+def _replay_chunk(numbers: list[int], lines: list[bytes], tally: _Tally) -> None:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    from crmculture.batch.text_columns import UnreadColumn, from_json
+
+    def one_by_one(rows: Iterable[int]) -> None:
+        for k in rows:
+            raw = lines[k]
+            tally.add(_record(raw, numbers[k], torn=not raw.endswith(b"\n")))
+
+    data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(data),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=len(data) + 1),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        one_by_one(range(len(lines)))
+        return
+    names = set(table.column_names)
+    if table.num_rows != len(lines) or not {*_KEYS, "log"} <= names:
+        one_by_one(range(len(lines)))
+        return
+    import numpy as np
+
+    count = table.num_rows
+    try:
+        # Another format, a missing key, a value of another JSON type: its own route says so.
+        alone = np.asarray(_differs(table.column("log"), FORMAT), dtype=np.bool_)
+        for key in _KEYS:
+            if key != "department":  # null is no department
+                alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
+        department_type = table.column("department").type
+        if not (pa.types.is_string(department_type) or pa.types.is_null(department_type)):
+            raise UnreadColumn
+        if "keep" in names and not (
+            pa.types.is_struct(table.column("keep").type)
+            or pa.types.is_null(table.column("keep").type)
+        ):
+            raise UnreadColumn
+    except (UnreadColumn, pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        one_by_one(range(len(lines)))
+        return
+    schema = tally.policy.schema
+    facts = table.column("facts").combine_chunks()
+    typed_columns: dict[str, list[Any]] = {}
+    try:
+        if not pa.types.is_struct(facts.type):
+            raise UnreadColumn
+        for field in facts.type:
+            child = facts.field(field.name)
+            if field.name not in schema:
+                alone |= child.is_valid().to_numpy(zero_copy_only=False)
+                continue
+            typed, odd = from_json(schema[field.name].type, child)
+            if odd is not None:
+                alone |= odd
+            typed_columns[field.name] = typed.to_pylist()
+        directives = table.column("directives").combine_chunks()
+        if not pa.types.is_struct(directives.type):
+            raise UnreadColumn
+        if any(pa.types.is_floating(field.type) for field in directives.type):
+            raise UnreadColumn  # ints read back as floats would look changed
+        logged_columns = {
+            field.name: directives.field(field.name).to_pylist() for field in directives.type
+        }
+    except UnreadColumn:
+        one_by_one(range(len(lines)))
+        return
+    departments = table.column("department").to_pylist()
+    flags = alone.tolist()
+    fact_names = list(typed_columns)
+    facts_by_row = zip(*(typed_columns[name] for name in fact_names), strict=True)
+    empty = [None] * count
+    logged_by_row = zip(
+        *(
+            [tuple(v) if type(v) is list else v for v in logged_columns[name]]
+            if name in logged_columns
+            else empty
+            for name in tally.names
+        ),
+        strict=True,
+    )
+    decide = tally.decide
+    compare = tally.compare_values
+    for k, (row, logged) in enumerate(zip(facts_by_row, logged_by_row, strict=True)):
+        if flags[k]:
+            one_by_one((k,))
+            continue
+        department = departments[k]
+        try:
+            # None is an absent fact to the evaluator, as intake reads it.
+            decision = decide(dict(zip(fact_names, row, strict=True)), department)
+        except CrmCultureError:
+            one_by_one((k,))  # its own route words the reason
+            continue
+        tally.records += 1
+        compare(numbers[k], department, decision, logged, lines[k])
+
+
+def _differs(column: Any, value: int) -> Any:
+    """Where a column differs from `value` (null counts as different), as numpy booleans."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.not_equal(column, value), True).to_numpy(zero_copy_only=False)
+
+
+def _kept(raw: bytes) -> Mapping[str, Any]:
+    """A record's kept fields, read from its own text (as the record-by-record route does)."""
+    kept: Mapping[str, Any] = json.loads(raw).get("keep") or {}
+    return kept
