@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_stream.py
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/adherence.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

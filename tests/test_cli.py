@@ -562,6 +562,7 @@ COMMANDS = [
     "example",
     "quality",
     "replay",
+    "adherence",
 ]
 
 

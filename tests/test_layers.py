@@ -42,6 +42,10 @@ LAYERS: list[dict[str, str]] = [
         "log": "decision logs and replay: written from decisions, read back as records, "
         "replayed record by record or, with the batch extra, chunk by chunk"
     },
+    {
+        "adherence": "what staff did against what the culture decides: records in, a report "
+        "out; imports evaluate and model"
+    },
     {"io": "documents and the condition syntax: the only place that knows formats"},
     {
         "quality": "the data-quality report: reads records through io, decides frames through "

@@ -105,6 +105,14 @@ examples:
   crmculture replay decisions.log acme-next.yaml --json
 """
 
+_ADHERENCE_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture adherence actions.csv --customers customers.csv --culture acme.yaml
+  crmculture adherence actions.parquet --customers customers.parquet --culture acme.yaml \\
+      --fail-under 95 --json
+"""
+
 _QUALITY_EXAMPLES = """\
 examples:
   crmculture example acme -o acme.yaml   # the culture file the examples use
@@ -317,6 +325,40 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("log", metavar="LOG", help="the decision log")
     replay.add_argument("culture", metavar="CULTURE_FILE", help="the culture to replay with")
     replay.add_argument("--json", action="store_true", help="write the report as JSON")
+
+    adherence = commands.add_parser(
+        "adherence",
+        parents=[verbose],
+        help="compare what staff did with what the culture decides",
+        description="Read the actions staff took (a customer id, department, directive and "
+        "the value given, one per record) and the customers (id and facts), decide each "
+        "customer once per department, and report how often the actions followed the "
+        "culture: overall, per department, per directive and per deciding rule, with the most "
+        "frequent deviations. Actions that cannot be judged are counted by reason. Exit 1 "
+        "when the rate is under --fail-under.",
+        epilog=_ADHERENCE_EXAMPLES,
+        formatter_class=raw,
+    )
+    adherence.add_argument(
+        "actions", metavar="ACTIONS", help="a CSV, JSON Lines, JSON array or Parquet file"
+    )
+    adherence.add_argument(
+        "--customers", required=True, metavar="FILE", help="the customers: id and facts"
+    )
+    adherence.add_argument(
+        "--culture", required=True, metavar="CULTURE_FILE", help="the culture document"
+    )
+    adherence.add_argument(
+        "--id",
+        dest="id_field",
+        default="customer_id",
+        metavar="FIELD",
+        help="the field holding the customer's id (default: customer_id)",
+    )
+    adherence.add_argument(
+        "--fail-under", type=float, metavar="PCT", help="exit 1 when under PCT percent followed"
+    )
+    adherence.add_argument("--json", action="store_true", help="write the report as JSON")
 
     quality = commands.add_parser(
         "quality",

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from crmculture.cli.adherence import _adherence
 from crmculture.cli.check import _check
 from crmculture.cli.decisions import _decide, _explain, _replay
 from crmculture.cli.example import _example
@@ -38,6 +39,7 @@ def _demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
+    "adherence": lambda args, out, err: _adherence(args, out),
     "check": lambda args, out, err: _check(args, out),
     "decide": _decide,
     "demo": _demo,
