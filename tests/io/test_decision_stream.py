@@ -370,3 +370,28 @@ def test_clean_input_takes_the_chunked_route_whole(
     monkeypatch.setattr(decision_stream, "record_line", counting)
     assert _output(acme_policy(), text, fmt, emit=emit, chunked=True) == expected
     assert alone == []
+
+
+@given(
+    text=st.text(alphabet=["a", "\n", "\r", " ", "\t", "\x1c", "{"], max_size=60),
+    block=st.integers(1, 9),
+)
+def test_line_blocks_split_as_a_text_file_does(text: str, block: int) -> None:
+    """Lines, their numbers and their blankness as iterating over a file opened with
+    ``newline=""`` gives them, whatever the block size cuts."""
+    import crmculture.io.decision_stream as module
+
+    original = module._BLOCK
+    module._BLOCK = block
+    try:
+        found = [
+            (number, line, blank)
+            for start, lines, blank in module._line_blocks(io.StringIO(text, newline=""))
+            for number, line in enumerate(lines, start=start)
+        ]
+    finally:
+        module._BLOCK = original
+    expected = list(enumerate(io.StringIO(text, newline=""), start=1))
+    assert [(number, line) for number, line, _ in found] == expected
+    # A block said to hold no blank line holds none.
+    assert all(blank or line.strip() for _, line, blank in found)

@@ -343,15 +343,20 @@ class _Chunked:
         index = 0
         numbers: list[int] = []
         texts: list[str] = []
-        for number, text in enumerate(stream, start=1):
-            if not text.strip():
-                continue
-            numbers.append(number)
-            texts.append(text)
-            if len(texts) >= self.chunk_size:
-                yield self._json_chunk(index, numbers, texts)
-                index += len(texts)
-                numbers, texts = [], []
+        size = self.chunk_size
+        for start, lines, blank in _line_blocks(stream):
+            if blank:
+                for number, text in enumerate(lines, start=start):
+                    if text.strip():
+                        numbers.append(number)
+                        texts.append(text)
+            else:  # the common case: every line a record, numbered in turn
+                numbers.extend(range(start, start + len(lines)))
+                texts.extend(lines)
+            while len(texts) >= size:
+                yield self._json_chunk(index, numbers[:size], texts[:size])
+                index += size
+                del numbers[:size], texts[:size]
         if texts:
             yield self._json_chunk(index, numbers, texts)
 
@@ -375,7 +380,9 @@ class _Chunked:
         import pyarrow.json as pajson
 
         texts = [text if text.endswith("\n") else text + "\n" for text in texts]
-        set_aside = [k for k, length in enumerate(map(len, texts)) if length > _LONG_LINE]
+        set_aside = []
+        if max(map(len, texts)) > _LONG_LINE:
+            set_aside = [k for k, length in enumerate(map(len, texts)) if length > _LONG_LINE]
         data = "".join(texts)
         if data.count("\r") != data.count("\r\n") or _SURROGATE_ESCAPE.search(data):
             set_aside.extend(
@@ -773,3 +780,41 @@ def _csv_reader(lines: Iterable[str]) -> Iterator[list[str]]:
     import csv
 
     return csv.reader(lines, strict=True)
+
+
+_BLOCK = 1 << 22
+"""How many characters `_line_blocks` reads at a time."""
+
+_UNIVERSAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_BLANK_LINE = re.compile(r"(?:^|\n)[^\S\n]*(?:\n|$)")
+
+
+def _line_blocks(stream: IO[str]) -> Iterator[tuple[int, list[str], bool]]:
+    """The lines of a text stream a large block at a time, each with its line break, as
+    iterating over a file opened with ``newline=""`` gives them (``\\r``, ``\\n`` and
+    ``\\r\\n`` each end a line): ``(number of the first line, lines, whether some line may
+    be blank)``."""
+    number = 1
+    pending = ""
+    while True:
+        block = stream.read(_BLOCK)
+        if not block:
+            break
+        block = pending + block
+        cut = block.rfind("\n")
+        if cut < 0:
+            pending = block
+            continue
+        body, pending = block[: cut + 1], block[cut + 1 :]
+        if "\r" in body:
+            lines = _UNIVERSAL_LINE.findall(body)
+            blank = True
+        else:
+            lines = body.split("\n")
+            lines.pop()  # the empty piece after the last line break
+            lines = [line + "\n" for line in lines]
+            blank = _BLANK_LINE.search(body) is not None
+        yield number, lines, blank
+        number += len(lines)
+    if pending:
+        yield number, _UNIVERSAL_LINE.findall(pending), True
