@@ -60,6 +60,7 @@ from crmculture.model import (
     Fact,
     Layer,
     Policy,
+    Promise,
     Rule,
     Schema,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Problem",
+    "Promise",
     "ReferenceEvaluator",
     "Route",
     "Rule",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crmculture.culture import Culture
-from crmculture.model import D, Directive, F, Fact, Layer, Policy, Rule, Schema
+from crmculture.model import D, Directive, F, Fact, Layer, Policy, Promise, Rule, Schema
 from crmculture.org.graph import Department, Handoff, OrgGraph
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "acme_culture",
     "acme_org",
     "acme_policy",
+    "acme_promises",
     "acme_schema",
     "crm_initiative_policy",
     "example_customers",
@@ -124,6 +125,7 @@ def acme_policy() -> Policy:
                 "notify": "accounts_receivable",
             },
             rationale="Whoever the customer talks to sends them to accounts receivable.",
+            overrides=True,
         ),
         Rule(
             "best-customers",
@@ -178,7 +180,38 @@ def acme_policy() -> Policy:
         departments=ACME_DEPARTMENTS,
         version="2026.11",
         description="How ACME Industrial treats its customers, in every department.",
+        promises=acme_promises(),
     )
+
+
+def acme_promises() -> list[Promise]:
+    """ACME's non-negotiables, which `crmculture.analysis.check_promises` proves.
+
+    Examples:
+        >>> from crmculture.analysis import check_promises
+        >>> check_promises(acme_policy()).clean("promises")
+        True
+    """
+    return [
+        Promise(
+            "credit-hold-goes-to-accounts-receivable",
+            when=F.credit_hold,
+            then={"route_to": "accounts_receivable", "may_ship": False, "may_quote": False},
+            rationale="Nobody ships, quotes or helps around accounts receivable.",
+        ),
+        Promise(
+            "discount-cap",
+            when=True,
+            then=D.discount_pct <= 15,
+            rationale="No customer gets more than 15% off.",
+        ),
+        Promise(
+            "best-customers-first",
+            when=(F.tier >= "gold") & (F.days_overdue <= 30) & ~F.credit_hold,
+            then=D.service_level >= "priority",
+            rationale="A gold customer who pays on time never gets less than priority service.",
+        ),
+    ]
 
 
 def example_customers() -> dict[str, dict[str, object]]:

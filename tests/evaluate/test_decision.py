@@ -6,6 +6,7 @@ import json
 import pickle
 from typing import Any
 
+import attrs
 import pytest
 
 from crmculture import Decision, Directive, F, Fact, Policy, Rule, Schema
@@ -40,9 +41,19 @@ class TestTrace:
         decision = evaluator(acme_policy())(ON_HOLD)
         assert decision.defaults_used == ("service_level", "discount_pct")
 
-    def test_overridden_rules_say_why(self, evaluator: Any) -> None:
-        """A rule that lost under `first` is reported with the winner and the reason."""
-        decision = evaluator(acme_policy())(
+    @pytest.mark.parametrize(
+        ("overrides", "reason"),
+        [(False, "comes first"), (True, "rule `credit-hold` overrides it")],
+    )
+    def test_overridden_rules_say_why(self, evaluator: Any, overrides: bool, reason: str) -> None:
+        """A rule that lost under `first`, or to an overriding rule (ACME's credit hold), is
+        reported with the winner and the reason."""
+        policy = acme_policy()
+        hold = attrs.evolve(policy.rule("credit-hold"), overrides=overrides)
+        policy = attrs.evolve(
+            policy, rules=[hold, *(r for r in policy.rules if r.id != "credit-hold")]
+        )
+        decision = evaluator(policy)(
             {**ON_HOLD, "is_reseller": True, "credit_hold": False, "days_overdue": 90}
         )
         outcome = decision.outcomes["route_to"]
@@ -50,7 +61,7 @@ class TestTrace:
         assert [(o.rule, o.value) for o in outcome.overridden] == [
             ("resellers-to-partners", "channel_partners")
         ]
-        assert "comes first" in outcome.overridden[0].reason
+        assert reason in outcome.overridden[0].reason
 
 
 class TestExplain:

@@ -381,16 +381,11 @@ def test_line_blocks_split_as_a_text_file_does(text: str, block: int) -> None:
     ``newline=""`` gives them, whatever the block size cuts."""
     import crmculture.io.decision_stream as module
 
-    original = module._BLOCK
-    module._BLOCK = block
-    try:
-        found = [
-            (number, line, blank)
-            for start, lines, blank in module._line_blocks(io.StringIO(text, newline=""))
-            for number, line in enumerate(lines, start=start)
-        ]
-    finally:
-        module._BLOCK = original
+    found = [
+        (number, line, blank)
+        for start, lines, blank in module._line_blocks(io.StringIO(text, newline=""), block)
+        for number, line in enumerate(lines, start=start)
+    ]
     expected = list(enumerate(io.StringIO(text, newline=""), start=1))
     assert [(number, line) for number, line, _ in found] == expected
     # A block said to hold no blank line holds none.

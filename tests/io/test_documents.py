@@ -192,6 +192,67 @@ EXPECTED: dict[str, tuple[str, int | None, int | None, str]] = {
         16,
         "unknown key `source` (a handoff goes `from`",
     ),
+    "42_promise_unknown_fact.yaml": (
+        "promises[0].when",
+        31,
+        11,
+        "unknown fact `credit_hol` (did you mean `credit_hold`?)",
+    ),
+    "43_promise_unknown_directive.yaml": (
+        "promises[0].then.may_shp",
+        32,
+        21,
+        "unknown directive `may_shp` (did you mean `may_ship`?)",
+    ),
+    "44_promise_value_outside_domain.yaml": (
+        "promises[0].then.service_level",
+        32,
+        27,
+        "`gold` is not one of the allowed values",
+    ),
+    "45_promise_then_wrong_type.yaml": (
+        "promises[0].then",
+        32,
+        11,
+        "`then` is a mapping of directive values or a condition over the decision, not list",
+    ),
+    "46_promise_condition_unknown_directive.yaml": (
+        "promises[0].then",
+        32,
+        11,
+        "unknown directive `service_levl` (did you mean `service_level`?)",
+    ),
+    "47_promise_then_reads_a_fact.yaml": (
+        "promises[0].then",
+        32,
+        11,
+        "unknown fact `service_level` (did you mean `decision.service_level`?)",
+    ),
+    "48_promise_overrides.yaml": (
+        "promises[0].overrides",
+        33,
+        16,
+        "unknown key `overrides` (a promise is kept by rules: `overrides: true` goes on the rule",
+    ),
+    "49_overrides_not_a_bool.yaml": (
+        "layers[0].rules[0].overrides",
+        27,
+        20,
+        "expected true or false, got str `'yes please'`",
+    ),
+    "50_layer_overriding_rule_sets_uniform.yaml": (
+        "layers[0].rules[0].then.route_to",
+        28,
+        51,
+        "department layer `support` may not hold an overriding rule that sets the uniform "
+        "directive `route_to`",
+    ),
+    "51_promise_department_unknown.yaml": (
+        "promises[0].departments",
+        33,
+        18,
+        "unknown department `suport` (did you mean `support`?)",
+    ),
 }
 
 

@@ -87,10 +87,15 @@ class TestSettings:
 
         monkeypatch.setattr(checks_module, "outcomes_for", counting)
         law = {"when": "credit_hold", "then": {"may_ship": False}}
-        assert_always(acme_policy(), **law, settings=settings(max_examples=7))  # type: ignore[arg-type]
+        assert_always(
+            acme_policy(),
+            **law,  # type: ignore[arg-type]
+            settings=settings(max_examples=7),
+            method="hypothesis",
+        )
         assert len(calls) == 7
         calls.clear()
-        assert_always(acme_policy(), **law)  # type: ignore[arg-type]
+        assert_always(acme_policy(), **law, method="hypothesis")  # type: ignore[arg-type]
         assert len(calls) == settings().max_examples
 
 
@@ -203,12 +208,31 @@ class TestAssertAlways:
             settings=FEW,
         )
 
-    def test_fails_with_the_smallest_customer_and_the_rules(self) -> None:
-        """Gold customers on credit hold get standard service, not white glove: the smallest
-        such customer is named, with the value and the fact that no rule set it."""
+    def test_the_verifier_fails_with_the_lowest_customer_and_the_rules(self) -> None:
+        """Gold customers on credit hold do not get white glove: the verifier names the
+        lowest such customer (unhappy, so `unhappy-customer` gives priority) and the rule."""
         error = failure(
             lambda: assert_always(
                 acme_policy(), when='tier >= "gold"', then={"service_level": "white_glove"}
+            )
+        )
+        assert error.found_by == "verifier"
+        assert error.customer is not None
+        assert error.customer["credit_hold"] is True
+        assert error.customer["tier"] == "gold"
+        assert error.values == {"service_level": "priority"}
+        assert error.rules == ("unhappy-customer",)
+        assert "found by: the verifier (exact)" in str(error)
+
+    def test_fails_with_the_smallest_customer_and_the_rules(self) -> None:
+        """Searched with hypothesis: the smallest such customer is named, with the value and
+        the fact that no rule set it."""
+        error = failure(
+            lambda: assert_always(
+                acme_policy(),
+                when='tier >= "gold"',
+                then={"service_level": "white_glove"},
+                method="hypothesis",
             )
         )
         message = str(error)

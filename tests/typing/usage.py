@@ -9,15 +9,18 @@ from crmculture import (
     CompiledPolicy,
     Condition,
     CrmCultureError,
+    D,
     Decision,
     Directive,
     F,
     Fact,
     Layer,
     Policy,
+    Promise,
     Rule,
     Schema,
 )
+from crmculture.analysis import AnalysisReport, BrokenPromise, check_promises
 from crmculture.model import And, Between, Compare, Const, In, Missing, Not, Or
 
 schema = Schema(
@@ -73,3 +76,12 @@ def leaves(node: Condition) -> int:
 
 
 counted: int = leaves(negated)
+
+# Promises and overriding rules.
+promise = Promise("cap", when=True, then=D.service_level <= "priority", departments=["sales"])
+kept = Promise("hold", when=F.credit_hold, then={"route_to": "accounts_receivable"})
+capped: Policy = policy.with_rules(
+    Rule("hold-caps", when=F.credit_hold, then={"service_level": "standard"}, overrides=True)
+).with_promises(promise, kept)
+report: AnalysisReport = check_promises(capped, ["cap"], budget=1_000)
+broken: list[BrokenPromise] = [f for f in report.findings if isinstance(f, BrokenPromise)]

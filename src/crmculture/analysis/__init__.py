@@ -3,6 +3,7 @@
 from crmculture.analysis.diff import DiffRegion, DirectiveChange, PolicyDiff, diff
 from crmculture.analysis.findings import (
     AnalysisError,
+    BrokenPromise,
     Conflict,
     DeadRule,
     Finding,
@@ -11,6 +12,7 @@ from crmculture.analysis.findings import (
     NonUniform,
     Severity,
     ShadowedRule,
+    UnprovenPromise,
 )
 from crmculture.analysis.org_metrics import (
     Case,
@@ -29,6 +31,7 @@ from crmculture.analysis.verifier import (
     check_conflicts,
     check_gaps,
     check_monotonicity,
+    check_promises,
     check_rules,
     check_uniformity,
     check_unmatched,
@@ -46,6 +49,7 @@ __all__ = [
     "DEFAULT_CHECKS",
     "AnalysisError",
     "AnalysisReport",
+    "BrokenPromise",
     "Case",
     "ChangedJourney",
     "Comparison",
@@ -66,11 +70,13 @@ __all__ = [
     "Severity",
     "ShadowedRule",
     "Undetermined",
+    "UnprovenPromise",
     "analyze",
     "analyze_org",
     "check_conflicts",
     "check_gaps",
     "check_monotonicity",
+    "check_promises",
     "check_rules",
     "check_uniformity",
     "check_unmatched",

@@ -25,13 +25,20 @@ from crmculture.analysis.findings import Finding
 from crmculture.analysis.outcomes import Plan, Possible, Undetermined, possible
 from crmculture.analysis.report import AnalysisReport, Coverage, CoverageStatus
 from crmculture.analysis.search import FOUND, PRUNE, Search, Verdict, effective
+from crmculture.model.conditions import Condition
 from crmculture.model.policies import Policy
 
 
 class _Setup:
     """A policy compiled against its fact space, shared by the checks of one analysis."""
 
-    def __init__(self, policy: Policy, budget: int, max_findings: int) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        budget: int,
+        max_findings: int,
+        conditions: Iterable[Condition] = (),
+    ) -> None:
         if budget < 1 or max_findings < 1:
             raise ValueError(
                 f"budget ({budget}) and max_findings ({max_findings}) must be at least 1"
@@ -40,8 +47,11 @@ class _Setup:
         self.budget = budget
         self.max_findings = max_findings
         self.contexts = department_contexts(policy)
+        # `conditions` cut the fact space too (the `when` of promises).
         self.space = FactSpace(
-            policy.schema, [rule.when for rule in policy.effective_rules], self.contexts
+            policy.schema,
+            [*(rule.when for rule in policy.effective_rules), *conditions],
+            self.contexts,
         )
         self.rules: tuple[CompiledRule, ...] = tuple(
             self.space.compile(rule, index) for index, rule in enumerate(policy.effective_rules)

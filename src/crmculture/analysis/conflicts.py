@@ -35,6 +35,9 @@ def _conflicts(setup: _Setup) -> AnalysisReport:
                 f"a conflict on `{directive.name}` for {customer}",
             )
             values = evaluated.contributions[directive.name]
+            # Where an overriding rule matches, only the overriding rules' values compete.
+            winning = tuple(pair for pair in values if setup.policy.rule(pair[0]).overrides)
+            values = winning or values
             key = tuple(rule for rule, _ in values)
             if key in seen:
                 continue

@@ -155,6 +155,8 @@ def _same_plan(old: Plan, new: Plan, rules: Mapping[tuple[str, int], Rule]) -> b
     """Whether two plans always give the same outcome: same directive, same rules, same values."""
     if old.directive != new.directive or len(old.order) != len(new.order):
         return False
+    if old.overriding != new.overriding:
+        return False
     return all(
         rules["old", a] == rules["new", b] and va == vb
         for (a, va), (b, vb) in zip(old.order, new.order, strict=True)

@@ -35,6 +35,7 @@ from crmculture.model.values import canonical_json, json_value, value_text
 
 __all__ = [
     "AnalysisError",
+    "BrokenPromise",
     "Conflict",
     "DeadRule",
     "Finding",
@@ -43,6 +44,7 @@ __all__ = [
     "NonUniform",
     "Severity",
     "ShadowedRule",
+    "UnprovenPromise",
     "outcomes_for",
 ]
 
@@ -385,7 +387,110 @@ class MonotonicityBreak:
         )
 
 
-Finding: TypeAlias = Conflict | Gap | DeadRule | ShadowedRule | NonUniform | MonotonicityBreak
+@attrs.frozen
+class BrokenPromise:
+    """A customer for whom the decision breaks one of the policy's promises.
+
+    Attributes:
+        promise: The promise's id.
+        values: ``(directive, outcome)`` for every directive the promise names, at the
+            witness (an outcome is a value, or an `Undetermined` member when no decision can
+            be made).
+        customer: The witness, as ``(fact, value)`` pairs; `record` gives a dict.
+        departments: The department asking (the witness decision's).
+        rules: The rules that decided those directives at the witness: the rules that break
+            the promise.
+        rationale: The promise's rationale.
+        severity: Always `Severity.ERROR`: the culture does not keep its word.
+    """
+
+    kind: ClassVar[str] = "broken_promise"
+    promise: str
+    values: tuple[tuple[str, Any], ...]
+    customer: Customer
+    departments: tuple[str | None, ...]
+    rules: tuple[str, ...]
+    rationale: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def directives(self) -> tuple[str, ...]:
+        """The directives the promise names."""
+        return tuple(name for name, _ in self.values)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The customer as a dict, a record the evaluators accept."""
+        return dict(self.customer)
+
+    @property
+    def department(self) -> str | None:
+        """The department asking."""
+        return self.departments[0]
+
+    def __str__(self) -> str:
+        values = ", ".join(f"{name} = {show_outcome(value)}" for name, value in self.values)
+        decided = f", decided by {_ids(self.rules)}" if self.rules else " (defaults)"
+        return (
+            f"{self.severity.value}: broken promise `{self.promise}`: "
+            f"{_show_customer(self.customer)} ({_show_department(self.department)}) gets "
+            f"{values}{decided}"
+        )
+
+
+@attrs.frozen
+class UnprovenPromise:
+    """A promise the verifier could neither prove nor refute within its budget.
+
+    There is no witness: no broken customer was found in the part of the fact space the
+    search covered, and nothing is claimed about the rest. Raise the budget to finish the
+    proof.
+
+    Attributes:
+        promise: The promise's id.
+        directives: The directives it names.
+        covered: The share of the customers in its scope the search resolved.
+        severity: `Severity.WARNING`: the proof is incomplete.
+        customer: Always ``()``.
+        departments: Always ``()``.
+    """
+
+    kind: ClassVar[str] = "unproven_promise"
+    promise: str
+    directives: tuple[str, ...]
+    covered: Any
+    severity: Severity = Severity.WARNING
+    customer: Customer = ()
+    departments: tuple[str | None, ...] = ()
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """No rule is blamed."""
+        return ()
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """No customer: an empty dict."""
+        return dict(self.customer)
+
+    def __str__(self) -> str:
+        percent = f"{float(self.covered) * 100:.1f}%"
+        return (
+            f"{self.severity.value}: promise `{self.promise}` is not proved: the search budget "
+            f"ran out with {percent} of the customers covered (no broken customer among them)"
+        )
+
+
+Finding: TypeAlias = (
+    Conflict
+    | Gap
+    | DeadRule
+    | ShadowedRule
+    | NonUniform
+    | MonotonicityBreak
+    | BrokenPromise
+    | UnprovenPromise
+)
 """Any finding."""
 
 KINDS: tuple[str, ...] = (
@@ -395,6 +500,8 @@ KINDS: tuple[str, ...] = (
     "shadowed_rule",
     "non_uniform",
     "monotonicity_break",
+    "broken_promise",
+    "unproven_promise",
 )
 
 

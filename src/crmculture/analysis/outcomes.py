@@ -61,11 +61,17 @@ class Plan:
         order: ``(rule index, value)`` for every rule that sets it: in precedence order for the
             ``first``-like strategies, in ``(priority, rule id)`` order otherwise.
         empty: The outcome when no rule matches: the default, or `Undetermined.UNDECIDED`.
+        overriding: For each entry of `order`, whether its rule overrides (see
+            `crmculture.Rule.overrides`); empty when none does. The ``first``-like strategies
+            need nothing more, as their order lists the overriding rules first. (Flags per
+            entry, not rule indices: a diff compiles equal conditions once, so two rules may
+            share an index.)
     """
 
     directive: Directive
     order: tuple[tuple[int, Any], ...]
     empty: Any
+    overriding: tuple[bool, ...] = ()
 
     @classmethod
     def build(cls, directive: Directive, rules: Sequence[CompiledRule]) -> Plan:
@@ -81,7 +87,8 @@ class Plan:
             contributions = precedence(directive, contributions)
         order = tuple((index[id(rule)], value) for rule, value in contributions)
         empty = Undetermined.UNDECIDED if directive.default is NO_DEFAULT else directive.default
-        return cls(directive, order, empty)
+        flags = tuple(rule.overrides for rule, _ in contributions)
+        return cls(directive, order, empty, flags if any(flags) else ())
 
     @property
     def rules(self) -> tuple[int, ...]:
@@ -149,10 +156,39 @@ def possible(plan: Plan, truth: Callable[[int], int]) -> Possible:
                 branch = index
         found.add(plan.empty)
         return Possible(frozenset(found), False, branch)
+    if plan.overriding:
+        return _possible_overriding(plan, truth)
+    return _possible_combined(plan, plan.order, truth)
+
+
+def _possible_overriding(plan: Plan, truth: Callable[[int], int]) -> Possible:
+    """`possible` for ``unique``, ``sum`` and ``collect`` when some rules override: only the
+    overriding rules count when one of them matches, the others only when none does."""
+    pairs = list(zip(plan.order, plan.overriding, strict=True))
+    winning = tuple(pair for pair, overrides in pairs if overrides)
+    rest = tuple(pair for pair, overrides in pairs if not overrides)
+    statuses = [truth(index) for index, _ in winning]
+    if TRUE in statuses:
+        return _possible_combined(plan, winning, truth)
+    if all(status == FALSE for status in statuses):
+        return _possible_combined(plan, rest, truth)
+    # Some overriding rule may match: either side may decide. Split on it first.
+    branch = next(index for (index, _), status in zip(winning, statuses, strict=True) if status)
+    first = _possible_combined(plan, winning, truth)
+    second = _possible_combined(plan, rest, truth)
+    # The first side's values include "no overriding rule matched" (over-approximated: the
+    # search splits on `branch` until one side is certain).
+    return Possible(first.values | second.values, first.open or second.open, branch)
+
+
+def _possible_combined(
+    plan: Plan, order: Sequence[tuple[int, Any]], truth: Callable[[int], int]
+) -> Possible:
+    strategy = plan.directive.combine
     true_values: list[Any] = []
     unknown_values: list[Any] = []
     branch = None
-    for index, value in plan.order:
+    for index, value in order:
         status = truth(index)
         if status == TRUE:
             true_values.append(value)

@@ -13,7 +13,15 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from crmculture.analysis.findings import KINDS, DeadRule, Finding, ShadowedRule, finding_key
+from crmculture.analysis.findings import (
+    KINDS,
+    BrokenPromise,
+    DeadRule,
+    Finding,
+    ShadowedRule,
+    UnprovenPromise,
+    finding_key,
+)
 
 __all__ = ["AnalysisReport", "Coverage"]
 
@@ -27,8 +35,9 @@ class Coverage:
 
     Attributes:
         check: The check (``conflicts``, ``gaps``, ``unmatched``, ``rules`` for dead and
-            shadowed rules, ``uniformity``, ``monotonicity``).
-        subject: The directive or rule id the search was about (empty for ``unmatched``).
+            shadowed rules, ``uniformity``, ``monotonicity``, ``promises``).
+        subject: The directive, rule id or promise id the search was about (empty for
+            ``unmatched``).
         status: ``complete`` (the question is answered exactly: every distinct finding is
             reported, or the absence of findings is proved), ``quota`` (the search stopped
             once it had the most findings it may report: they are real, more may exist),
@@ -144,6 +153,8 @@ def _subject(finding: Finding) -> str:
     """The directive (or, for dead and shadowed rules, the rule) a finding is about."""
     if isinstance(finding, DeadRule | ShadowedRule):
         return finding.rule
+    if isinstance(finding, BrokenPromise | UnprovenPromise):
+        return finding.promise
     return "" if finding.directive is None else finding.directive
 
 
@@ -154,4 +165,5 @@ _CHECK_KINDS: Mapping[str, tuple[str, ...]] = {
     "rules": ("dead_rule", "shadowed_rule"),
     "uniformity": ("non_uniform",),
     "monotonicity": ("monotonicity_break",),
+    "promises": ("broken_promise", "unproven_promise"),
 }

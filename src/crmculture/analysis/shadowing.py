@@ -39,16 +39,24 @@ def _determines(
         return FALSE, None
     strategy = plan.directive.combine
     own_value = next(value for i, value in plan.order if i == index)
+    # An overriding rule competes with the other overriding rules only; a rule that does not
+    # override loses to every overriding rule, and competes with the others.
+    flags = plan.overriding or (False,) * len(plan.order)
+    mine = next(o for (i, _), o in zip(plan.order, flags, strict=True) if i == index)
+    group = [(i, v) for (i, v), o in zip(plan.order, flags, strict=True) if o == mine]
+    rivals: list[int] = (
+        [] if mine else [i for (i, _), o in zip(plan.order, flags, strict=True) if o]
+    )
     if strategy in (Combine.SUM, Combine.COLLECT):
-        rivals: list[int] = []
+        pass
     elif strategy in (Combine.FIRST, Combine.MIN, Combine.MAX):
-        position = next(p for p, (i, _) in enumerate(plan.order) if i == index)
-        rivals = [i for i, _ in plan.order[:position]]
+        position = next(p for p, (i, _) in enumerate(group) if i == index)
+        rivals += [i for i, _ in group[:position]]
     elif strategy in (Combine.ALL, Combine.ANY):
         deciding = strategy is Combine.ANY
-        rivals = [] if own_value is deciding else [i for i, v in plan.order if v is deciding]
+        rivals += [] if own_value is deciding else [i for i, v in group if v is deciding]
     else:  # unique: determined by all unless some rule sets another value (a conflict)
-        rivals = [i for i, v in plan.order if i != index and v != own_value]
+        rivals += [i for i, v in group if i != index and v != own_value]
     result = own
     split = None if own == TRUE else (index, TRUE)
     for rival in rivals:

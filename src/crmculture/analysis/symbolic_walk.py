@@ -288,10 +288,15 @@ class _Symbolic:
         """The decision's value of directive `name` at `department`: the reference
         semantics, reading only the facts the deciding rules need."""
         directive = self.directives[name]
+        setting = self.setting[name]
+        first = directive.combine is Combine.FIRST
+        overriding = first and any(rule.overrides for rule, _ in setting)
         contributions = []
-        for rule, value in self.setting[name]:
+        for rule, value in setting:
             if rule.applies_to(department) and holds(rule.when, facts, self.schema):
                 contributions.append((rule, value))
-                if directive.combine is Combine.FIRST:
-                    break  # rules come in (priority, id) order: the first match decides
+                if first and (rule.overrides or not overriding):
+                    # Rules come in (priority, id) order: the first match decides, unless a
+                    # later rule overrides it.
+                    break
         return combine(directive, contributions).value

@@ -13,16 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final
 
+import attrs
+
 from crmculture.analysis.check_setup import _Setup
 from crmculture.analysis.conflicts import _conflicts
+from crmculture.analysis.fact_space import department_contexts
 from crmculture.analysis.gaps import _gaps, _unmatched
 from crmculture.analysis.monotonicity import _monotonicity
+from crmculture.analysis.promises import _promise_setup, _promises
 from crmculture.analysis.report import AnalysisReport
 from crmculture.analysis.shadowing import _rules
 from crmculture.analysis.uniformity import _uniformity
 from crmculture.errors import UnknownDirectiveError, did_you_mean
 from crmculture.model.directives import Directive
 from crmculture.model.policies import Policy
+from crmculture.model.promises import Promise
 
 __all__ = [
     "CHECKS",
@@ -33,14 +38,23 @@ __all__ = [
     "check_conflicts",
     "check_gaps",
     "check_monotonicity",
+    "check_promises",
     "check_rules",
     "check_uniformity",
     "check_unmatched",
 ]
 
-CHECKS: Final = ("conflicts", "gaps", "unmatched", "rules", "uniformity", "monotonicity")
+CHECKS: Final = (
+    "conflicts",
+    "gaps",
+    "unmatched",
+    "rules",
+    "uniformity",
+    "monotonicity",
+    "promises",
+)
 """Every check `analyze` knows."""
-DEFAULT_CHECKS: Final = ("conflicts", "gaps", "rules", "uniformity", "monotonicity")
+DEFAULT_CHECKS: Final = ("conflicts", "gaps", "rules", "uniformity", "monotonicity", "promises")
 """The checks `analyze` runs unless told otherwise (``unmatched`` is on request)."""
 DEFAULT_BUDGET: Final = 200_000
 """The most boxes one search may look at."""
@@ -209,6 +223,72 @@ def check_monotonicity(
     return _monotonicity(_Setup(policy, budget, max_findings), chosen)
 
 
+def check_promises(
+    policy: Policy,
+    promises: Iterable[str | Promise] | None = None,
+    *,
+    budget: int = DEFAULT_BUDGET,
+) -> AnalysisReport:
+    """Prove each of the policy's promises over the whole fact space, or refute it.
+
+    A promise is proven when no valid customer, asking any department in its scope, for whom
+    its `when` holds gets a decision that breaks its `then`. A refuted promise is a
+    `BrokenPromise` with a customer, the department, the directives' values and the rules that
+    decided them, re-evaluated by the reference interpreter. A search that runs out of budget
+    is an `UnprovenPromise` (and the report is not `complete`): never a silent pass.
+
+    Args:
+        policy: The policy.
+        promises: The promises to check, by id, or `crmculture.Promise` values the policy
+            does not hold (checked against its schema and directives first); by default
+            every promise of the policy.
+        budget: The most boxes each promise's search may look at.
+
+    Raises:
+        KeyError: for an unknown promise id (with a did-you-mean).
+        PolicyError: for a given promise that does not fit the policy.
+
+    Examples:
+        >>> from crmculture import D, Directive, F, Fact, Policy, Promise, Rule, Schema
+        >>> schema = Schema([Fact.bool("credit_hold"), Fact.int("volume", min=0)])
+        >>> discount = Directive.int("discount_pct", min=0, max=30, default=0, combine="max")
+        >>> rules = [Rule("big", when=F.volume >= 1000, then={"discount_pct": 20})]
+        >>> promises = [Promise("no-discount-on-hold", when=F.credit_hold,
+        ...                     then={"discount_pct": 0}),
+        ...             Promise("cap", when=True, then=D.discount_pct <= 25)]
+        >>> policy = Policy("p", schema, [discount], rules, promises=promises)
+        >>> report = check_promises(policy)
+        >>> [(f.promise, f.record, f.values, f.rules) for f in report.findings]
+        [('no-discount-on-hold', {'credit_hold': True, 'volume': 1000}, (('discount_pct', 20),), ('big',))]
+        >>> report.clean("promises", "cap")
+        True
+
+        An overriding rule keeps the promise, without touching the reward rule:
+
+        >>> hold = Rule("credit-hold", when=F.credit_hold, then={"discount_pct": 0},
+        ...             overrides=True)
+        >>> check_promises(policy.with_rules(hold)).clean("promises")
+        True
+    """  # noqa: E501 - a finding's repr is one line
+    chosen = policy.promises
+    if promises is not None:
+        if isinstance(promises, str):
+            raise TypeError(f"expected a list of promise ids, got the string `{promises}`")
+        chosen = tuple(
+            item if isinstance(item, Promise) else policy.promise(item) for item in promises
+        )
+        if any(promise not in policy.promises for promise in chosen):
+            # The policy checks the promises (and normalizes their constants).
+            policy = attrs.evolve(policy, promises=chosen)
+            chosen = policy.promises
+    if not chosen:
+        # Nothing to prove: no need to build the fact space.
+        return AnalysisReport(
+            policy.name, policy.version, (), (), department_contexts(policy), ("promises",)
+        )
+    return _promises(_promise_setup(policy, budget, 1), chosen)
+
+
 def _monotone(policy: Policy, names: Iterable[str] | None) -> list[Directive]:
     chosen = _directives(policy, names, lambda d: d.monotone)
     for directive in chosen:
@@ -226,6 +306,7 @@ def analyze(
     checks: Iterable[str] = DEFAULT_CHECKS,
     uniform: Iterable[str] | None = None,
     monotone: Iterable[str] | None = None,
+    promises: Iterable[str] | None = None,
     budget: int = DEFAULT_BUDGET,
     max_findings: int = DEFAULT_MAX_FINDINGS,
 ) -> AnalysisReport:
@@ -235,9 +316,10 @@ def analyze(
         policy: The policy.
         checks: Which checks to run, from `CHECKS`: ``conflicts``, ``gaps``, ``unmatched``
             (customers no rule matches; not run by default), ``rules`` (dead and shadowed
-            rules), ``uniformity``, ``monotonicity``.
+            rules), ``uniformity``, ``monotonicity``, ``promises`` (see `check_promises`).
         uniform: The directives checked for uniformity; by default those declared uniform.
         monotone: The directives checked for monotonicity; by default those declared monotone.
+        promises: The ids of the promises to check (``promises`` check); by default every one.
         budget: The most boxes one search may look at; a search that reaches it reports
             ``budget`` in the coverage and the report is not `complete`.
         max_findings: The most distinct findings per directive and check.
@@ -279,4 +361,6 @@ def analyze(
         report = report.merge(_uniformity(setup, uniform_directives))
     if "monotonicity" in chosen:
         report = report.merge(_monotonicity(setup, monotone_directives))
+    if "promises" in chosen:
+        report = report.merge(check_promises(policy, promises, budget=budget))
     return report

@@ -237,7 +237,9 @@ class DirectivePlan:
     and each row keeps the best-ranked matching one; ``unique`` also keeps the smallest and the
     largest class of equal values among the matching ones, which differ exactly when the row
     conflicts. For ``sum`` and ``collect`` each row records which contributions matched, as
-    bits, and `crmculture.evaluate.combine.combine` runs once per distinct set.
+    bits, and `crmculture.evaluate.combine.combine` runs once per distinct set; so does a
+    ``unique`` directive that an overriding rule sets. Overriding rules need nothing else:
+    `precedence` ranks their contributions first.
     """
 
     def __init__(self, directive: Directive, rules: Sequence[tuple[int, Rule]]) -> None:
@@ -251,7 +253,12 @@ class DirectivePlan:
             if name == directive.name
         ]
         self.rule_ids = [rule.id for _, rule, _ in self.contributions]
-        self.grouped = directive.combine in (Combine.SUM, Combine.COLLECT)
+        # A ``unique`` directive set by an overriding rule is combined per set of matching
+        # contributions too: which values may conflict depends on which rules override.
+        self.grouped = directive.combine in (Combine.SUM, Combine.COLLECT) or (
+            directive.combine is Combine.UNIQUE
+            and any(rule.overrides for _, rule, _ in self.contributions)
+        )
         count = len(self.contributions)
         pairs = [(rule, value) for _, rule, value in self.contributions]
         if directive.combine not in _FIRST_LIKE:

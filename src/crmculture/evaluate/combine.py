@@ -9,6 +9,11 @@ property test holds them equal) and decisions call `combine` lazily to explain t
 ``first``-like strategies (``first``, ``min``, ``max``, ``all``, ``any``): the first matching
 contribution in that order determines the value. The compiler builds its if/elif chains from
 the same function, so that both evaluators break ties identically.
+
+Overriding rules (``Rule(..., overrides=True)``) come first: when any matching rule that sets
+a directive overrides, only the overriding rules' values combine, and every other matching
+rule is overridden by them. `precedence` therefore lists the overriding contributions (in
+their own precedence order) before the others.
 """
 
 from __future__ import annotations
@@ -69,8 +74,17 @@ def precedence(directive: Directive, contributions: Sequence[Contribution]) -> l
     """Order contributions so that the first matching one determines a first-like strategy.
 
     `contributions` must be in ``(priority, rule id)`` order; that order breaks every tie.
-    Only meaningful for ``first``, ``min``, ``max``, ``all`` and ``any``.
+    Only meaningful for ``first``, ``min``, ``max``, ``all`` and ``any``. Contributions of
+    overriding rules come before all others.
     """
+    winning = [c for c in contributions if c[0].overrides]
+    if winning and len(winning) < len(contributions):
+        rest = [c for c in contributions if not c[0].overrides]
+        return _precedence(directive, winning) + _precedence(directive, rest)
+    return _precedence(directive, contributions)
+
+
+def _precedence(directive: Directive, contributions: Sequence[Contribution]) -> list[Contribution]:
     strategy = directive.combine
     if strategy is Combine.FIRST:
         return list(contributions)
@@ -114,7 +128,35 @@ def combine(directive: Directive, contributions: Sequence[Contribution]) -> Dire
         >>> outcome = combine(level, [(a, "priority"), (b, "white_glove")])
         >>> outcome.value, outcome.determined_by, outcome.overridden[0].reason
         ('white_glove', ('b',), '`max` keeps "white_glove" from rule `b`')
+
+        An overriding rule wins whatever the strategy:
+
+        >>> cap = Rule("cap", when=True, then={"level": "standard"}, overrides=True)
+        >>> outcome = combine(level, [(a, "priority"), (cap, "standard")])
+        >>> outcome.value, outcome.determined_by, outcome.overridden[0].reason
+        ('standard', ('cap',), 'rule `cap` overrides it')
     """
+    winning = [c for c in contributions if c[0].overrides]
+    if winning and len(winning) < len(contributions):
+        outcome = _combine(directive, winning)
+        reason = _rules_text(outcome.determined_by) + (
+            " overrides it" if len(outcome.determined_by) == 1 else " override it"
+        )
+        lost = tuple(
+            Overridden(rule.id, value, reason)
+            for rule, value in contributions
+            if not rule.overrides
+        )
+        return attrs.evolve(outcome, overridden=outcome.overridden + lost)
+    return _combine(directive, contributions)
+
+
+def _rules_text(ids: Sequence[str]) -> str:
+    named = ", ".join(f"`{rule_id}`" for rule_id in ids)
+    return ("rule " if len(ids) == 1 else "rules ") + named
+
+
+def _combine(directive: Directive, contributions: Sequence[Contribution]) -> DirectiveOutcome:
     name = directive.name
     if not contributions:
         if directive.default is NO_DEFAULT:

@@ -293,16 +293,27 @@ def _emit_directive(
             src.emit(1, fallback)
         return
     src.emit(1, f"{var} = _UNSET")
-    for j, value in contributions:
-        constant = src.const(value)
-        src.emit(1, f"if r{j}:")
-        if strategy is Combine.UNIQUE:
-            src.emit(2, f"if {var} is _UNSET:")
-            src.emit(3, f"{var} = {constant}")
-            src.emit(2, f"elif {var} != {constant}:")
-            src.emit(3, f"_raise_conflict(self, {position}, ({flags}))")
-        else:  # SUM adds numbers, COLLECT concatenates tuples and sorts at the end.
-            src.emit(2, f"{var} = {constant} if {var} is _UNSET else {var} + {constant}")
+    # Overriding rules first; the others count only when no overriding rule matched.
+    rules = policy.effective_rules
+    winning = [(j, value) for j, value in contributions if rules[j].overrides]
+    rest = [(j, value) for j, value in contributions if not rules[j].overrides]
+    indent = 1
+    for number, phase in enumerate(p for p in (winning, rest) if p):
+        if number:
+            src.emit(1, f"if {var} is _UNSET:")
+            indent = 2
+        for j, value in phase:
+            constant = src.const(value)
+            src.emit(indent, f"if r{j}:")
+            if strategy is Combine.UNIQUE:
+                src.emit(indent + 1, f"if {var} is _UNSET:")
+                src.emit(indent + 2, f"{var} = {constant}")
+                src.emit(indent + 1, f"elif {var} != {constant}:")
+                src.emit(indent + 2, f"_raise_conflict(self, {position}, ({flags}))")
+            else:  # SUM adds numbers, COLLECT concatenates tuples and sorts at the end.
+                src.emit(
+                    indent + 1, f"{var} = {constant} if {var} is _UNSET else {var} + {constant}"
+                )
     src.emit(1, f"if {var} is _UNSET:")
     src.emit(2, fallback)
     if strategy is Combine.COLLECT:

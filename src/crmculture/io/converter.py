@@ -44,6 +44,7 @@ __all__ = [
     "HandoffDoc",
     "LayerDoc",
     "OrgDoc",
+    "PromiseDoc",
     "RuleDoc",
     "configure_converter",
     "document_key",
@@ -160,6 +161,37 @@ class RuleDoc:
     rationale: str = attrs.field(
         default="", metadata=_doc("Why the culture treats the customer this way.")
     )
+    overrides: bool = attrs.field(
+        default=False,
+        metadata=_doc(
+            "Whether the rule's values win over those of every rule that does not override, "
+            "whatever the directive's combine strategy."
+        ),
+    )
+
+
+@attrs.frozen
+class PromiseDoc:
+    """A promise: for every customer for whom `when` holds, the decision satisfies `then`."""
+
+    id: str = attrs.field(metadata=_doc("Unique promise id."))
+    when: Any = attrs.field(
+        metadata=_doc("The customers it is about: a condition over facts, or `true`.")
+    )
+    then: Any = attrs.field(
+        metadata=_doc(
+            "What they are promised: directive name to value ({may_ship: false}), or a "
+            "condition over the decision (`decision.discount_pct <= 15`).",
+            anyOf=[{"type": "object"}, {"type": "string"}, {"type": "boolean"}],
+        )
+    )
+    departments: list[str] | None = attrs.field(
+        default=None,
+        metadata=_doc("The departments whose decisions it is about (default: all, and none)."),
+    )
+    rationale: str = attrs.field(
+        default="", metadata=_doc("Why the culture will not compromise on it.")
+    )
 
 
 @attrs.frozen
@@ -245,6 +277,9 @@ class CultureDoc:
     )
     rules: list[RuleDoc] = attrs.field(factory=list, metadata=_doc("The company-wide rules."))
     layers: list[LayerDoc] = attrs.field(factory=list, metadata=_doc("Department layers."))
+    promises: list[PromiseDoc] = attrs.field(
+        factory=list, metadata=_doc("The culture's promises, proven by `crmculture check`.")
+    )
     org: Any = attrs.field(
         default=ABSENT, metadata=_doc("The organisation: departments and handoffs.", type="object")
     )
@@ -254,6 +289,7 @@ _DOCUMENT_CLASSES: tuple[type, ...] = (
     FactDoc,
     DirectiveDoc,
     RuleDoc,
+    PromiseDoc,
     LayerDoc,
     DepartmentDoc,
     HandoffDoc,
@@ -374,11 +410,18 @@ def make_converter() -> cattrs.Converter:
     return converter
 
 
+_OVERRIDES_HINT = "`overrides: true` goes on a rule"
 _KEY_HINTS: dict[type, dict[str, str]] = {
     HandoffDoc: {
         "source": "a handoff goes `from` one department `to` another",
         "target": "a handoff goes `from` one department `to` another",
-    }
+    },
+    PromiseDoc: {
+        "overrides": "a promise is kept by rules: `overrides: true` goes on the rule that keeps it",
+    },
+    LayerDoc: {"overrides": _OVERRIDES_HINT},
+    DirectiveDoc: {"overrides": _OVERRIDES_HINT},
+    FactDoc: {"overrides": _OVERRIDES_HINT},
 }
 """Keys people write by mistake, with what to write instead."""
 

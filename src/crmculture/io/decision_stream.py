@@ -344,7 +344,9 @@ class _Chunked:
         numbers: list[int] = []
         texts: list[str] = []
         size = self.chunk_size
-        for start, lines, blank in _line_blocks(stream):
+        # Blocks of about a chunk's worth of text: memory stays bounded by the chunk size.
+        block = max(4096, min(_BLOCK, size * 256))
+        for start, lines, blank in _line_blocks(stream, block):
             if blank:
                 for number, text in enumerate(lines, start=start):
                     if text.strip():
@@ -783,13 +785,13 @@ def _csv_reader(lines: Iterable[str]) -> Iterator[list[str]]:
 
 
 _BLOCK = 1 << 22
-"""How many characters `_line_blocks` reads at a time."""
+"""The most characters `_line_blocks` reads at a time."""
 
 _UNIVERSAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _BLANK_LINE = re.compile(r"(?:^|\n)[^\S\n]*(?:\n|$)")
 
 
-def _line_blocks(stream: IO[str]) -> Iterator[tuple[int, list[str], bool]]:
+def _line_blocks(stream: IO[str], size: int = _BLOCK) -> Iterator[tuple[int, list[str], bool]]:
     """The lines of a text stream a large block at a time, each with its line break, as
     iterating over a file opened with ``newline=""`` gives them (``\\r``, ``\\n`` and
     ``\\r\\n`` each end a line): ``(number of the first line, lines, whether some line may
@@ -797,7 +799,7 @@ def _line_blocks(stream: IO[str]) -> Iterator[tuple[int, list[str], bool]]:
     number = 1
     pending = ""
     while True:
-        block = stream.read(_BLOCK)
+        block = stream.read(size)
         if not block:
             break
         block = pending + block

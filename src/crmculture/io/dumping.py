@@ -29,6 +29,7 @@ from crmculture.io.converter import (
     HandoffDoc,
     LayerDoc,
     OrgDoc,
+    PromiseDoc,
     RuleDoc,
     document_key,
     make_converter,
@@ -37,6 +38,7 @@ from crmculture.model.conditions import ALWAYS
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Fact
 from crmculture.model.policies import Policy
+from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
 from crmculture.org.graph import Department, Handoff, OrgGraph
@@ -95,6 +97,18 @@ def _rule_doc(rule: Rule, scope: tuple[str, ...] | None = None) -> RuleDoc:
         priority=rule.priority,
         departments=None if departments is None or departments == scope else list(departments),
         rationale=rule.rationale,
+        overrides=rule.overrides,
+    )
+
+
+def _promise_doc(promise: Promise) -> PromiseDoc:
+    values = promise.values
+    return PromiseDoc(
+        id=promise.id,
+        when=str(promise.when),
+        then=str(promise.then) if values is None else {k: _listed(v) for k, v in values.items()},
+        departments=None if promise.departments is None else list(promise.departments),
+        rationale=promise.rationale,
     )
 
 
@@ -116,6 +130,7 @@ def _policy_doc(policy: Policy, org: OrgDoc | None = None) -> CultureDoc:
             )
             for layer in policy.layers
         ],
+        promises=[_promise_doc(promise) for promise in policy.promises],
         org=ABSENT if org is None else org,
     )
 

@@ -34,6 +34,7 @@ from crmculture.io.converter import (
     HandoffDoc,
     LayerDoc,
     OrgDoc,
+    PromiseDoc,
     RuleDoc,
     document_key,
     make_converter,
@@ -48,6 +49,7 @@ from crmculture.model.conditions import (
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.policies import Layer, Policy
+from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
 from crmculture.org.graph import Department, Handoff, OrgGraph
@@ -81,6 +83,7 @@ class _Loader:
         # Where each rule and layer of the policy is in the document.
         self.rule_paths: dict[tuple[str | None, str], Path] = {}
         self.layer_paths: dict[str, Path] = {}
+        self.promise_paths: dict[str, Path] = {}
         self.conditions = DocumentConditions(
             self.problem,
             self.problems.append,
@@ -162,7 +165,8 @@ class _Loader:
         directives = self.directives(data.get("directives", {}))
         rules = self.rules(data.get("rules", []), ("rules",), None, schema, directives)
         layers = self.layers(data.get("layers", []), schema, directives)
-        policy = self.policy(header, schema, directives, rules, layers)
+        promises = self.promises(data.get("promises", []), schema, directives)
+        policy = self.policy(header, schema, directives, rules, layers, promises)
         org = OrgGraph([])
         if data.get("org") is not None:
             org = self.org(data["org"], schema, directives)  # type: ignore[assignment]
@@ -333,6 +337,7 @@ class _Loader:
                 priority=doc.priority,
                 departments=doc.departments,
                 rationale=doc.rationale,
+                overrides=doc.overrides,
             )
         except PolicyError as error:
             # The model's path is ("rules", id, field).
@@ -359,6 +364,80 @@ class _Loader:
                 layers.append(Layer(head.name, head.departments, rules))
         return layers
 
+    # -- promises ---------------------------------------------------------------------------
+
+    def promises(
+        self, raw: Any, schema: Schema, directives: Mapping[str, Directive]
+    ) -> list[Promise]:
+        promises: list[Promise] = []
+        for index, promise_raw in enumerate(self.sequence(raw, ("promises",))):
+            path: Path = ("promises", index)
+            if not isinstance(promise_raw, dict):
+                self.problem(
+                    path,
+                    "a promise is a mapping with `id`, `when` and `then`, not "
+                    f"{type(promise_raw).__name__}",
+                )
+                continue
+            doc: PromiseDoc | None = self.structure(promise_raw, PromiseDoc, path)
+            if doc is None:
+                continue
+            if doc.id in self.promise_paths:
+                self.problem((*path, "id"), f"promise id `{doc.id}` is used twice", doc.id)
+                continue
+            self.promise_paths[doc.id] = path
+            promise = self.promise(doc, path, schema, directives)
+            if promise is not None:
+                promises.append(promise)
+        return promises
+
+    def promise(
+        self, doc: PromiseDoc, path: Path, schema: Schema, directives: Mapping[str, Directive]
+    ) -> Promise | None:
+        when = self.conditions.condition(doc.when, (*path, "when"), schema)
+        then: Any
+        if isinstance(doc.then, dict):
+            then = {}
+            for name, value in doc.then.items():
+                directive = directives.get(name)
+                if directive is None and name in self.broken_directives:
+                    return None
+                if directive is None:
+                    self.problem(
+                        (*path, "then", name),
+                        f"unknown directive `{name}`" + _did_you_mean(name, directives),
+                    )
+                    continue
+                typed = _directive_value(directive, value)
+                problem = directive.check(typed)[1]
+                if problem:
+                    self.problem((*path, "then", name), problem, value)
+                    continue
+                then[name] = typed
+            if len(then) != len(doc.then):
+                return None
+            if not then:
+                self.problem((*path, "then"), "the promise promises nothing: `then` is empty")
+                return None
+        elif isinstance(doc.then, str | bool):
+            then = self.conditions.condition(doc.then, (*path, "then"), schema, directives)
+        else:
+            self.problem(
+                (*path, "then"),
+                "`then` is a mapping of directive values or a condition over the decision, "
+                f"not {type(doc.then).__name__}",
+            )
+            return None
+        if when is None or then is None:
+            return None
+        try:
+            return Promise(
+                doc.id, when=when, then=then, departments=doc.departments, rationale=doc.rationale
+            )
+        except PolicyError as error:
+            self.model_problems(error, lambda found: (*path, *found[2:]))
+            return None
+
     def policy(
         self,
         header: CultureDoc | None,
@@ -366,6 +445,7 @@ class _Loader:
         directives: Mapping[str, Directive],
         rules: list[Rule],
         layers: list[Layer],
+        promises: list[Promise],
     ) -> Policy | None:
         """The policy of the valid parts, so that its own checks run whatever else is broken;
         None when it cannot be built."""
@@ -383,6 +463,7 @@ class _Loader:
                 version=header.version if header is not None else "1",
                 departments=header.departments if header is not None else None,
                 description=header.description if header is not None else "",
+                promises=promises,
             )
         except PolicyError as error:
             self.model_problems(error, self.policy_path)
@@ -393,6 +474,9 @@ class _Loader:
         layer name the layer's."""
         if path[:1] == ("rules",) and len(path) > 1:
             found = self.rule_paths.get((None, path[1]))
+            return None if found is None else (*found, *path[2:])
+        if path[:1] == ("promises",) and len(path) > 1:
+            found = self.promise_paths.get(path[1])
             return None if found is None else (*found, *path[2:])
         if path[:1] == ("layers",) and len(path) > 1:
             layer = self.layer_paths.get(path[1])

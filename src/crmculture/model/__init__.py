@@ -19,6 +19,7 @@ from crmculture.model.conditions import (
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.policies import Layer, Policy
+from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
 
@@ -43,6 +44,7 @@ __all__ = [
     "Not",
     "Or",
     "Policy",
+    "Promise",
     "Rule",
     "Schema",
 ]

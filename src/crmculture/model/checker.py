@@ -190,8 +190,12 @@ class _Checker:
             )
             return node
         if node.fact not in self.schema:
-            message = f"unknown fact `{node.fact}`" + did_you_mean(node.fact, self.schema.names)
-            self.report(message, "fact")
+            if self.directives is not None and node.fact in self.directives:
+                # Where the decision can be read, a directive's name wants its prefix.
+                hint = f" (did you mean `{DECISION}{node.fact}`?)"
+            else:
+                hint = did_you_mean(node.fact, self.schema.names)
+            self.report(f"unknown fact `{node.fact}`{hint}", "fact")
             return node
         fact = self.schema[node.fact]
         if isinstance(node, Missing):
@@ -264,7 +268,8 @@ class _Checker:
         if directive.combine is Combine.COLLECT:
             self.report(
                 f"directive `{name}` collects a list of values; "
-                "guards can test only single-valued directives",
+                "conditions on the decision (guards, promises) can test only single-valued "
+                "directives",
                 "fact",
             )
             return node

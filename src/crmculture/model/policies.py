@@ -23,9 +23,11 @@ from crmculture.errors import (
     UnknownRuleError,
     did_you_mean,
 )
-from crmculture.model.checker import check_condition, condition_problems
+from crmculture.model.checker import atoms, check_condition, condition_problems
+from crmculture.model.conditions import DECISION, Atom, Condition
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
+from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT, canonical_json, json_value
 
@@ -40,6 +42,13 @@ def _sorted_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     if all(isinstance(rule, Rule) for rule in rules):
         return tuple(sorted(rules, key=lambda rule: rule.order_key))
     return rules
+
+
+def _sorted_promises(promises: Iterable[Promise]) -> tuple[Promise, ...]:
+    promises = tuple(promises)
+    if all(isinstance(promise, Promise) for promise in promises):
+        return tuple(sorted(promises, key=lambda promise: promise.id))
+    return promises
 
 
 def _sorted_names(names: str | Iterable[str]) -> tuple[str, ...]:
@@ -82,6 +91,8 @@ class Policy:
         departments: The departments that may ask for decisions; when given, rule scopes,
             layers and the department of each decision are checked against it.
         description: Free text.
+        promises: The culture's non-negotiables (`crmculture.Promise`), checked against the
+            schema and directives like rules, and proven by `crmculture.analysis.check_promises`.
 
     Raises:
         PolicyError: listing every problem, each with the rule id and the reason.
@@ -112,6 +123,7 @@ class Policy:
     version: str
     departments: tuple[str, ...] | None
     description: str
+    promises: tuple[Promise, ...]
     effective_rules: tuple[Rule, ...] = attrs.field(init=False, eq=False, repr=False)
     """Every rule of every layer with its department scope applied, in ``(priority, id)``
     order: what the evaluators run."""
@@ -129,6 +141,7 @@ class Policy:
         version: str = "1",
         departments: Iterable[str] | None = None,
         description: str = "",
+        promises: Iterable[Promise] = (),
     ) -> None:
         checker = _PolicyChecker(
             name,
@@ -140,6 +153,7 @@ class Policy:
         checked_layers = tuple(
             checker.layer(layer, ("layers", position)) for position, layer in enumerate(layers)
         )
+        checked_promises = checker.promises(tuple(promises))
         checker.raise_problems()
         effective = sorted(
             [*company, *(rule for layer in checked_layers for rule in layer.rules)],
@@ -154,6 +168,7 @@ class Policy:
             version=version,
             departments=checker.departments,
             description=description,
+            promises=_sorted_promises(checked_promises),
         )
         object.__setattr__(self, "effective_rules", tuple(effective))
         object.__setattr__(
@@ -203,6 +218,22 @@ class Policy:
         """A new policy with `rules` added to the company layer."""
         return attrs.evolve(self, rules=(*self.rules, *rules))
 
+    def with_promises(self, *promises: Promise) -> Policy:
+        """A new policy with `promises` added."""
+        return attrs.evolve(self, promises=(*self.promises, *promises))
+
+    def promise(self, promise_id: str) -> Promise:
+        """The promise whose id is `promise_id`.
+
+        Raises:
+            KeyError: with a did-you-mean, when there is no such promise.
+        """
+        for promise in self.promises:
+            if promise.id == promise_id:
+                return promise
+        known = [promise.id for promise in self.promises]
+        raise KeyError(f"unknown promise `{promise_id}`" + did_you_mean(promise_id, known))
+
     def with_layer(self, layer: Layer) -> Policy:
         """A new policy with a department layer added (or replacing one of the same name)."""
         kept = tuple(existing for existing in self.layers if existing.name != layer.name)
@@ -216,8 +247,12 @@ class Policy:
         return digest.hexdigest()
 
     def canonical(self) -> dict[str, Any]:
-        """The policy as a JSON-ready dict in canonical order (the input of `fingerprint`)."""
-        return {
+        """The policy as a JSON-ready dict in canonical order (the input of `fingerprint`).
+
+        Promises and a rule's ``overrides`` appear only when there are any, so that a policy
+        without them keeps the canonical form (and fingerprint) it always had.
+        """
+        document: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "description": self.description,
@@ -234,6 +269,9 @@ class Policy:
                 for layer in self.layers
             ],
         }
+        if self.promises:
+            document["promises"] = [_promise_document(promise) for promise in self.promises]
+        return document
 
     def compile(self) -> CompiledPolicy:
         """The policy compiled to a fast evaluator; see `crmculture.CompiledPolicy`.
@@ -300,7 +338,7 @@ def _directive_document(directive: Directive) -> dict[str, Any]:
 
 
 def _rule_document(rule: Rule) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "id": rule.id,
         "when": str(rule.when),
         "then": {name: json_value(value) for name, value in rule.then},
@@ -308,6 +346,47 @@ def _rule_document(rule: Rule) -> dict[str, Any]:
         "departments": None if rule.departments is None else list(rule.departments),
         "rationale": rule.rationale,
     }
+    if rule.overrides:
+        document["overrides"] = True
+    return document
+
+
+def _promise_document(promise: Promise) -> dict[str, Any]:
+    then: Any
+    if isinstance(promise.then, tuple):
+        then = {name: json_value(value) for name, value in promise.then}
+    else:
+        then = str(promise.then)
+    return {
+        "id": promise.id,
+        "when": str(promise.when),
+        "then": then,
+        "departments": None if promise.departments is None else list(promise.departments),
+        "rationale": promise.rationale,
+    }
+
+
+def _decision_only(
+    condition: Condition, directives: Mapping[str, Directive], path: Path
+) -> list[Problem]:
+    """The problems of a promise's `then` condition that reads customer facts: it reads the
+    decision (``decision.<directive>``), and the customer belongs in `when`."""
+    problems = []
+    for node in condition.walk():
+        if isinstance(node, Atom) and not node.fact.startswith(DECISION):
+            hint = (
+                f" (did you mean `{DECISION}{node.fact}`?)"
+                if node.fact in directives
+                else "; conditions on the customer belong in `when`"
+            )
+            problems.append(
+                Problem(
+                    path,
+                    f"`then` reads the decision, not the fact `{node.fact}`{hint}",
+                    node.fact,
+                )
+            )
+    return problems
 
 
 class _PolicyChecker:
@@ -407,10 +486,11 @@ class _PolicyChecker:
             if problem:
                 self.problems.append(Problem((*path, "then", directive_name), problem, value))
             if layer is not None and directive.uniform:
+                what = "hold an overriding rule that sets" if rule.overrides else "set"
                 self.problems.append(
                     Problem(
                         (*path, "then", directive_name),
-                        f"department layer `{layer.name}` may not set the uniform directive "
+                        f"department layer `{layer.name}` may not {what} the uniform directive "
                         f"`{directive_name}`: every department must treat the customer the same",
                     )
                 )
@@ -436,6 +516,71 @@ class _PolicyChecker:
                         )
                     )
         return attrs.evolve(rule, when=when, then=then, departments=departments)
+
+    def promises(self, promises: tuple[Promise, ...]) -> list[Promise]:
+        checked: list[Promise] = []
+        seen: set[str] = set()
+        for position, promise in enumerate(promises):
+            if not isinstance(promise, Promise):
+                self.problems.append(
+                    Problem(
+                        ("promises", position),
+                        f"expected a Promise, got {type(promise).__name__}",
+                        promise,
+                    )
+                )
+                continue
+            path: Path = ("promises", promise.id)
+            if promise.id in seen:
+                self.problems.append(
+                    Problem((*path, "id"), f"promise id `{promise.id}` is used twice")
+                )
+            seen.add(promise.id)
+            checked.append(self.promise(promise, path))
+        return checked
+
+    def promise(self, promise: Promise, path: Path) -> Promise:
+        then: Any
+        if not isinstance(self.schema, Schema):
+            return promise
+        when, found = check_condition(promise.when, self.schema)
+        self.problems.extend(condition_problems(found, (*path, "when")))
+        if isinstance(promise.then, tuple):
+            pairs = []
+            for name, value in promise.then:
+                directive = self.by_name.get(name)
+                if directive is None:
+                    self.problems.append(
+                        Problem(
+                            (*path, "then", name),
+                            f"unknown directive `{name}`" + did_you_mean(name, self.by_name),
+                        )
+                    )
+                    pairs.append((name, value))
+                    continue
+                normalized, problem = directive.check(value)
+                if problem:
+                    self.problems.append(Problem((*path, "then", name), problem, value))
+                pairs.append((name, normalized))
+            then = tuple(pairs)
+        else:
+            then, found = check_condition(promise.then, self.schema, self.by_name)
+            read = atoms(promise.then)
+            # Atoms on facts are reported once, below, as facts that `then` may not read.
+            found = tuple(
+                problem
+                for problem in found
+                if problem.atom is None or read[problem.atom].fact.startswith(DECISION)
+            )
+            self.problems.extend(condition_problems(found, (*path, "then")))
+            self.problems.extend(_decision_only(promise.then, self.by_name, (*path, "then")))
+        if promise.departments is not None:
+            if not promise.departments:
+                self.problems.append(
+                    Problem((*path, "departments"), "an empty department list never applies")
+                )
+            self._check_departments(promise.departments, (*path, "departments"))
+        return attrs.evolve(promise, when=when, then=then)
 
     def layer(self, layer: Layer, path: Path) -> Layer:
         if not isinstance(layer, Layer):

@@ -58,6 +58,13 @@ def _check_then(instance: Rule, attribute: Any, value: tuple[tuple[str, Any], ..
         raise _invalid(instance.id, "then", "the rule sets a directive twice")
 
 
+def _check_overrides(instance: Rule, attribute: Any, value: bool) -> None:
+    if not isinstance(value, bool):
+        raise _invalid(
+            instance.id, "overrides", f"overrides must be true or false, not `{value!r}`", value
+        )
+
+
 def _check_priority(instance: Rule, attribute: Any, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(instance.id, "priority", f"priority must be an int, not `{value!r}`", value)
@@ -75,12 +82,19 @@ class Rule:
         priority: Lower comes first where rules compete (``first`` combining, explanations).
         departments: The departments the rule applies to; ``None`` means every department.
         rationale: Why the culture treats the customer this way, in business words.
+        overrides: Whether the rule *overrides*: for each directive it sets, its value wins
+            over the values of every matching rule that does not override, whatever the
+            directive's combine strategy; among overriding rules the strategy applies as usual.
 
     Examples:
         >>> from crmculture.model.conditions import F
         >>> rule = Rule("credit-hold", when=F.credit_hold, then={"route_to": "accounts_receivable"})
         >>> str(rule.when), rule.then
         ('credit_hold', (('route_to', 'accounts_receivable'),))
+        >>> cap = Rule("credit-hold-caps", when=F.credit_hold, then={"discount_pct": 0},
+        ...            overrides=True)
+        >>> cap.overrides
+        True
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -91,6 +105,7 @@ class Rule:
         default=None, converter=_departments, kw_only=True
     )
     rationale: str = attrs.field(default="", kw_only=True)
+    overrides: bool = attrs.field(default=False, validator=_check_overrides, kw_only=True)
 
     @property
     def sets(self) -> dict[str, Any]:

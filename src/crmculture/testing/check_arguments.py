@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import hypothesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from crmculture.model.checker import check_condition
 from crmculture.model.conditions import Condition, FactRef, as_condition
 from crmculture.model.directives import Directive
 from crmculture.model.policies import Policy
+from crmculture.model.promises import Promise
 
 
 def _settings(chosen: hypothesis.settings | None) -> hypothesis.settings:
@@ -126,6 +128,32 @@ def _condition(check: str, policy: Policy, when: object) -> Condition:
     checked, problems = check_condition(as_condition(when), policy.schema)
     if problems:
         raise InvalidArgument(f"{check}(): when: " + "; ".join(p.message for p in problems))
+    return checked
+
+
+def _promised(check: str, policy: Policy, then: object) -> dict[str, Any] | Condition:
+    """`then` of `assert_always`: directive values, or a condition over the decision (text
+    such as ``"decision.discount_pct <= 15"``, or built with `crmculture.D`)."""
+    if isinstance(then, Mapping):
+        return _expected(check, policy, then)
+    if isinstance(then, str):
+        try:
+            condition = parse_condition(then, policy.schema, directives=policy.directive_index)
+        except CrmCultureError as error:
+            raise InvalidArgument(f"{check}(): then: {error}") from None
+    elif isinstance(then, Condition | FactRef):
+        condition = as_condition(then)
+    else:
+        raise InvalidArgument(
+            f"{check}(): then must be a dict of directive values or a condition over the "
+            f"decision, not {then!r}"
+        )
+    try:
+        promise = Promise("then", when=True, then=condition)
+        checked = attrs.evolve(policy, promises=[promise]).promises[0].then
+    except CrmCultureError as error:
+        raise InvalidArgument(f"{check}(): then: {error}") from None
+    assert not isinstance(checked, tuple)
     return checked
 
 

@@ -13,8 +13,10 @@ How a check searches:
   has confirmed. `assert_journey_bound` asks `crmculture.analysis.analyze_org` the same way.
   When the verifier's answer is incomplete (its budget ran out), or the question is narrower
   than what it answers (one department only), the check falls back to hypothesis.
-- **Hypothesis otherwise** (and with ``method="hypothesis"``): `assert_deterministic` and
-  `assert_always` always, the others on request. The check runs a ``@given`` test over
+  `assert_always` asks `crmculture.analysis.check_promises` (it states a promise).
+- **Hypothesis otherwise** (and with ``method="hypothesis"``): `assert_deterministic`
+  always, the others on request or when the verifier cannot decide; a failure found then
+  says why the verifier did not answer. The check runs a ``@given`` test over
   `crmculture.testing.customers` (which lean towards the policy's boundary values), and
   hypothesis shrinks the first failure to the smallest customer it can before the check
   raises. The hypothesis settings in effect are used (your profile, or `settings=`), with no
@@ -46,20 +48,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from crmculture.analysis.findings import outcomes_for
+from crmculture.analysis.findings import BrokenPromise, outcomes_for
 from crmculture.analysis.outcomes import Undetermined
+from crmculture.analysis.promises import promise_holds
+from crmculture.analysis.verifier import check_promises
 from crmculture.errors import CrmCultureError, did_you_mean
 from crmculture.evaluate.reference import ReferenceEvaluator
 from crmculture.model.conditions import Condition, FactRef
 from crmculture.model.policies import Layer, Policy
+from crmculture.model.promises import Promise
 from crmculture.model.values import json_value, value_text
 from crmculture.testing.check_arguments import (
     _condition,
     _contexts,
     _department_arg,
     _departments_arg,
-    _expected,
     _policy,
+    _promised,
     _settings,
 )
 from crmculture.testing.strategies import customers, customers_where
@@ -102,6 +107,8 @@ class CheckFailed(AssertionError):
         rules: The ids of the rules that determined the values involved.
         found_by: ``hypothesis`` (a shrunk example) or ``verifier`` (an exact witness).
         details: More lines of the message (the worse customer, the route, ...).
+        fallback: Why hypothesis searched instead of the verifier (its budget ran out, or
+            the question was narrower than what it answers), or None.
     """
 
     def __init__(
@@ -115,6 +122,7 @@ class CheckFailed(AssertionError):
         rules: Iterable[str] = (),
         found_by: Literal["hypothesis", "verifier"] = "hypothesis",
         details: Iterable[str] = (),
+        fallback: str | None = None,
     ) -> None:
         self.check = check
         self.summary = summary
@@ -124,6 +132,7 @@ class CheckFailed(AssertionError):
         self.rules = tuple(dict.fromkeys(rules))
         self.found_by = found_by
         self.details = tuple(details)
+        self.fallback = fallback
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -143,6 +152,8 @@ class CheckFailed(AssertionError):
             else "the verifier (exact)"
         )
         lines.append(f"  found by: {how}")
+        if self.fallback:
+            lines.append(f"  not proved exactly: {self.fallback}; hypothesis searched instead")
         return "\n".join(lines)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -191,11 +202,21 @@ def _run(
     strategy: st.SearchStrategy[Any],
     body: Callable[[Any], None],
     chosen: hypothesis.settings,
+    fallback: str | None = None,
 ) -> None:
-    """Run `body` as a hypothesis test over `strategy`: it raises for the shrunk example."""
+    """Run `body` as a hypothesis test over `strategy`: it raises for the shrunk example.
+
+    `fallback` says why the verifier did not answer; a failure's message says it too."""
 
     def test(case: Any) -> None:
-        body(case)
+        try:
+            body(case)
+        except CheckFailed as failure:
+            if fallback is None or failure.fallback is not None:
+                raise
+            failure.fallback = fallback
+            failure.args = (failure._render(),)
+            raise
 
     test.__name__ = test.__qualname__ = name
     chosen(given(strategy)(test))()
@@ -230,6 +251,7 @@ def _reordered(policy: Policy) -> Policy:
         version=policy.version,
         departments=policy.departments,
         description=policy.description,
+        promises=policy.promises[::-1],
     )
 
 
@@ -323,71 +345,124 @@ def assert_always(
     policy: Policy,
     *,
     when: Condition | FactRef | str,
-    then: Mapping[str, Any],
+    then: Mapping[str, Any] | Condition | FactRef | str,
     department: str | None = None,
     settings: hypothesis.settings | None = None,
+    method: Method = "auto",
 ) -> None:
-    """Check that every customer for whom `when` holds gets the directive values `then`.
+    """Check that every customer for whom `when` holds gets what `then` promises.
 
-    Customers come from `crmculture.testing.customers_where`: satisfying `when` by
-    construction when it is a conjunction of comparisons, leaning to the boundaries of the
-    policy and of `when`. Always searched with hypothesis (the verifier has no such query).
-    A conflict or an undecided directive is a failure too.
+    With ``method="auto"`` (the default) the verifier answers
+    (`crmculture.analysis.check_promises`, the check behind a policy's promises): it proves
+    the statement over the whole fact space, or fails with a minimal customer the reference
+    interpreter confirmed, the same under every hypothesis profile and on every run. Only
+    when the verifier's budget runs out does hypothesis search, over customers from
+    `crmculture.testing.customers_where`, and a failure then says so. A conflict or an
+    undecided directive is a failure too.
 
     Args:
         policy: The policy.
         when: A condition or condition text: ``"credit_hold"``, ``F.tier >= "gold"``.
-        then: Directive name to the value it must have: ``{"may_ship": False}``.
+        then: Directive name to the value it must have (``{"may_ship": False}``), or a
+            condition over the decision (``D.discount_pct <= 15``,
+            ``"decision.discount_pct <= 15"``).
         department: The department asking (default: every department context).
         settings: Hypothesis settings (default: the profile in effect).
+        method: ``auto``, ``exact`` (the verifier only) or ``hypothesis``.
 
     Raises:
-        CheckFailed: naming the shrunk customer, the department, the values it got and the
-            rules that determined them.
+        CheckFailed: naming the customer, the department, the values it got and the rules
+            that determined them.
         InvalidArgument: for bad arguments (unknown directives or facts, values outside a
             directive's domain, conditions that do not parse).
 
     Examples:
+        >>> from crmculture import D
         >>> from crmculture.stories import acme_policy
-        >>> assert_always(acme_policy(), when="credit_hold", then={"route_to": "legal"})
+        >>> assert_always(acme_policy(), when='tier == "platinum"', then=D.discount_pct >= 5)
         Traceback (most recent call last):
         ...
-        crmculture.testing.checks.CheckFailed: assert_always: when `credit_hold`, `route_to` must be "legal" but is "accounts_receivable"
-          customer: {"credit_hold": true, "days_overdue": 0, "annual_volume": 0, "tier": "bronze"}
+        crmculture.testing.checks.CheckFailed: assert_always: when `tier == "platinum"`, `decision.discount_pct >= 5` must hold but discount_pct = 0
+          customer: {"credit_hold": true, ..., "tier": "platinum", ...}
           department: `accounts_receivable`
-          values: route_to = "accounts_receivable"
-          rules: `credit-hold`
-          found by: hypothesis (shrunk example)
-        Failing test case: ...
+          values: discount_pct = 0
+          rules: none (defaults)
+          found by: the verifier (exact)
     """  # noqa: E501
     check = "assert_always"
     policy = _policy(check, policy)
     condition = _condition(check, policy, when)
-    expected = _expected(check, policy, then)
+    promised = _promised(check, policy, then)
     asked = _department_arg(check, policy, department)
+    method = _method(check, method)
+    fallback = None
+    if method != "hypothesis":
+        promise = Promise(
+            check, when=condition, then=promised, departments=None if asked is None else [asked]
+        )
+        report = check_promises(policy, [promise])
+        for finding in report.findings:
+            if isinstance(finding, BrokenPromise):
+                values = dict(finding.values)
+                raise CheckFailed(
+                    check,
+                    _always_summary(condition, promised, values),
+                    customer=finding.record,
+                    department=finding.department,
+                    values=values,
+                    rules=finding.rules,
+                    found_by="verifier",
+                )
+        if report.complete:
+            return
+        if method == "exact":
+            raise CheckFailed(
+                check,
+                "the verifier ran out of budget before answering",
+                customer=None,
+                found_by="verifier",
+            )
+        fallback = "the verifier ran out of budget"
+    directives = promised.directives() if isinstance(promised, Condition) else tuple(promised)
+    probe = Promise(check, when=True, then=promised)
 
     def body(case: tuple[dict[str, Any], str | None]) -> None:
         customer, department = case
         evaluated = outcomes_for(policy, customer, department)
-        wrong = {
-            name: evaluated.outcomes[name]
-            for name, value in expected.items()
-            if _key(evaluated.outcomes[name]) != _key(value)
-        }
-        if wrong:
-            what = "; ".join(
-                f"`{name}` must be {_value(expected[name])} but is {_value(value)}"
-                for name, value in wrong.items()
-            )
-            rules = [rule for name in wrong for rule in _determined(evaluated, name)]
-            raise CheckFailed(
-                check,
-                f"when `{condition}`, {what}",
-                customer=customer,
-                department=department,
-                values=wrong,
-                rules=rules,
-            )
+        facts = dict(zip(policy.schema.names, policy.schema.normalize(customer), strict=True))
+        if promise_holds(policy, probe, evaluated.outcomes, facts):
+            return
+        if isinstance(promised, Condition):
+            wrong = {name: evaluated.outcomes[name] for name in directives}
+        else:
+            wrong = {
+                name: evaluated.outcomes[name]
+                for name, value in promised.items()
+                if _key(evaluated.outcomes[name]) != _key(value)
+            }
+        rules = [rule for name in wrong for rule in _determined(evaluated, name)]
+        raise CheckFailed(
+            check,
+            _always_summary(condition, promised, wrong),
+            customer=customer,
+            department=department,
+            values=wrong,
+            rules=rules,
+        )
 
     strategy = st.tuples(customers_where(policy, condition), _contexts(policy, asked))
-    _run(check, strategy, body, _settings(settings))
+    _run(check, strategy, body, _settings(settings), fallback)
+
+
+def _always_summary(
+    condition: Condition, promised: Mapping[str, Any] | Condition, values: Mapping[str, Any]
+) -> str:
+    if isinstance(promised, Condition):
+        got = ", ".join(f"{name} = {_value(value)}" for name, value in values.items())
+        return f"when `{condition}`, `{promised}` must hold but {got}"
+    what = "; ".join(
+        f"`{name}` must be {_value(promised[name])} but is {_value(value)}"
+        for name, value in values.items()
+        if _key(value) != _key(promised[name])
+    )
+    return f"when `{condition}`, {what}"

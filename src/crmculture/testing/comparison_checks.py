@@ -132,7 +132,9 @@ def assert_uniform(
             f"{check}(): the verifier compares every department; "
             "use method='auto' or 'hypothesis' for a subset"
         )
+    fallback = None if exact_applies else "the verifier compares every department, not a subset"
     if method != "hypothesis" and exact_applies:
+        fallback = "the verifier ran out of budget"
         report = check_uniformity(policy, names)
         found = [f for f in report.findings if isinstance(f, NonUniform)]
         if found:
@@ -169,7 +171,13 @@ def assert_uniform(
                     )
                     raise _non_uniform(finding, "hypothesis")
 
-    _run(check, customers(policy), body, _settings(settings))
+    _run(
+        check,
+        customers(policy),
+        body,
+        _settings(settings),
+        None if method == "hypothesis" else fallback,
+    )
 
 
 # -- monotonicity ---------------------------------------------------------------------------
@@ -265,7 +273,9 @@ def assert_monotone(
             f"{check}(): the verifier checks every department; "
             "use method='auto' or 'hypothesis' for one department"
         )
+    fallback = None if asked is None else "the verifier checks every department, not one"
     if method != "hypothesis" and asked is None:
+        fallback = "the verifier ran out of budget"
         report = check_monotonicity(policy, [chosen.name])
         found = [f for f in report.findings if isinstance(f, MonotonicityBreak)]
         if found:
@@ -309,4 +319,4 @@ def assert_monotone(
             )
 
     strategy = st.tuples(comparable_customers(policy), _contexts(policy, asked))
-    _run(check, strategy, body, _settings(settings))
+    _run(check, strategy, body, _settings(settings), None if method == "hypothesis" else fallback)

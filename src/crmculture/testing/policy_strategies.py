@@ -200,12 +200,14 @@ def _rule(
     scope = None
     if departments and draw(st.integers(0, 3)) == 0:
         scope = draw(st.lists(st.sampled_from(departments), min_size=1, unique=True))
+    overrides = draw(st.integers(0, 3)) == 0  # about one rule in four overrides
     return Rule(
         rule_id,
         when=draw(when),
         then=then,
         priority=draw(st.integers(0, 3)),
         departments=scope,
+        overrides=overrides,
     )
 
 
@@ -263,7 +265,7 @@ def _policy(
         scope = draw(st.lists(st.sampled_from(departments), min_size=1, max_size=2, unique=True))
         layer_rules = draw(rules(schema, free, max_size=2))
         renamed = [
-            Rule(f"l{n}", when=r.when, then=r.then, priority=r.priority)
+            Rule(f"l{n}", when=r.when, then=r.then, priority=r.priority, overrides=r.overrides)
             for n, r in enumerate(layer_rules)
         ]
         layers.append(Layer("layer", scope, renamed))
@@ -277,7 +279,8 @@ def policies(
     max_rules: int = 6,
     layers: bool = True,
 ) -> st.SearchStrategy[Policy]:
-    """Valid policies: a schema, directives of every kind, rules, maybe a department layer.
+    """Valid policies: a schema, directives of every kind, rules (about one in four
+    overriding), maybe a department layer.
 
     Args:
         schema: A fixed schema, a strategy for schemas, or None for generated schemas.

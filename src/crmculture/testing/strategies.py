@@ -196,6 +196,9 @@ def fact_values(fact: Fact) -> st.SearchStrategy[Any]:
     return st.dates(fact.min or dt.date.min, fact.max or dt.date.max)
 
 
+_DAY = dt.timedelta(days=1)
+
+
 def _neighbours(fact: Fact, value: Any) -> list[Any]:
     """The value and its nearest neighbours in the fact's type."""
     if fact.type == "int" and isinstance(value, int):
@@ -206,8 +209,10 @@ def _neighbours(fact: Fact, value: Any) -> list[Any]:
         step = Decimal("0.01")
         return [Decimal(value) - step, Decimal(value), Decimal(value) + step]
     if fact.type == "date" and isinstance(value, dt.date):
-        day = dt.timedelta(days=1)
-        return [value - day, value, value + day]
+        # The day before `date.min` and the day after `date.max` do not exist.
+        before = [value - _DAY] if value > dt.date.min else []
+        after = [value + _DAY] if value < dt.date.max else []
+        return [*before, value, *after]
     return [value]
 
 
