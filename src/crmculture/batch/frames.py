@@ -9,6 +9,8 @@ missing, and an *errors frame* lists every problem of every such row, indexed li
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple, TypeAlias, overload
 
@@ -52,7 +54,10 @@ __all__ = [
     "FrameError",
     "FramePlan",
     "FrameRun",
+    "PlanCacheInfo",
     "decide_frame",
+    "shared_plan",
+    "shared_plan_info",
 ]
 
 Frame: TypeAlias = "pd.DataFrame | pa.Table | pa.RecordBatch"
@@ -232,8 +237,9 @@ def _steps(policy: Policy, directives: Sequence[DirectivePlan]) -> list[_Step]:
 class FramePlan:
     """A policy prepared for deciding frames when one department asks; reuse it across frames.
 
-    It pickles by preparing again from the policy on the other side, so it travels to Dask
-    workers and process pools.
+    It pickles as its policy and department, and unpickles through `shared_plan`: a process
+    that receives the same plan many times (a Dask worker, a process pool, Spark executors)
+    prepares it once.
 
     Args:
         policy: The policy.
@@ -299,7 +305,7 @@ class FramePlan:
         return f"FramePlan(policy={self.policy.name!r}, department={self.department!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (FramePlan, (self.policy, self.department))
+        return (shared_plan, (self.policy, self.department))
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -464,6 +470,73 @@ class FramePlan:
             summary = f"invalid customer at index {label}"
             found.append((row, InvalidCustomer(summary, problems, index=_number(label, row))))
         return found
+
+
+SHARED_PLANS = 8
+"""How many prepared plans `shared_plan` keeps per process (the most recently used)."""
+
+
+class PlanCacheInfo(NamedTuple):
+    """What `shared_plan` did in this process so far."""
+
+    hits: int
+    """Calls answered with a plan prepared before."""
+    prepared: int
+    """Plans prepared (calls that found none)."""
+    kept: int
+    """Plans kept now (at most `SHARED_PLANS`)."""
+
+
+_shared: OrderedDict[tuple[str, str | None], FramePlan] = OrderedDict()
+_shared_lock = threading.Lock()
+_shared_counts = [0, 0]
+
+
+def shared_plan(policy: Policy, department: str | None = None) -> FramePlan:
+    """The `FramePlan` of a policy and department, prepared at most once per process while it
+    is among the `SHARED_PLANS` most recently used.
+
+    Plans are keyed by the policy's fingerprint and the department, so equal policies share
+    one plan, however they arrived (plans unpickle through this function). Thread-safe: two
+    threads asking at once for a plan not yet kept may both prepare it, and both get the one
+    kept first; plans are never changed by deciding, so threads share them.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> shared_plan(acme_policy(), "sales") is shared_plan(acme_policy(), "sales")
+        True
+    """
+    key = (policy.fingerprint, department)
+    with _shared_lock:
+        plan = _shared.get(key)
+        if plan is not None:
+            _shared.move_to_end(key)
+            _shared_counts[0] += 1
+            return plan
+    prepared = FramePlan(policy, department)  # outside the lock: it takes milliseconds
+    with _shared_lock:
+        plan = _shared.setdefault(key, prepared)
+        _shared.move_to_end(key)
+        _shared_counts[1] += 1
+        while len(_shared) > SHARED_PLANS:
+            _shared.popitem(last=False)
+    return plan
+
+
+def shared_plan_info() -> PlanCacheInfo:
+    """How often `shared_plan` found a plan, how many it prepared, and how many it keeps.
+
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> before = shared_plan_info()
+        >>> _ = shared_plan(acme_policy(), "engineering")
+        >>> _ = shared_plan(acme_policy(), "engineering")
+        >>> after = shared_plan_info()
+        >>> after.hits - before.hits >= 1 and after.prepared - before.prepared <= 1
+        True
+    """
+    with _shared_lock:
+        return PlanCacheInfo(_shared_counts[0], _shared_counts[1], len(_shared))
 
 
 def _records(source: _Input, rows: list[int], names: list[str]) -> Iterator[dict[str, Any]]:
