@@ -70,11 +70,13 @@ if TYPE_CHECKING:
     from crmculture import analysis
     from crmculture.analysis import analyze, diff
     from crmculture.io import dump, dump_policy, load, load_policy, parse_condition
+    from crmculture.log import DecisionLog, read_log, replay
 
     __version__: str
 
 # Imported when first used (PEP 562), so that `import crmculture` loads only what deciding
-# needs: the analysis package and the document formats cost more to import than all the rest.
+# needs: the analysis package, the document formats and the decision log cost more to import
+# than all the rest.
 _LAZY = {
     "analysis": "crmculture.analysis",
     "analyze": "crmculture.analysis",
@@ -84,6 +86,9 @@ _LAZY = {
     "load": "crmculture.io",
     "load_policy": "crmculture.io",
     "parse_condition": "crmculture.io",
+    "DecisionLog": "crmculture.log",
+    "read_log": "crmculture.log",
+    "replay": "crmculture.log",
 }
 
 
@@ -123,6 +128,7 @@ __all__ = [
     "Culture",
     "D",
     "Decision",
+    "DecisionLog",
     "Department",
     "Directive",
     "DirectiveOutcome",
@@ -161,4 +167,6 @@ __all__ = [
     "load",
     "load_policy",
     "parse_condition",
+    "read_log",
+    "replay",
 ]
