@@ -815,7 +815,10 @@ def _line_blocks(stream: IO[str], size: int = _BLOCK) -> Iterator[tuple[int, lis
             lines = body.split("\n")
             lines.pop()  # the empty piece after the last line break
             lines = [line + "\n" for line in lines]
-            blank = _BLANK_LINE.search(body) is not None
+            # Lines that all start with `{` are none of them blank: two counts in C decide
+            # the common case; otherwise a search looks for a blank line.
+            starts = body.count("\n{") + body.startswith("{")
+            blank = starts != len(lines) and _BLANK_LINE.search(body) is not None
         yield number, lines, blank
         number += len(lines)
     if pending:
