@@ -84,10 +84,23 @@ def json_lines(draw: st.DrawFn, policy: Policy) -> str:
     """JSON Lines text: mostly records, with every kind of damage now and then."""
     lines = []
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from(["record"] * 6 + ["junk", "blank", "long", "two", "crlf"]))
+        kind = draw(
+            st.sampled_from(["record"] * 6 + ["junk", "blank", "long", "two", "crlf", "cr"])
+        )
         if kind == "junk":
             lines.append(
-                draw(st.sampled_from(["{x}", "[1, 2]", "7", '{"tier": "gold",}', '{"a": 1} //']))
+                draw(
+                    st.sampled_from(
+                        [
+                            "{x}",
+                            "[1, 2]",
+                            "7",
+                            '{"tier": "gold",}',
+                            '{"a": 1} //',
+                            '{"tier": "gold"',
+                        ]
+                    )
+                )
             )
             continue
         if kind == "blank":
@@ -117,7 +130,7 @@ def json_lines(draw: st.DrawFn, policy: Policy) -> str:
             text = text[:-1] + " " * 5000 + "}"
         elif kind == "two":
             text = text + " " + text
-        lines.append(text + ("\r\n" if kind == "crlf" else "\n"))
+        lines.append(text + {"crlf": "\r\n", "cr": "\r"}.get(kind, "\n"))
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
@@ -373,19 +386,24 @@ def test_clean_input_takes_the_chunked_route_whole(
 
 
 @given(
-    text=st.text(alphabet=["a", "\n", "\r", " ", "\t", "\x1c", "{"], max_size=60),
+    text=st.one_of(
+        st.text(alphabet=["a", "\n", "\r", " ", "\t", "\x1c", "{"], max_size=60),
+        st.lists(st.sampled_from(["{a}", "a", " ", ""]), max_size=8).map(
+            lambda lines: "".join(line + "\r\n" for line in lines)
+        ),
+    ),
     block=st.integers(1, 9),
 )
 def test_line_blocks_split_as_a_text_file_does(text: str, block: int) -> None:
-    """Lines, their numbers and their blankness as iterating over a file opened with
-    ``newline=""`` gives them, whatever the block size cuts."""
+    """Lines and their breaks, their numbers and their blankness as iterating over a file
+    opened with ``newline=""`` gives them, whatever the block size cuts."""
     import crmculture.io.decision_stream as module
 
-    found = [
-        (number, line, blank)
-        for start, lines, blank in module._line_blocks(io.StringIO(text, newline=""), block)
-        for number, line in enumerate(lines, start=start)
-    ]
+    found = []
+    for start, lines, breaks, blank in module._line_blocks(io.StringIO(text, newline=""), block):
+        ends = [breaks] * len(lines) if isinstance(breaks, str) else breaks
+        for number, (line, end) in enumerate(zip(lines, ends, strict=True), start):
+            found.append((number, line + end, blank))
     expected = list(enumerate(io.StringIO(text, newline=""), start=1))
     assert [(number, line) for number, line, _ in found] == expected
     # A block said to hold no blank line holds none.

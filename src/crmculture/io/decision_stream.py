@@ -343,28 +343,35 @@ class _Chunked:
         index = 0
         numbers: list[int] = []
         texts: list[str] = []
+        ends: list[str] = []  # each line's break, for its record-by-record reading
         size = self.chunk_size
         # Blocks of about a chunk's worth of text: memory stays bounded by the chunk size.
         block = max(4096, min(_BLOCK, size * 256))
-        for start, lines, blank in _line_blocks(stream, block):
+        for start, lines, breaks, blank in _line_blocks(stream, block):
+            if isinstance(breaks, str):
+                breaks = [breaks] * len(lines)
             if blank:
-                for number, text in enumerate(lines, start=start):
+                for number, (text, end) in enumerate(zip(lines, breaks, strict=True), start):
                     if text.strip():
                         numbers.append(number)
                         texts.append(text)
+                        ends.append(end)
             else:  # the common case: every line a record, numbered in turn
                 numbers.extend(range(start, start + len(lines)))
                 texts.extend(lines)
+                ends.extend(breaks)
             while len(texts) >= size:
-                yield self._json_chunk(index, numbers[:size], texts[:size])
+                yield self._json_chunk(index, numbers[:size], texts[:size], ends[:size])
                 index += size
-                del numbers[:size], texts[:size]
+                del numbers[:size], texts[:size], ends[:size]
         if texts:
-            yield self._json_chunk(index, numbers, texts)
+            yield self._json_chunk(index, numbers, texts, ends)
 
-    def _json_chunk(self, first: int, numbers: list[int], texts: list[str]) -> OutputChunk:
+    def _json_chunk(
+        self, first: int, numbers: list[int], texts: list[str], ends: list[str]
+    ) -> OutputChunk:
         def record(k: int) -> Record | RecordError:
-            return parse_json_record(texts[k], first + k, numbers[k], self.schema)
+            return parse_json_record(texts[k] + ends[k], first + k, numbers[k], self.schema)
 
         try:
             table, set_aside = self._read_json(texts)
@@ -381,27 +388,24 @@ class _Chunked:
         import pyarrow as pa
         import pyarrow.json as pajson
 
-        texts = [text if text.endswith("\n") else text + "\n" for text in texts]
+        # The lines come without their line breaks (`_line_blocks`), and hold no `\r`.
+        texts = list(texts)
         set_aside = []
         if max(map(len, texts)) > _LONG_LINE:
             set_aside = [k for k, length in enumerate(map(len, texts)) if length > _LONG_LINE]
-        data = "".join(texts)
-        if data.count("\r") != data.count("\r\n") or _SURROGATE_ESCAPE.search(data):
-            set_aside.extend(
-                k
-                for k, text in enumerate(texts)
-                if text.count("\r") != text.count("\r\n") or _SURROGATE_ESCAPE.search(text)
-            )
+        data = "\n".join(texts)
+        if _SURROGATE_ESCAPE.search(data):
+            set_aside.extend(k for k, text in enumerate(texts) if _SURROGATE_ESCAPE.search(text))
         for k in set_aside:
-            texts[k] = "{}\n"
+            texts[k] = "{}"
         try:
-            raw = "".join(texts).encode("utf-8")
+            raw = ("\n".join(texts) + "\n").encode("utf-8")
         except UnicodeEncodeError:  # bytes that were not UTF-8, kept as lone surrogates
             for k, text in enumerate(texts):
                 if _SURROGATE.search(text):
-                    texts[k] = "{}\n"
+                    texts[k] = "{}"
                     set_aside.append(k)
-            raw = "".join(texts).encode("utf-8")
+            raw = ("\n".join(texts) + "\n").encode("utf-8")
         # Dates are read as text and checked here: Arrow would take times as well.
         dates = [name for name, kind in self.kinds.items() if kind == "date"]
         options = pajson.ParseOptions(
@@ -418,11 +422,11 @@ class _Chunked:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
                 found = _ARROW_ROW.search(str(error))
                 row = int(found.group(1)) if found else -1
-                if not 0 <= row < len(texts) or texts[row] == "{}\n":
+                if not 0 <= row < len(texts) or texts[row] == "{}":
                     raise _Fallback from None
-                texts[row] = "{}\n"
+                texts[row] = "{}"
                 set_aside.append(row)
-                raw = "".join(texts).encode("utf-8")
+                raw = ("\n".join(texts) + "\n").encode("utf-8")
                 continue
             if table.num_rows != len(texts):  # two objects on one line, say
                 raise _Fallback
@@ -791,11 +795,13 @@ _UNIVERSAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _BLANK_LINE = re.compile(r"(?:^|\n)[^\S\n]*(?:\n|$)")
 
 
-def _line_blocks(stream: IO[str], size: int = _BLOCK) -> Iterator[tuple[int, list[str], bool]]:
-    """The lines of a text stream a large block at a time, each with its line break, as
-    iterating over a file opened with ``newline=""`` gives them (``\\r``, ``\\n`` and
-    ``\\r\\n`` each end a line): ``(number of the first line, lines, whether some line may
-    be blank)``."""
+def _line_blocks(
+    stream: IO[str], size: int = _BLOCK
+) -> Iterator[tuple[int, list[str], str | list[str], bool]]:
+    """The lines of a text stream a large block at a time, as iterating over a file opened
+    with ``newline=""`` gives them (``\\r``, ``\\n`` and ``\\r\\n`` each end a line), each
+    split from its line break: ``(number of the first line, lines, their breaks (one string
+    when they all have the same), whether some line may be blank)``."""
     number = 1
     pending = ""
     while True:
@@ -808,18 +814,27 @@ def _line_blocks(stream: IO[str], size: int = _BLOCK) -> Iterator[tuple[int, lis
             pending = block
             continue
         body, pending = block[: cut + 1], block[cut + 1 :]
-        if "\r" in body:
-            lines = _UNIVERSAL_LINE.findall(body)
-            blank = True
-        else:
-            lines = body.split("\n")
+        returns = body.count("\r")
+        breaks: str | list[str]
+        if returns == 0 or returns == body.count("\r\n") == body.count("\n"):
+            breaks = "\r\n" if returns else "\n"
+            lines = body.split(breaks)
             lines.pop()  # the empty piece after the last line break
-            lines = [line + "\n" for line in lines]
             # Lines that all start with `{` are none of them blank: two counts in C decide
             # the common case; otherwise a search looks for a blank line.
             starts = body.count("\n{") + body.startswith("{")
             blank = starts != len(lines) and _BLANK_LINE.search(body) is not None
-        yield number, lines, blank
+        else:
+            lines, breaks = _split(_UNIVERSAL_LINE.findall(body))
+            blank = True
+        yield number, lines, breaks, blank
         number += len(lines)
     if pending:
-        yield number, _UNIVERSAL_LINE.findall(pending), True
+        lines, breaks = _split(_UNIVERSAL_LINE.findall(pending))
+        yield number, lines, breaks, True
+
+
+def _split(found: list[str]) -> tuple[list[str], list[str]]:
+    """Lines with their breaks as lines and breaks."""
+    lines = [line.rstrip("\r\n") for line in found]
+    return lines, [line[len(text) :] for line, text in zip(found, lines, strict=True)]
