@@ -142,3 +142,24 @@ class TestLazyNames:
             if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "_LAZY":
                 lazy = ast.literal_eval(node.value)
         assert (declared, bool(lazy)) == (lazy, True)
+
+
+def test_the_command_line_works_without_the_extras(tmp_path: pathlib.Path) -> None:
+    """With pandas, pyarrow, numpy and dask unimportable (the core install), the command line
+    imports and decides JSON Lines record by record."""
+    source = tmp_path / "c.jsonl"
+    source.write_text(
+        '{"credit_hold": false, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}\n'
+    )
+    culture = pathlib.Path(__file__).parent.parent / "examples" / "acme-culture.yaml"
+    code = f"""
+import sys
+for name in ("pandas", "pyarrow", "numpy", "dask"):
+    sys.modules[name] = None
+from crmculture.cli import main
+sys.exit(main(["decide", {str(culture)!r}, {str(source)!r}, "--emit", "directives",
+               "--log", {str(tmp_path / "d.log")!r}]))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert '"service_level": "white_glove"' in result.stdout

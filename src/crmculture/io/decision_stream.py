@@ -38,7 +38,6 @@ from itertools import chain
 from json.encoder import encode_basestring
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from crmculture.batch.text_columns import UnreadColumn, from_csv_text, from_json
 from crmculture.errors import CrmCultureError, InvalidCustomer, Problem
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.decision_text import decision_text, dumps
@@ -302,8 +301,8 @@ def _one_by_one(
 # -- the chunked route ----------------------------------------------------------------------
 
 
-_Fallback = UnreadColumn
-"""A chunk the chunked route cannot read exactly: it goes record by record."""
+class _Fallback(Exception):
+    """A chunk the chunked route cannot read exactly: it goes record by record."""
 
 
 class _Chunked:
@@ -592,6 +591,9 @@ class _Chunked:
         import numpy as np
         import pyarrow as pa
 
+        # The batch extra's: imported here, so that the core install reads records too.
+        from crmculture.batch.text_columns import UnreadColumn, from_csv_text, from_json
+
         count = table.num_rows
         suspect = np.zeros(count, dtype=np.bool_)
         arrays: list[pa.Array] = []
@@ -603,7 +605,10 @@ class _Chunked:
                 raise _Fallback  # an unknown fact: record by record, which names it
             column = table.column(name).combine_chunks()
             typed = from_csv_text if from_csv else from_json
-            array, odd = typed(self.kinds[name], column)
+            try:
+                array, odd = typed(self.kinds[name], column)
+            except UnreadColumn:
+                raise _Fallback from None
             if odd is not None:
                 suspect |= odd
             arrays.append(array)
