@@ -146,6 +146,7 @@ class TestJsonEvenForErrors:
             "culture",
             "findings",
             "org_findings",
+            "promises",
             "version",
         }
 

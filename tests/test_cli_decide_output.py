@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from crmculture.cli import main
@@ -153,3 +154,26 @@ class TestExplainJson:
             "customer.days_overdue",
         }
         assert "customer.tier" in err
+
+
+class TestCheckPromises:
+    def test_the_report_says_how_the_promises_fared(self, tmp_path: Path) -> None:
+        from crmculture import D, Promise, dump
+        from crmculture.stories import acme_culture
+
+        culture = acme_culture()
+        broken = Promise("no-discount", when=True, then=D.discount_pct <= 0)
+        path = tmp_path / "c.yaml"
+        path.write_text(dump(attrs.evolve(culture, policy=culture.policy.with_promises(broken))))
+        code, out, _ = run("check", str(path))
+        assert code == 1
+        stated = len(culture.policy.promises) + 1
+        assert f"promises: {stated - 1} of {stated} proven" in out
+        assert "1 broken, 0 unproven" in out
+        code, out, _ = run("check", str(path), "--json")
+        assert json.loads(out)["promises"] == {
+            "stated": stated,
+            "proven": stated - 1,
+            "broken": 1,
+            "unproven": 0,
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import IO, Any
 
 from crmculture.analysis.findings import Finding, MonotonicityBreak, Severity
@@ -14,6 +15,7 @@ from crmculture.cli.arguments import _culture_file
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from crmculture.cli.org import _org_finding_document, _write_org_findings
 from crmculture.io.documents import load
+from crmculture.model.promises import Promise
 from crmculture.model.values import json_value
 
 
@@ -39,11 +41,13 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
     report = analyze(culture.policy)
     org_findings = analyze_org(culture).findings if culture.org.departments else ()
     errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    promises = _promises(culture.policy.promises, report.findings)
     if args.json:
         document = {
             "culture": culture.policy.name,
             "version": culture.policy.version,
             "complete": report.complete,
+            "promises": promises,
             "findings": [_finding_document(f) for f in report.findings],
             "org_findings": [_org_finding_document(f) for f in org_findings],
         }
@@ -53,6 +57,11 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
         f"{args.culture}: policy `{culture.policy.name}` version "
         f"{culture.policy.version}, {len(culture.org)} departments\n"
     )
+    if promises["stated"]:
+        out.write(
+            f"promises: {promises['proven']} of {promises['stated']} proven for every customer"
+            f" and department, {promises['broken']} broken, {promises['unproven']} unproven\n"
+        )
     for severity in Severity:
         found = [f for f in report.findings if f.severity is severity]
         if found:
@@ -69,3 +78,16 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
     if not report.findings and not org_findings:
         out.write("no findings\n")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _promises(stated: Sequence[Promise], findings: Sequence[Any]) -> dict[str, int]:
+    """How the policy's promises fared: stated, proven, broken and unproven (by id)."""
+    broken = {f.promise for f in findings if getattr(f, "kind", "") == "broken_promise"}
+    unproven = {f.promise for f in findings if getattr(f, "kind", "") == "unproven_promise"}
+    unproven -= broken
+    return {
+        "stated": len(stated),
+        "proven": len(stated) - len(broken) - len(unproven),
+        "broken": len(broken),
+        "unproven": len(unproven),
+    }
