@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmculture.adherence import adherence
-from crmculture.cli import main
 from crmculture.errors import CrmCultureError
 from crmculture.model.values import json_value
 from crmculture.stories import acme_policy
 from crmculture.testing import customers as customers_of
 
+Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
 GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
 DEPARTMENTS = [None, "sales", "support", "shipping", "engineering"]
@@ -101,17 +100,7 @@ def test_rates_agree_with_deciding_each_action_on_its_own(data: st.DataObject) -
     assert found.judged >= faithful
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = main(list(args), out=out, err=err)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_the_command_line(tmp_path: Path) -> None:
+def test_the_command_line(cli: Cli, tmp_path: Path) -> None:
     customers = tmp_path / "customers.jsonl"
     customers.write_text(json.dumps({"customer_id": "c1", **GOOD}) + "\n")
     actions = tmp_path / "actions.csv"
@@ -121,9 +110,9 @@ def test_the_command_line(tmp_path: Path) -> None:
         "c1,sales,may_ship,false,2026-12-01T10:05\n"
     )
     args = ["adherence", str(actions), "--customers", str(customers), "--culture", CULTURE]
-    code, out, _ = run(*args)
+    code, out, _ = cli(*args)
     assert code == 0
     assert "1 of 2 actions followed the culture (50.0%)" in out
-    code, out, _ = run(*args, "--json", "--fail-under", "60")
+    code, out, _ = cli(*args, "--json", "--fail-under", "60")
     assert code == 1
     assert json.loads(out)["rate"] == 0.5

@@ -3,29 +3,18 @@ the same lines whether the chunked route or the record-by-record route decides t
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import pytest
 
-from crmculture.cli import main
-
+Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
 GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = main(list(args), out=out, err=err)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(params=["chunked", "one-by-one"])
@@ -52,9 +41,9 @@ def customers_file(tmp_path: Path, suffix: str) -> Path:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_emit_directives_with_kept_ids(tmp_path: Path, route: str, suffix: str) -> None:
+def test_emit_directives_with_kept_ids(cli: Cli, tmp_path: Path, route: str, suffix: str) -> None:
     source = customers_file(tmp_path, suffix)
-    code, out, err = run(
+    code, out, err = cli(
         "decide", CULTURE, str(source), "--emit", "directives", "--keep", "customer_id"
     )
     lines = [json.loads(line) for line in out.splitlines()]
@@ -71,21 +60,25 @@ def test_emit_directives_with_kept_ids(tmp_path: Path, route: str, suffix: str) 
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
-def test_full_is_the_default_and_keeps_ids_too(tmp_path: Path, route: str, suffix: str) -> None:
+def test_full_is_the_default_and_keeps_ids_too(
+    cli: Cli, tmp_path: Path, route: str, suffix: str
+) -> None:
     source = customers_file(tmp_path, suffix)
-    code, out, _ = run("decide", CULTURE, str(source), "--keep", "customer_id")
+    code, out, _ = cli("decide", CULTURE, str(source), "--keep", "customer_id")
     first = json.loads(out.splitlines()[0])
     assert code == 1
     assert sorted(first) == ["decision", "keep", "line", "record"]
     assert first["decision"]["matched"] == ["best-customers"]
 
 
-def test_both_routes_write_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_routes_write_the_same_bytes(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = customers_file(tmp_path, ".jsonl")
     outputs = []
     for chunked in ("1", "0"):
         monkeypatch.setenv("CRMCULTURE_CHUNKED", chunked)
-        outputs.append(run("decide", CULTURE, str(source), "--explain", "--keep", "customer_id"))
+        outputs.append(cli("decide", CULTURE, str(source), "--explain", "--keep", "customer_id"))
     assert outputs[0] == outputs[1]
 
 
@@ -97,37 +90,39 @@ def test_both_routes_write_the_same_bytes(tmp_path: Path, monkeypatch: pytest.Mo
         (["--emit", "everything"], "invalid choice: 'everything'"),
     ],
 )
-def test_mistakes(tmp_path: Path, args: list[str], message: str) -> None:
+def test_mistakes(cli: Cli, tmp_path: Path, args: list[str], message: str) -> None:
     source = customers_file(tmp_path, ".jsonl")
-    code, _, err = run("decide", CULTURE, str(source), *args)
+    code, _, err = cli("decide", CULTURE, str(source), *args)
     assert code == 2
     assert message in err
 
 
-def test_without_kept_ids_a_customer_id_is_an_unknown_fact(tmp_path: Path, route: str) -> None:
+def test_without_kept_ids_a_customer_id_is_an_unknown_fact(
+    cli: Cli, tmp_path: Path, route: str
+) -> None:
     source = customers_file(tmp_path, ".jsonl")
-    _, out, _ = run("decide", CULTURE, str(source), "--emit", "directives")
+    _, out, _ = cli("decide", CULTURE, str(source), "--emit", "directives")
     line = json.loads(out.splitlines()[0])
     assert line["error"] == "invalid customer"
     assert "customer.customer_id" in {problem["path"] for problem in line["problems"]}
 
 
-def test_standard_input_csv(monkeypatch: pytest.MonkeyPatch, route: str) -> None:
+def test_standard_input_csv(cli: Cli, monkeypatch: pytest.MonkeyPatch, route: str) -> None:
     text = "credit_hold,days_overdue,annual_volume,tier\nfalse,0,10,gold\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(text))
-    code, out, _ = run("decide", CULTURE, "--input-format", "csv", "--emit", "directives")
+    code, out, _ = cli("decide", CULTURE, "--input-format", "csv", "--emit", "directives")
     assert code == 0
     assert json.loads(out)["directives"]["service_level"] == "white_glove"
 
 
-def test_emit_is_for_json_lines_output(tmp_path: Path) -> None:
+def test_emit_is_for_json_lines_output(cli: Cli, tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     source = tmp_path / "c.parquet"
     pq.write_table(pa.table({name: [value] for name, value in GOOD.items()}), source)
-    code, _, err = run(
+    code, _, err = cli(
         "decide", CULTURE, str(source), "-o", str(tmp_path / "d.parquet"), "--emit", "directives"
     )
     assert code == 2
@@ -135,17 +130,17 @@ def test_emit_is_for_json_lines_output(tmp_path: Path) -> None:
 
 
 class TestExplainJson:
-    def test_the_decision_and_its_explanation(self) -> None:
-        code, out, _ = run("explain", CULTURE, "--customer", json.dumps(GOOD), "--json")
+    def test_the_decision_and_its_explanation(self, cli: Cli) -> None:
+        code, out, _ = cli("explain", CULTURE, "--customer", json.dumps(GOOD), "--json")
         document = json.loads(out)
         assert code == 0
         assert sorted(document) == ["decision", "explanation"]
         assert document["decision"]["matched"] == ["best-customers"]
         assert document["explanation"].startswith("Decision by policy `acme`")
 
-    def test_an_invalid_customer_is_a_json_error_with_every_problem(self) -> None:
+    def test_an_invalid_customer_is_a_json_error_with_every_problem(self, cli: Cli) -> None:
         customer = {**GOOD, "tier": "diamond", "days_overdue": -1}
-        code, out, err = run("explain", CULTURE, "--customer", json.dumps(customer), "--json")
+        code, out, err = cli("explain", CULTURE, "--customer", json.dumps(customer), "--json")
         document = json.loads(out)
         assert code == 2
         assert document["exit_code"] == 2
@@ -157,7 +152,7 @@ class TestExplainJson:
 
 
 class TestCheckPromises:
-    def test_the_report_says_how_the_promises_fared(self, tmp_path: Path) -> None:
+    def test_the_report_says_how_the_promises_fared(self, cli: Cli, tmp_path: Path) -> None:
         from crmculture import D, Promise, dump
         from crmculture.stories import acme_culture
 
@@ -165,12 +160,12 @@ class TestCheckPromises:
         broken = Promise("no-discount", when=True, then=D.discount_pct <= 0)
         path = tmp_path / "c.yaml"
         path.write_text(dump(attrs.evolve(culture, policy=culture.policy.with_promises(broken))))
-        code, out, _ = run("check", str(path))
+        code, out, _ = cli("check", str(path))
         assert code == 1
         stated = len(culture.policy.promises) + 1
         assert f"promises: {stated - 1} of {stated} proven" in out
         assert "1 broken, 0 unproven" in out
-        code, out, _ = run("check", str(path), "--json")
+        code, out, _ = cli("check", str(path), "--json")
         assert json.loads(out)["promises"] == {
             "stated": stated,
             "proven": stated - 1,

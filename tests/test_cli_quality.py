@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from crmculture.cli import main
-
 pytest.importorskip("pandas")
 
+Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
 GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = main(list(args), out=out, err=err)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 def rows() -> list[dict[str, object]]:
@@ -35,10 +23,10 @@ def rows() -> list[dict[str, object]]:
     ]
 
 
-def test_json_lines_with_an_unreadable_line(tmp_path: Path) -> None:
+def test_json_lines_with_an_unreadable_line(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "c.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows()) + "not json\n")
-    code, out, _ = run(
+    code, out, _ = cli(
         "quality", str(source), "--culture", CULTURE, "--id", "customer_id", "--json"
     )
     document = json.loads(out)
@@ -54,38 +42,38 @@ def test_json_lines_with_an_unreadable_line(tmp_path: Path) -> None:
     assert document["sensitive_records"] == 2
 
 
-def test_parquet_and_the_threshold(tmp_path: Path) -> None:
+def test_parquet_and_the_threshold(cli: Cli, tmp_path: Path) -> None:
     import pandas as pd
 
     source = tmp_path / "c.parquet"
     pd.DataFrame(rows()).to_parquet(source)
-    code, out, _ = run("quality", str(source), "--culture", CULTURE, "--keep", "customer_id")
+    code, out, _ = cli("quality", str(source), "--culture", CULTURE, "--keep", "customer_id")
     assert code == 0
     assert "3 customers" in out
     assert "Invalid records: 1 (33.3%)" in out
     # Invalid: 1 of 3; decided on a missing fact that matters: 2 of 3 (66.7%).
-    code, _, _ = run(
+    code, _, _ = cli(
         "quality", str(source), "--culture", CULTURE, "--keep", "customer_id", "--fail-over", "60"
     )
     assert code == 1
-    code, _, _ = run(
+    code, _, _ = cli(
         "quality", str(source), "--culture", CULTURE, "--keep", "customer_id", "--fail-over", "70"
     )
     assert code == 0
 
 
-def test_csv(tmp_path: Path) -> None:
+def test_csv(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "c.csv"
     source.write_text(
         "customer_id,credit_hold,days_overdue,annual_volume,tier\n"
         "c1,no,0,42210.0,gold\nc2,maybe,1.5,1,gold\n"
     )
-    code, out, _ = run("quality", str(source), "--culture", CULTURE, "--id", "customer_id")
+    code, out, _ = cli("quality", str(source), "--culture", CULTURE, "--id", "customer_id")
     assert code == 0
     assert "credit_hold: is not a boolean: write true/yes/1 or false/no/0: 1 (e.g. c2)" in out
 
 
-def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    code, _, err = run("quality", str(tmp_path / "nope.csv"), "--culture", CULTURE)
+def test_a_missing_file_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("quality", str(tmp_path / "nope.csv"), "--culture", CULTURE)
     assert code == 2
     assert "cannot read" in err

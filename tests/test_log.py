@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import signal
@@ -11,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmculture import F, Policy, Rule
-from crmculture.cli import main
 from crmculture.errors import CrmCultureError
 from crmculture.log import (
     DecisionLog,
@@ -33,18 +31,9 @@ from crmculture.stories import acme_policy
 from crmculture.testing import customers as customers_of
 from crmculture.testing.policy_strategies import departments_for, policies
 
+Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
 GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = main(list(args), out=out, err=err)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 def customers(count: int) -> list[dict[str, Any]]:
@@ -191,7 +180,7 @@ def test_replay_rejects_what_the_new_culture_cannot_decide(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("route", ["1", "0"])
 def test_decide_log_then_replay_on_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, route: str
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, route: str
 ) -> None:
     monkeypatch.setenv("CRMCULTURE_CHUNKED", route)
     source = tmp_path / "c.jsonl"
@@ -199,26 +188,28 @@ def test_decide_log_then_replay_on_the_command_line(
     source.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"tier": "x"}\n')
     log = tmp_path / "d.log"
     for emit in ("full", "directives"):
-        code, _, _ = run(
+        code, _, _ = cli(
             "decide", CULTURE, str(source), "--emit", emit, "--keep", "customer_id",
             "--log", str(log), "-o", str(tmp_path / "out.jsonl"),
         )  # fmt: skip
         assert code == 1  # the last record is invalid, and is not logged
     records = [item for item in read_log(log) if isinstance(item, LoggedDecision)]
     assert [r.keep["customer_id"] for r in records] == [f"c{n}" for n in range(30)] * 2
-    code, out, _ = run("replay", str(log), CULTURE, "--json")
+    code, out, _ = cli("replay", str(log), CULTURE, "--json")
     document = json.loads(out)
     assert (code, document["records"], document["changed"]) == (0, 60, 0)
 
 
-def test_both_routes_write_the_same_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_routes_write_the_same_log(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "c.jsonl"
     source.write_text("".join(json.dumps(c) + "\n" for c in customers(40)) + "junk\n")
     logs = []
     for route in ("1", "0"):
         monkeypatch.setenv("CRMCULTURE_CHUNKED", route)
         log = tmp_path / f"d{route}.log"
-        run("decide", CULTURE, str(source), "--log", str(log), "-o", os.devnull)
+        cli("decide", CULTURE, str(source), "--log", str(log), "-o", os.devnull)
         logs.append(log.read_bytes())
     assert logs[0] == logs[1]
     assert logs[0].count(b"\n") == 40
