@@ -461,16 +461,6 @@ def _differs(new: pd.Series, old: pd.Series) -> Any:
     right_missing = pd.isna(old).to_numpy(dtype=np.bool_)
     both = ~left_missing & ~right_missing
     unequal = np.zeros(len(left), dtype=np.bool_)
-    if both.any():
-        unequal[both] = (
-            np.asarray(
-                [a != b for a, b in zip(left[both], right[both], strict=True)], dtype=np.bool_
-            )
-            if left.dtype == object and _holds_sequences(left[both])
-            else (left[both] != right[both])
-        )
+    # Object arrays compare element by element, tuples (``collect`` values) included.
+    unequal[both] = left[both] != right[both]
     return (left_missing != right_missing) | unequal
-
-
-def _holds_sequences(values: Any) -> bool:
-    return bool(len(values)) and isinstance(values[0], tuple)

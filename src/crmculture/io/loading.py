@@ -310,23 +310,7 @@ class _Loader:
         self, doc: RuleDoc, path: Path, schema: Schema, directives: Mapping[str, Directive]
     ) -> Rule | None:
         when = self.conditions.condition(doc.when, (*path, "when"), schema)
-        then: dict[str, Any] = {}
-        for name, value in doc.then.items():
-            directive = directives.get(name)
-            if directive is None and name in self.broken_directives:
-                continue
-            if directive is None:
-                self.problem(
-                    (*path, "then", name),
-                    f"unknown directive `{name}`" + _did_you_mean(name, directives),
-                )
-                continue
-            typed = _directive_value(directive, value)
-            problem = directive.check(typed)[1]
-            if problem:
-                self.problem((*path, "then", name), problem, value)
-                continue
-            then[name] = typed
+        then = self.directive_values(doc.then, (*path, "then"), directives)
         if when is None or len(then) != len(doc.then):
             return None
         try:
@@ -391,29 +375,37 @@ class _Loader:
                 promises.append(promise)
         return promises
 
+    def directive_values(
+        self, values: Mapping[str, Any], path: Path, directives: Mapping[str, Directive]
+    ) -> dict[str, Any]:
+        """The values a rule sets or a promise promises, typed by their directives; each
+        that is not (an unknown directive, a value the directive cannot take) is a problem at
+        ``path + (name,)`` and left out, as is one whose directive is itself broken."""
+        typed_values: dict[str, Any] = {}
+        for name, value in values.items():
+            directive = directives.get(name)
+            if directive is None and name in self.broken_directives:
+                continue
+            if directive is None:
+                self.problem(
+                    (*path, name), f"unknown directive `{name}`" + _did_you_mean(name, directives)
+                )
+                continue
+            typed = _directive_value(directive, value)
+            problem = directive.check(typed)[1]
+            if problem:
+                self.problem((*path, name), problem, value)
+                continue
+            typed_values[name] = typed
+        return typed_values
+
     def promise(
         self, doc: PromiseDoc, path: Path, schema: Schema, directives: Mapping[str, Directive]
     ) -> Promise | None:
         when = self.conditions.condition(doc.when, (*path, "when"), schema)
         then: Any
         if isinstance(doc.then, dict):
-            then = {}
-            for name, value in doc.then.items():
-                directive = directives.get(name)
-                if directive is None and name in self.broken_directives:
-                    return None
-                if directive is None:
-                    self.problem(
-                        (*path, "then", name),
-                        f"unknown directive `{name}`" + _did_you_mean(name, directives),
-                    )
-                    continue
-                typed = _directive_value(directive, value)
-                problem = directive.check(typed)[1]
-                if problem:
-                    self.problem((*path, "then", name), problem, value)
-                    continue
-                then[name] = typed
+            then = self.directive_values(doc.then, (*path, "then"), directives)
             if len(then) != len(doc.then):
                 return None
             if not then:
