@@ -46,6 +46,10 @@ LAYERS: list[dict[str, str]] = [
         "adherence": "what staff did against what the culture decides: records in, a report "
         "out; imports evaluate and model"
     },
+    {
+        "drift": "distributions of logged decisions compared: reads logs through log and "
+        "decides again through evaluate; nothing below imports it"
+    },
     {"io": "documents and the condition syntax: the only place that knows formats"},
     {
         "quality": "the data-quality report: reads records through io, decides frames through "

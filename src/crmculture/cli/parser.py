@@ -105,6 +105,13 @@ examples:
   crmculture replay decisions.log acme-next.yaml --json
 """
 
+_DRIFT_EXAMPLES = """\
+examples:
+  crmculture drift last-quarter.log this-quarter.log --culture acme.yaml
+  crmculture drift decisions.log --culture acme-next.yaml   # as logged vs as acme-next decides
+  crmculture drift last-quarter.log this-quarter.log --fail-on moderate --json
+"""
+
 _ADHERENCE_EXAMPLES = """\
 examples:
   crmculture example acme -o acme.yaml   # the culture file the examples use
@@ -325,6 +332,36 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("log", metavar="LOG", help="the decision log")
     replay.add_argument("culture", metavar="CULTURE_FILE", help="the culture to replay with")
     replay.add_argument("--json", action="store_true", help="write the report as JSON")
+
+    drift = commands.add_parser(
+        "drift",
+        parents=[verbose],
+        help="compare the decisions of two logs, or of two culture versions over one log",
+        description="Compare rule hit rates, directive values and the department mix between "
+        "two decision logs (BASELINE and CURRENT, written by `crmculture decide --log`), or, "
+        "given one log and --culture, between the log as decided and as CULTURE_FILE decides "
+        "the same customers. Each distribution is measured by the population stability index: "
+        "stable under 0.1, moderate from 0.1, significant from 0.25. Rules that never fired in "
+        "the current decisions are listed. Exit 1 when a distribution shifted significantly "
+        "(or moderately, with --fail-on moderate).",
+        epilog=_DRIFT_EXAMPLES,
+        formatter_class=raw,
+    )
+    drift.add_argument("baseline", metavar="BASELINE", help="the decision log to compare with")
+    drift.add_argument("current", metavar="CURRENT", nargs="?", help="the decision log to compare")
+    drift.add_argument(
+        "--culture",
+        metavar="CULTURE_FILE",
+        help="the culture whose rules count (never-fired rules); with one log, the version "
+        "to compare it with",
+    )
+    drift.add_argument(
+        "--fail-on",
+        choices=["moderate", "significant"],
+        default="significant",
+        help="the shift that makes the exit code 1 (default: significant)",
+    )
+    drift.add_argument("--json", action="store_true", help="write the report as JSON")
 
     adherence = commands.add_parser(
         "adherence",
