@@ -50,6 +50,10 @@ LAYERS: list[dict[str, str]] = [
         "drift": "distributions of logged decisions compared: reads logs through log and "
         "decides again through evaluate; nothing below imports it"
     },
+    {
+        "review": "a change review for people: the diff of analysis, promises, customer counts "
+        "and a replay of log; nothing below imports it"
+    },
     {"io": "documents and the condition syntax: the only place that knows formats"},
     {
         "quality": "the data-quality report: reads records through io, decides frames through "

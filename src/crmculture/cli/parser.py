@@ -105,6 +105,14 @@ examples:
   crmculture replay decisions.log acme-next.yaml --json
 """
 
+_DIFF_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture diff acme.yaml acme-next.yaml
+  crmculture diff acme.yaml acme-next.yaml --customers customers.parquet --id customer_id
+  crmculture diff acme.yaml acme-next.yaml --log decisions.log --format markdown -o review.md
+"""
+
 _DRIFT_EXAMPLES = """\
 examples:
   crmculture drift last-quarter.log this-quarter.log --culture acme.yaml
@@ -332,6 +340,41 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("log", metavar="LOG", help="the decision log")
     replay.add_argument("culture", metavar="CULTURE_FILE", help="the culture to replay with")
     replay.add_argument("--json", action="store_true", help="write the report as JSON")
+
+    diff = commands.add_parser(
+        "diff",
+        parents=[verbose],
+        help="what a new version of a culture changes, for whom, and what it breaks",
+        description="Compare two versions of a culture over the whole fact space: each exact "
+        "region of customers treated differently, with how, in which departments and an "
+        "example customer; how each promise fares before and after. With --customers, the "
+        "number of real customers in each region; with --log, how many logged decisions "
+        "would change. --format markdown writes a review for a pull request. Exit 1 when some "
+        "customer may be treated differently or some promise fares worse.",
+        epilog=_DIFF_EXAMPLES,
+        formatter_class=raw,
+    )
+    diff.add_argument("old", metavar="OLD", help="the culture in force")
+    diff.add_argument("new", metavar="NEW", help="the proposed culture")
+    diff.add_argument(
+        "--customers",
+        metavar="FILE",
+        help="a Parquet, CSV, JSON Lines or JSON array file of customers to count per region",
+    )
+    diff.add_argument(
+        "--id", dest="id_field", metavar="FIELD", help="the customers' id field, not a fact"
+    )
+    diff.add_argument(
+        "--department", help="count customers as asking this department (default: every one)"
+    )
+    diff.add_argument("--log", metavar="FILE", help="a decision log to replay against NEW")
+    diff.add_argument(
+        "--format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="text (default), json, or markdown for a pull request",
+    )
+    diff.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
 
     drift = commands.add_parser(
         "drift",

@@ -15,6 +15,7 @@ from typing import IO
 from crmculture.cli.adherence import _adherence
 from crmculture.cli.check import _check
 from crmculture.cli.decisions import _decide, _explain, _replay
+from crmculture.cli.diff import _diff
 from crmculture.cli.drift import _drift
 from crmculture.cli.example import _example
 from crmculture.cli.exit_codes import (
@@ -44,6 +45,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "check": lambda args, out, err: _check(args, out),
     "decide": _decide,
     "demo": _demo,
+    "diff": lambda args, out, err: _diff(args, out),
     "drift": lambda args, out, err: _drift(args, out),
     "example": lambda args, out, err: _example(args, out),
     "explain": lambda args, out, err: _explain(args, out),
