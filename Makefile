@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 CORE_STAMP := $(VENV)/.installed-core
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help install install-core demo test lint format typecheck pytest docs test-slow bench clean
+.PHONY: help install install-core browser demo test lint format typecheck pytest docs test-slow bench clean
 
 help:
 	@echo "make demo       run the built-in example culture end to end (installs the core only)"
@@ -58,7 +58,15 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src tests/typing
 
-pytest: $(STAMP)
+# The browser tests open pages in headless Chromium from Debian's `chromium` package (never a
+# browser download); installed here when missing, with sudo when not run as root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider tests
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules src/crmculture
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-glob='*.md' README.md docs
@@ -66,7 +74,7 @@ pytest: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) browser
 	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

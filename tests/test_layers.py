@@ -54,6 +54,10 @@ LAYERS: list[dict[str, str]] = [
         "review": "a change review for people: the diff of analysis, promises, customer counts "
         "and a replay of log; nothing below imports it"
     },
+    {
+        "html_report": "the HTML page about a culture in production: reads logs, drift and "
+        "adherence; matplotlib (the report extra) only inside; nothing below imports it"
+    },
     {"io": "documents and the condition syntax: the only place that knows formats"},
     {
         "quality": "the data-quality report: reads records through io, decides frames through "

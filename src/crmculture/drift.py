@@ -60,8 +60,10 @@ __all__ = [
     "MODERATE",
     "SIGNIFICANT",
     "SMOOTHING",
+    "DecisionCounts",
     "DriftReport",
     "Shift",
+    "compare",
     "drift",
     "psi",
     "redecide",
@@ -236,15 +238,26 @@ def _shares(shift: Shift) -> str:
 Decisions = str | os.PathLike[str] | Iterable[LoggedDecision | LogProblem | Decision]
 
 
-class _Counts:
-    """The distributions of one side, counted decision by decision."""
+class DecisionCounts:
+    """The distributions of a set of decisions, counted decision by decision: how many
+    decisions, rule hits, values per directive and departments; `drift` compares two.
 
-    def __init__(self, side: str) -> None:
+    Examples:
+        >>> from crmculture.stories import acme_policy
+        >>> counts = DecisionCounts()
+        >>> counts.add(acme_policy().compile()({"credit_hold": True, "days_overdue": 0,
+        ...                                    "annual_volume": 1, "tier": "gold"}, "sales"))
+        >>> counts.records, counts.hits["credit-hold"], dict(counts.departments)
+        (1, 1, {'sales': 1})
+    """
+
+    def __init__(self, side: str = "current") -> None:
         self.side = side
         self.records = 0
         self.hits: Counter[str] = Counter()
         self.values: dict[str, Counter[str]] = {}
         self.departments: Counter[str] = Counter()
+        self.cultures: Counter[str] = Counter()
         self.problems: list[tuple[str, LogProblem]] = []
 
     def add(self, item: LoggedDecision | LogProblem | Decision) -> None:
@@ -254,13 +267,26 @@ class _Counts:
         if isinstance(item, Decision):
             directives: Mapping[str, Any] = item.to_dict()["directives"]
             matched: Iterable[str] = item.matched
+            culture = item.policy.fingerprint
         else:
             directives, matched = item.directives, item.matched
+            culture = str(item.culture.get("fingerprint"))
         self.records += 1
         self.hits.update(set(matched))
         self.departments[_department(item.department)] += 1
+        self.cultures[culture] += 1
         for name, value in directives.items():
             self.values.setdefault(name, Counter())[_value_text(value)] += 1
+
+    def update(self, other: DecisionCounts) -> None:
+        """Add the counts of `other` (its problems included)."""
+        self.records += other.records
+        self.hits.update(other.hits)
+        self.departments.update(other.departments)
+        self.cultures.update(other.cultures)
+        for name, counter in other.values.items():
+            self.values.setdefault(name, Counter()).update(counter)
+        self.problems.extend(other.problems)
 
 
 def _department(department: str | None) -> str:
@@ -271,7 +297,7 @@ def _value_text(value: Any) -> str:
     return json.dumps(json_value(value), sort_keys=True, ensure_ascii=False)
 
 
-def _read(decisions: Decisions, counts: _Counts) -> None:
+def _read(decisions: Decisions, counts: DecisionCounts) -> None:
     items = read_log(decisions) if isinstance(decisions, str | os.PathLike) else decisions
     for item in items:
         counts.add(item)
@@ -297,9 +323,20 @@ def drift(
     Returns:
         The `DriftReport`.
     """
-    before, now = _Counts("baseline"), _Counts("current")
+    before, now = DecisionCounts("baseline"), DecisionCounts("current")
     _read(baseline, before)
     _read(current, now)
+    return compare(before, now, policy=policy, rejected=rejected)
+
+
+def compare(
+    before: DecisionCounts,
+    now: DecisionCounts,
+    *,
+    policy: Policy | None = None,
+    rejected: Mapping[str, int] | None = None,
+) -> DriftReport:
+    """`drift` of two sets of decisions already counted."""
     rules = sorted(set(before.hits) | set(now.hits))
     directives = sorted(set(before.values) | set(now.values))
     if policy is not None:

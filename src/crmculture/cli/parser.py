@@ -113,6 +113,14 @@ examples:
   crmculture diff acme.yaml acme-next.yaml --log decisions.log --format markdown -o review.md
 """
 
+_REPORT_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture report acme.yaml --log decisions.log -o report.html
+  crmculture report acme.yaml --log decisions.log --actions actions.csv \\
+      --customers customers.csv --by month -o report.html
+"""
+
 _DRIFT_EXAMPLES = """\
 examples:
   crmculture drift last-quarter.log this-quarter.log --culture acme.yaml
@@ -375,6 +383,43 @@ def _parser() -> argparse.ArgumentParser:
         help="text (default), json, or markdown for a pull request",
     )
     diff.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+
+    report = commands.add_parser(
+        "report",
+        parents=[verbose],
+        help="write one HTML page with charts about a culture in production (needs matplotlib)",
+        description="Read a decision log (and, with --actions and --customers, what staff did) "
+        "and write one self-contained HTML page: adherence by department, rule hits over time, "
+        "drift flags and the distribution of each directive's values, with the tables behind "
+        "them. The page opens in any browser without network. Over time means over windows of "
+        "the log: --windows runs of equal length in log order, or one window per value of the "
+        "kept field --by. Needs the report extra: pip install 'crmculture[report]'.",
+        epilog=_REPORT_EXAMPLES,
+        formatter_class=raw,
+    )
+    report.add_argument("culture", metavar="CULTURE_FILE", help="the culture in force")
+    report.add_argument("--log", required=True, metavar="FILE", help="the decision log")
+    report.add_argument("--actions", metavar="FILE", help="what staff did (see adherence)")
+    report.add_argument("--customers", metavar="FILE", help="the customers the actions name")
+    report.add_argument(
+        "--id",
+        dest="id_field",
+        default="customer_id",
+        metavar="FIELD",
+        help="the field holding the customer's id (default: customer_id)",
+    )
+    report.add_argument(
+        "--baseline", metavar="FILE", help="a log to compare with for drift (default: halves)"
+    )
+    report.add_argument(
+        "--windows",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="windows of equal length in log order (default: 10)",
+    )
+    report.add_argument("--by", metavar="FIELD", help="a kept field naming each record's window")
+    report.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
 
     drift = commands.add_parser(
         "drift",

@@ -29,6 +29,7 @@ from crmculture.cli.org import _journeys, _render
 from crmculture.cli.parser import _parser
 from crmculture.cli.problems import _error_document, _write_json, _write_problems
 from crmculture.cli.quality import _quality
+from crmculture.cli.report import _html_report
 from crmculture.demo import run as run_demo
 from crmculture.errors import CrmCultureError, Problem, _ProblemsError
 
@@ -52,6 +53,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "journeys": lambda args, out, err: _journeys(args, out),
     "quality": lambda args, out, err: _quality(args, out),
     "render": lambda args, out, err: _render(args, out),
+    "report": _html_report,
     "replay": lambda args, out, err: _replay(args, out),
 }
 
