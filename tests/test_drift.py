@@ -15,7 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmculture import F, Rule
-from crmculture.drift import MODERATE, SIGNIFICANT, SMOOTHING, drift, level_of, psi, redecide
+from crmculture.drift import (
+    MODERATE,
+    SIGNIFICANT,
+    SMOOTHING,
+    DecisionCounts,
+    drift,
+    level_of,
+    psi,
+    redecide,
+)
 from crmculture.log import DecisionLog, LoggedDecision
 from crmculture.stories import acme_policy
 
@@ -208,3 +217,27 @@ def test_drift_mistakes_are_one_line(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli("drift", str(tmp_path / "none.log"), str(log))
     assert code == 2
     assert "no such file" in err
+
+
+json_values = st.one_of(
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.text(max_size=3),
+    st.none(),
+    st.lists(st.text(max_size=2), max_size=3),
+    st.lists(st.one_of(st.booleans(), st.integers(0, 2)), max_size=3),
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b"]), json_values), max_size=30))
+def test_values_are_counted_as_their_json_text(rows: list[dict[str, Any]]) -> None:
+    counts = DecisionCounts()
+    for n, directives in enumerate(rows):
+        counts.add(LoggedDecision(n, {}, None, {}, directives, (), "", {}))
+    naive: dict[str, Counter[str]] = {}
+    for directives in rows:
+        for name, value in directives.items():
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+            naive.setdefault(name, Counter())[text] += 1
+    assert counts.values == naive

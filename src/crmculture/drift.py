@@ -255,7 +255,7 @@ class DecisionCounts:
         self.side = side
         self.records = 0
         self.hits: Counter[str] = Counter()
-        self.values: dict[str, Counter[str]] = {}
+        self._values: dict[str, Counter[tuple[type, Any]]] = {}
         self.departments: Counter[str] = Counter()
         self.cultures: Counter[str] = Counter()
         self.problems: list[tuple[str, LogProblem]] = []
@@ -275,8 +275,37 @@ class DecisionCounts:
         self.hits.update(set(matched))
         self.departments[_department(item.department)] += 1
         self.cultures[culture] += 1
+        values = self._values
         for name, value in directives.items():
-            self.values.setdefault(name, Counter())[_value_text(value)] += 1
+            counter = values.get(name)
+            if counter is None:
+                counter = values[name] = Counter()
+            # Values are counted as they are and written as JSON once, at the end; the type
+            # is part of the key, so that `true` and `1` stay apart.
+            kind = type(value)
+            if kind is list:
+                if all(type(item) is str for item in value):
+                    counter[(tuple, tuple(value))] += 1
+                else:
+                    counter[(list, _json(value))] += 1
+            elif kind is dict or kind is float:  # floats: -0.0 == 0.0, yet their texts differ
+                counter[(dict, _json(value))] += 1
+            else:
+                counter[(kind, value)] += 1
+
+    @property
+    def values(self) -> dict[str, Counter[str]]:
+        """Per directive, decisions per value (as JSON text)."""
+        found: dict[str, Counter[str]] = {}
+        for name, counter in self._values.items():
+            texts: Counter[str] = Counter()
+            for (kind, value), count in counter.items():
+                if kind is list or kind is dict:
+                    texts[value] += count
+                else:
+                    texts[_value_text(list(value) if kind is tuple else value)] += count
+            found[name] = texts
+        return found
 
     def update(self, other: DecisionCounts) -> None:
         """Add the counts of `other` (its problems included)."""
@@ -284,8 +313,8 @@ class DecisionCounts:
         self.hits.update(other.hits)
         self.departments.update(other.departments)
         self.cultures.update(other.cultures)
-        for name, counter in other.values.items():
-            self.values.setdefault(name, Counter()).update(counter)
+        for name, counter in other._values.items():
+            self._values.setdefault(name, Counter()).update(counter)
         self.problems.extend(other.problems)
 
 
@@ -295,6 +324,10 @@ def _department(department: str | None) -> str:
 
 def _value_text(value: Any) -> str:
     return json.dumps(json_value(value), sort_keys=True, ensure_ascii=False)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _read(decisions: Decisions, counts: DecisionCounts) -> None:
@@ -338,14 +371,15 @@ def compare(
 ) -> DriftReport:
     """`drift` of two sets of decisions already counted."""
     rules = sorted(set(before.hits) | set(now.hits))
-    directives = sorted(set(before.values) | set(now.values))
+    values_before, values_now = before.values, now.values
+    directives = sorted(set(values_before) | set(values_now))
     if policy is not None:
         rules = sorted({rule.id for rule in policy.rules} | set(rules))
         directives = sorted({directive.name for directive in policy.directives} | set(directives))
     shifts = [_shift("department", "department", before.departments, now.departments)]
     for name in directives:
         shifts.append(
-            _shift("directive", name, before.values.get(name, {}), now.values.get(name, {}))
+            _shift("directive", name, values_before.get(name, {}), values_now.get(name, {}))
         )
     for rule in rules:
         shifts.append(
