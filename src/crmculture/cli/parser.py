@@ -173,7 +173,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_DECIDE_EXAMPLES,
         formatter_class=raw,
     )
-    decide.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    decide.add_argument(
+        "culture",
+        metavar="CULTURE_FILE",
+        help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
+    )
     decide.add_argument(
         "customers",
         metavar="CUSTOMERS",
@@ -248,7 +252,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_CHECK_EXAMPLES,
         formatter_class=raw,
     )
-    check.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    check.add_argument(
+        "culture",
+        metavar="CULTURE_FILE",
+        help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
+    )
     check.add_argument("--json", action="store_true", help="write the report as JSON")
 
     journeys = commands.add_parser(
