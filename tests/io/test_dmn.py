@@ -293,6 +293,25 @@ class TestMalformed:
             load_dmn(model(entries=(("X + 1", '"a"'), ("> foo", '"b"'))))
         assert [p.path[1] for p in error.value.problems] == ["i1", "i2"]
 
+    @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+    def test_entities_are_refused_in_any_encoding(self, encoding: str) -> None:
+        """A billion-laughs document is refused before any entity is expanded, also in UTF-16."""
+        bomb = (
+            f'<?xml version="1.0" encoding="{encoding}"?>'
+            '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            f'<definitions xmlns="{NS}">&b;</definitions>'
+        )
+        with pytest.raises(DocumentError, match="DOCTYPE or entity declaration"):
+            load_dmn(bomb.encode(encoding))
+
+    def test_a_parse_error_has_its_line_and_column(self) -> None:
+        """XML that is not well formed: the problem has the line and column."""
+        with pytest.raises(DocumentError) as error:
+            load_dmn("<definitions>\n  <decision></definitions>")
+        problem = error.value.problems[0]
+        assert (problem.line, problem.column) == (2, 15)
+        assert "mismatched tag" in problem.message
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A path that does not exist is a DocumentError naming it."""
         with pytest.raises(DocumentError, match="cannot read DMN file"):

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
+from xml.parsers import expat
 
 import attrs
 
@@ -108,8 +109,6 @@ _TYPES = {
     "boolean": "bool",
     "date": "date",
 }
-
-_DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def dmn_identifier(name: str) -> str:
@@ -413,20 +412,36 @@ def _read_text(source: str | bytes | os.PathLike[str]) -> str | bytes:
     return data
 
 
+class _Refused(Exception):
+    """A DOCTYPE or entity declaration met while scanning."""
+
+
+def _refuse(*_: object) -> None:
+    raise _Refused
+
+
 def _parse_xml(data: str | bytes) -> ET.Element:
-    head = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    if _DTD.search(head):
+    """Parse the XML, after an expat scan that stops at a DOCTYPE or entity declaration
+    before any entity is expanded (whatever the document's encoding)."""
+    scanner = expat.ParserCreate()
+    scanner.StartDoctypeDeclHandler = _refuse
+    scanner.EntityDeclHandler = _refuse
+    try:
+        scanner.Parse(data, True)
+        return ET.fromstring(data)
+    except _Refused:
         raise DocumentError(
             "DMN document refused",
             [Problem((), "a DOCTYPE or entity declaration is not allowed in a DMN document")],
+        ) from None
+    except (expat.ExpatError, ET.ParseError) as error:
+        line, offset = (
+            (error.lineno, error.offset) if isinstance(error, expat.ExpatError) else error.position
         )
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as error:
-        line, column = error.position
+        reason = expat.ErrorString(error.code) if error.code else str(error)
         raise DocumentError(
             "DMN document is not well-formed XML",
-            [Problem((), str(error).split(":")[0], line=line, column=column + 1)],
+            [Problem((), reason or "not well-formed", line=line, column=offset + 1)],
         ) from None
 
 
