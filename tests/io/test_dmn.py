@@ -24,6 +24,7 @@ from crmculture import (
     CrmCultureError,
     Decision,
     DocumentError,
+    InvalidCustomer,
     Policy,
     UndecidedError,
 )
@@ -45,6 +46,7 @@ def model(
     output_type: str = "string",
     aggregation: str = "",
     output_values: str = "",
+    input_values: str = "",
     namespace: str = NS,
 ) -> str:
     """A one-input, one-output DMN model; each entry is (input entry, output entry)."""
@@ -55,11 +57,13 @@ def model(
     )
     agg = f' aggregation="{aggregation}"' if aggregation else ""
     values = f"<outputValues><text>{output_values}</text></outputValues>" if output_values else ""
+    escaped = input_values.replace("<", "&lt;")
+    allowed = f"<inputValues><text>{escaped}</text></inputValues>" if input_values else ""
     return (
         f'<definitions xmlns="{namespace}" id="m" name="m" namespace="t">'
         f'<decision id="d" name="Band"><decisionTable id="t" hitPolicy="{hit_policy}"{agg}>'
         f'<input id="in"><inputExpression typeRef="{type_ref}"><text>X</text></inputExpression>'
-        f'</input><output id="out" name="Band" typeRef="{output_type}">{values}</output>'
+        f'{allowed}</input><output id="out" name="Band" typeRef="{output_type}">{values}</output>'
         f'{rules}</decisionTable></decision><inputData id="x" name="X"/></definitions>'
     )
 
@@ -97,6 +101,28 @@ class TestImport:
             dmn_identifier("Approval Status"),
             dmn_identifier("Approved/Declined"),
         ) == ("Approval_Status", "Approved_Declined")
+
+
+class TestAllowedValues:
+    def test_a_number_range_bounds_the_fact(self) -> None:
+        """Allowed values `[0..150]` on a number input become the fact's min and max."""
+        policy = load_dmn(model(input_values="[0..150]"))[0].policy
+        fact = policy.schema.facts[0]
+        assert (fact.min, fact.max) == (0, 150)
+        with pytest.raises(InvalidCustomer):
+            policy.compile()({"X": Decimal(200)})
+
+    def test_a_bound_on_a_date(self) -> None:
+        """A `>=` bound on a date input becomes its min."""
+        fact = load_dmn(
+            model(entries=(("-", '"a"'),), type_ref="date", input_values='>= date("2000-01-01")')
+        )[0].policy.schema.facts[0]
+        assert (fact.min, fact.max) == (dt.date(2000, 1, 1), None)
+
+    def test_other_allowed_values_are_reported(self) -> None:
+        """Allowed values that are not one range or bound: a DocumentError, never ignored."""
+        with pytest.raises(DocumentError, match="only one closed range"):
+            load_dmn(model(input_values="< 5, > 10"))
 
 
 class TestHitPolicies:

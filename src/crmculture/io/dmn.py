@@ -672,12 +672,13 @@ def _fact(
             Problem(where, f"input type `{base}` is not supported (number, string, boolean, date)")
         )
         return None
-    if kind == "decimal":
-        return Fact.decimal(name)
     if kind == "bool":
+        if values_text is not None:
+            model.problems.append(Problem(where, "allowed values of a boolean are not supported"))
+            return None
         return Fact.bool(name)
-    if kind == "date":
-        return Fact.date(name)
+    if kind in ("decimal", "date"):
+        return _bounded(model, where, name, kind, values_text)
     if values_text is not None:
         values = _string_list(values_text)
         if values is None:
@@ -699,6 +700,38 @@ def _fact(
             )
             return None
     return Fact.enum(name, values)
+
+
+def _bounded(
+    model: _Model, where: tuple[str, ...], name: str, kind: str, values_text: str | None
+) -> Fact | None:
+    """A number or date fact; allowed values that are one range or bound become its min and
+    max, anything else is reported."""
+    fact = Fact.decimal(name) if kind == "decimal" else Fact.date(name)
+    if values_text is None or not values_text.strip():
+        return fact
+    try:
+        allowed = parse_unary_tests(values_text, fact)
+    except ValueError:
+        allowed = None
+    low = high = None
+    if isinstance(allowed, Between):
+        low, high = allowed.low, allowed.high
+    elif isinstance(allowed, Compare) and allowed.op in (">=", "<="):
+        low, high = (allowed.value, None) if allowed.op == ">=" else (None, allowed.value)
+    else:
+        model.problems.append(
+            Problem(
+                where,
+                f"allowed values `{values_text}` of `{name}`: only one closed range or one "
+                "`>=`/`<=` bound is supported",
+                values_text,
+            )
+        )
+        return None
+    if kind == "decimal":
+        return Fact.decimal(name, min=low, max=high)  # type: ignore[arg-type]
+    return Fact.date(name, min=low, max=high)  # type: ignore[arg-type]
 
 
 def _safe_tokens(text: str) -> list[tuple[str, str]]:
