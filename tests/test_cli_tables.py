@@ -98,6 +98,13 @@ class TestConvert:
         assert policy == load_policy(yaml_path)
         dump_xlsx_table(policy, tmp_path / "again.xlsx")
 
+    @pytest.mark.parametrize("model", sorted(TCK.glob("*/*.dmn")), ids=lambda m: m.stem)
+    def test_every_tck_table_survives_csv(self, cli: Cli, tmp_path: Path, model: Path) -> None:
+        """Every TCK table converted to CSV reads back as the policy the import gives."""
+        target = tmp_path / "t.csv"
+        assert cli("convert", str(model), "-o", str(target))[0] == EXIT_OK
+        assert load_csv_table(target) == load_dmn(model)[0].policy
+
     def test_unknown_output_extension(self, cli: Cli, tmp_path: Path) -> None:
         """An output that is neither a document nor a table is a usage error."""
         code, _, err = cli("convert", str(OUTPUT_ORDER), "-o", str(tmp_path / "t.txt"))

@@ -814,7 +814,7 @@ def _directive(
             return None, None
     try:
         if letter == "C#":
-            return Directive.int(name, min=0, default=0, combine=Combine.SUM), values
+            return Directive.int(name, default=0, combine=Combine.SUM), values
         if kind == "enum":
             text_default = (
                 default if combine is not Combine.LIST or default is NO_DEFAULT else [default]

@@ -421,6 +421,8 @@ def table_rows(policy: Policy) -> list[list[str]]:
         )
     if policy.layers or policy.promises or policy.departments is not None:
         problems.append(Problem((), "layers, promises and departments do not fit a table"))
+    if policy.version != "1" or policy.description:
+        problems.append(Problem((), "a version or description does not fit a table"))
     for fact in policy.schema.facts:
         fits = (
             fact.min is None
@@ -428,13 +430,23 @@ def table_rows(policy: Policy) -> list[list[str]]:
             and not fact.optional
             and fact.default is NO_DEFAULT
             and fact.better is None
+            and not fact.description
             and (fact.type != "enum" or not fact.ordered)
         )
         if not fits:
             problems.append(
                 Problem(
                     ("facts", fact.name),
-                    "bounds, defaults, order and optional facts do not fit a table",
+                    "bounds, defaults, order, descriptions and optional facts do not fit a table",
+                )
+            )
+    for directive in policy.directives:
+        extra = (directive.min, directive.max, directive.better, directive.description)
+        if directive.uniform or directive.monotone or any(v not in (None, "") for v in extra):
+            problems.append(
+                Problem(
+                    ("directives", directive.name),
+                    "min, max, uniform, monotone, better and descriptions do not fit a table",
                 )
             )
     fact_names = [f.name for f in policy.schema.facts]
