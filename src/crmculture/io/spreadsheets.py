@@ -55,6 +55,7 @@ from crmculture.model.values import NO_DEFAULT, literal_text
 
 __all__ = [
     "HIT_POLICY_OF",
+    "TABLE_HIT_POLICIES",
     "dump_csv_table",
     "dump_xlsx_table",
     "load_csv_table",
