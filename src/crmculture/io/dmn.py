@@ -265,8 +265,9 @@ class _UnaryParser:
             result: Condition = Not(inner)
         else:
             result = self.tests()
-        if self.peek() is not None:
-            raise _Unsupported(f"unexpected `{self.peek()[1]}`")  # type: ignore[index]
+        rest = self.peek()
+        if rest is not None:
+            raise _Unsupported(f"unexpected `{rest[1]}`")
         return result
 
     def tests(self) -> Condition:
