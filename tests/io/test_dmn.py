@@ -145,6 +145,16 @@ class TestHitPolicies:
         with pytest.raises(UndecidedError):
             decide(evaluator, model("FIRST", (("> 10", '"a"'),)), 1)
 
+    def test_no_match_is_null_as_dmn_says(self, evaluator: Callable[[Policy], Evaluator]) -> None:
+        """DmnTable.decide gives DMN's null (None) where the evaluators raise, or the
+        defaultOutputEntry when the output has one."""
+        table = load_dmn(model("FIRST", (("> 10", '"a"'),)))[0]
+        assert [table.decide({"X": x}, evaluator) for x in (1, 11)] == [None, "a"]
+        with_default = model("FIRST", (("> 10", '"a"'),)).replace(
+            "</output>", '<defaultOutputEntry><text>"none"</text></defaultOutputEntry></output>'
+        )
+        assert load_dmn(with_default)[0].decide({"X": 1}, evaluator) == "none"
+
     def test_no_match_of_a_list_table_is_empty(
         self, evaluator: Callable[[Policy], Evaluator]
     ) -> None:

@@ -109,7 +109,7 @@ def run(
     compiled one unless given)."""
     model = next((TCK / folder).glob("*.dmn"))
     table = next(t for t in load_dmn(model) if t.decision == decision)
-    return table.result(evaluator(table.policy)(table.customer(inputs)))
+    return table.decide(inputs, evaluator)
 
 
 CASES = cases()

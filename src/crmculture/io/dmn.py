@@ -30,7 +30,7 @@ import datetime as dt
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -38,7 +38,7 @@ from xml.parsers import expat
 
 import attrs
 
-from crmculture.errors import CrmCultureError, DocumentError, Problem
+from crmculture.errors import CrmCultureError, DocumentError, Problem, UndecidedError
 from crmculture.evaluate.decision import Decision
 from crmculture.model.conditions import ALWAYS, And, Between, Compare, Condition, In, Not, Or
 from crmculture.model.directives import Combine, Directive
@@ -153,6 +153,39 @@ class DmnTable:
         """A customer record from values keyed by DMN input name."""
         facts = dict(self.inputs)
         return {facts.get(name, name): value for name, value in inputs.items()}
+
+    def decide(
+        self,
+        inputs: dict[str, Any],
+        evaluator: Callable[[Policy], Callable[[dict[str, Any]], Decision]] | None = None,
+    ) -> Any:
+        """The DMN result for `inputs` (keyed by DMN input name), null included.
+
+        Where the policy's evaluators raise `crmculture.UndecidedError` because no rule
+        matched (a single-hit table), DMN's result is null: each output without a
+        ``defaultOutputEntry`` is None. Invalid inputs and conflicts still raise.
+
+        Args:
+            inputs: Values keyed by DMN input name.
+            evaluator: Turns the policy into an evaluator; the compiled one by default.
+
+        Examples:
+            >>> table = load_dmn(EXAMPLE.replace("RULE ORDER", "FIRST"))[0]
+            >>> table.decide({"Age": 17, "Risk": "High"}), table.decide({"Age": 30, "Risk": "Low"})
+            ('Declined', None)
+        """
+        decide = (evaluator or Policy.compile)(self.policy)
+        try:
+            return self.result(decide(self.customer(inputs)))
+        except UndecidedError:
+            values = {
+                directive.name: directive.default if directive.has_default else None
+                for directive in self.policy.directives
+            }
+            nulls = [values[name] for _, name in self.outputs]
+            if len(nulls) == 1:
+                return nulls[0]
+            return {dmn: value for (dmn, _), value in zip(self.outputs, nulls, strict=True)}
 
     def result(self, decision: Decision) -> Any:
         """The decision as DMN gives it: one value per single-output table, a mapping from
