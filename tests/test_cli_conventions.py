@@ -29,7 +29,7 @@ ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 CULTURE = str(EXAMPLES / "acme-culture.yaml")
 GOOD = {"credit_hold": False, "days_overdue": 3, "annual_volume": 400000, "tier": "silver"}
-COMMANDS = ["check", "decide", "demo", "example", "explain", "journeys", "render"]
+COMMANDS = ["check", "convert", "decide", "demo", "example", "explain", "journeys", "render"]
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -517,9 +517,7 @@ def promised_policies(draw: st.DrawFn) -> Policy:
                 st.lists(st.sampled_from(policy.departments or ["sales", "support"]), min_size=1),
             )
         )
-        ordered = directive.type in ("enum", "int", "decimal") and directive.combine.value != (
-            "collect"
-        )
+        ordered = directive.type in ("enum", "int", "decimal") and not directive.collects
         if ordered and draw(st.booleans()):
             op = draw(st.sampled_from(["<=", ">=", "!=", "=="]))
             from crmculture.model.conditions import Compare

@@ -50,7 +50,7 @@ import attrs
 
 from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.decision import Decision
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.intake import FALSE_SPELLINGS, TRUE_SPELLINGS
 from crmculture.model.policies import Policy
 from crmculture.model.values import json_value
@@ -322,7 +322,7 @@ _UNREAD = _Unread()
 def _value(directive: Directive, value: Any) -> Any:
     """An action's value as the JSON value of the directive, comparable with the culture's
     (see `_comparable`); `_UNREAD` when the directive cannot take it."""
-    if directive.combine is Combine.COLLECT:
+    if directive.collects:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
@@ -372,7 +372,7 @@ def _scalar(directive: Directive, value: Any) -> Any:
 
 def _comparable(directive: Directive, plain: Any) -> Any:
     """The culture's value (as JSON) in the form `_value` gives actions."""
-    if directive.combine is Combine.COLLECT:
+    if directive.collects:
         return tuple(sorted((_scalar(directive, item) for item in plain), key=repr))
     return _scalar(directive, plain)
 

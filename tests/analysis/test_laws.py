@@ -35,7 +35,6 @@ from crmculture.analysis import (
 )
 from crmculture.evaluate.combine import combine
 from crmculture.evaluate.truth import rule_matches
-from crmculture.model.directives import Combine
 from crmculture.testing import comparable_customers, customers, policies, rules
 
 CONFLICT = Undetermined.CONFLICT
@@ -88,9 +87,7 @@ def compared(policy: Policy) -> tuple[str | None, ...]:
 
 
 def orderable(policy: Policy) -> list[str]:
-    return [
-        d.name for d in policy.directives if d.type != "text" and d.combine is not Combine.COLLECT
-    ]
+    return [d.name for d in policy.directives if d.type != "text" and not d.collects]
 
 
 def favourable_key(directive: Directive, value: Any) -> Any:

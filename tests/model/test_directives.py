@@ -174,56 +174,62 @@ class TestDirectiveConstructors:
 BAD_DIRECTIVES: list[Any] = [
     pytest.param(
         lambda: Directive.text("notify", combine="all"),
-        "combine `all` does not apply to a `text` directive (use one of collect, first, unique)",
+        "combine `all` does not apply to a `text` directive "
+        "(use one of collect, first, list, unique)",
         id="all-on-text",
     ),
     pytest.param(
         lambda: Directive.text("notify", combine="any"),
-        "combine `any` does not apply to a `text` directive (use one of collect, first, unique)",
+        "combine `any` does not apply to a `text` directive "
+        "(use one of collect, first, list, unique)",
         id="any-on-text",
     ),
     pytest.param(
         lambda: Directive.text("route_to", combine="max"),
-        "combine `max` does not apply to a `text` directive (use one of collect, first, unique)",
+        "combine `max` does not apply to a `text` directive "
+        "(use one of collect, first, list, unique)",
         id="max-on-unordered-text",
     ),
     pytest.param(
         lambda: Directive.text("route_to", values=["a", "b"], combine="min"),
-        "combine `min` does not apply to a `text` directive (use one of collect, first, unique)",
+        "combine `min` does not apply to a `text` directive "
+        "(use one of collect, first, list, unique)",
         id="min-on-text-with-values",
     ),
     pytest.param(
         lambda: Directive.bool("may_ship", combine="sum"),
-        "combine `sum` does not apply to a `bool` directive (use one of all, any, first, unique)",
+        "combine `sum` does not apply to a `bool` directive "
+        "(use one of all, any, first, list, unique)",
         id="sum-on-bool",
     ),
     pytest.param(
         lambda: Directive.bool("may_ship", combine="max"),
-        "combine `max` does not apply to a `bool` directive (use one of all, any, first, unique)",
+        "combine `max` does not apply to a `bool` directive "
+        "(use one of all, any, first, list, unique)",
         id="max-on-bool",
     ),
     pytest.param(
         lambda: Directive.bool("may_ship", combine="collect"),
         "combine `collect` does not apply to a `bool` directive "
-        "(use one of all, any, first, unique)",
+        "(use one of all, any, first, list, unique)",
         id="collect-on-bool",
     ),
     pytest.param(
         lambda: Directive.enum("level", LEVELS, combine="sum"),
         "combine `sum` does not apply to a `enum` directive "
-        "(use one of collect, first, max, min, unique)",
+        "(use one of collect, first, list, max, min, unique)",
         id="sum-on-enum",
     ),
     pytest.param(
         lambda: Directive.int("discount_pct", combine="all"),
         "combine `all` does not apply to a `int` directive "
-        "(use one of collect, first, max, min, sum, unique)",
+        "(use one of collect, first, list, max, min, sum, unique)",
         id="all-on-int",
     ),
     pytest.param(
         lambda: Directive.decimal("credit", combine="any"),
         "combine `any` does not apply to a `decimal` directive "
-        "(use one of collect, first, max, min, sum, unique)",
+        "(use one of collect, first, list, max, min, sum, unique)",
         id="any-on-decimal",
     ),
     pytest.param(
@@ -348,7 +354,8 @@ class TestDirectiveDefinition:
             Directive("route_to", "text", combine="sum", min=0, monotone=True, default=3)
         expected = [
             "combine `sum` does not apply to a `text` directive "
-            "(use one of collect, first, unique)",
+            ""
+            "(use one of collect, first, list, unique)",
             "only number directives have a min or max",
             "a monotone directive needs an order; text directives have none",
             "expected a string, got int `3`",

@@ -21,6 +21,9 @@ from crmculture import (
     Schema,
 )
 from crmculture.analysis import AnalysisReport, BrokenPromise, check_promises
+from crmculture.io.dmn import EXAMPLE as DMN_EXAMPLE
+from crmculture.io.dmn import DmnTable, load_dmn
+from crmculture.io.spreadsheets import dump_csv_table, load_csv_table, policy_from_rows, table_rows
 from crmculture.model import And, Between, Compare, Const, In, Missing, Not, Or
 
 schema = Schema(
@@ -85,3 +88,13 @@ capped: Policy = policy.with_rules(
 ).with_promises(promise, kept)
 report: AnalysisReport = check_promises(capped, ["cap"], budget=1_000)
 broken: list[BrokenPromise] = [f for f in report.findings if isinstance(f, BrokenPromise)]
+
+# Decision tables from DMN and spreadsheets.
+dmn_tables: list[DmnTable] = load_dmn(DMN_EXAMPLE)
+dmn_policy: Policy = dmn_tables[0].policy
+dmn_result: object = dmn_tables[0].result(dmn_policy.compile()({"Age": 30, "Risk": "Low"}))
+sheet_policy: Policy = load_csv_table("name,t\nfact,a,bool\ndirective,d,bool\nrule,a,d\nr,a,true\n")
+table_text: str = dump_csv_table(sheet_policy)
+rows: list[list[str]] = table_rows(policy_from_rows(table_rows(sheet_policy), sheet="t"))
+offers = Directive.text("offers", combine="list")
+many: bool = offers.collects

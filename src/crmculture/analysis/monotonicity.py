@@ -26,12 +26,12 @@ from crmculture.analysis.findings import (
 from crmculture.analysis.outcomes import Plan, Undetermined, possible
 from crmculture.analysis.report import AnalysisReport, Coverage
 from crmculture.analysis.search import FOUND, PRUNE, Pairing, Search, Verdict
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.policies import Policy
 
 
 def _orderable(directive: Directive) -> bool:
-    return directive.type != "text" and directive.combine is not Combine.COLLECT
+    return directive.type != "text" and not directive.collects
 
 
 def _monotonicity(setup: _Setup, directives: Sequence[Directive]) -> AnalysisReport:

@@ -211,7 +211,7 @@ def _possible_combined(
                 outcomes.add(Undetermined.CONFLICT)
         return Possible(frozenset(outcomes), False, branch)
     directive = plan.directive
-    if strategy is Combine.SUM:
+    if strategy in (Combine.SUM, Combine.LIST):  # numbers add up, lists concatenate in order
         if not true_values:
             return Possible(frozenset({plan.empty}), bool(unknown_values), branch)
         total = true_values[0]

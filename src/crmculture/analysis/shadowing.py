@@ -47,7 +47,7 @@ def _determines(
     rivals: list[int] = (
         [] if mine else [i for (i, _), o in zip(plan.order, flags, strict=True) if o]
     )
-    if strategy in (Combine.SUM, Combine.COLLECT):
+    if strategy in (Combine.SUM, Combine.COLLECT, Combine.LIST):
         pass
     elif strategy in (Combine.FIRST, Combine.MIN, Combine.MAX):
         position = next(p for p, (i, _) in enumerate(group) if i == index)

@@ -17,7 +17,7 @@ from crmculture.batch.frames import FrameError, FramePlan
 from crmculture.batch.plan import possible_values, rule_column
 from crmculture.errors import CrmCultureError
 from crmculture.evaluate.many import OnError
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.policies import Policy
 
 __all__ = ["ERRORS_SCHEMA", "ParquetSummary", "decide_parquet", "decisions_schema"]
@@ -75,7 +75,7 @@ def decisions_schema(policy: Policy, passthrough: pa.Schema | None = None) -> pa
         values = possible_values(directive, policy)
         flat = [v for value in values for v in (value if isinstance(value, tuple) else (value,))]
         scalar = _scalar_type(directive, flat)
-        kind = pa.list_(scalar) if directive.combine is Combine.COLLECT else scalar
+        kind = pa.list_(scalar) if directive.collects else scalar
         fields.append(pa.field(directive.name, kind))
     fields.extend(pa.field(rule_column(d.name), pa.string()) for d in policy.directives)
     return pa.schema(fields)

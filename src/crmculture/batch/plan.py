@@ -255,7 +255,7 @@ class DirectivePlan:
         self.rule_ids = [rule.id for _, rule, _ in self.contributions]
         # A ``unique`` directive set by an overriding rule is combined per set of matching
         # contributions too: which values may conflict depends on which rules override.
-        self.grouped = directive.combine in (Combine.SUM, Combine.COLLECT) or (
+        self.grouped = directive.combine in (Combine.SUM, Combine.COLLECT, Combine.LIST) or (
             directive.combine is Combine.UNIQUE
             and any(rule.overrides for _, rule, _ in self.contributions)
         )
@@ -445,7 +445,7 @@ def value_dtype(directive: Directive) -> str:
         ...     Directive.enum("level", ["standard", "priority"], combine="max"))
         ('boolean', 'category')
     """
-    if directive.combine is Combine.COLLECT or directive.type == "decimal":
+    if directive.collects or directive.type == "decimal":
         return "object"
     if directive.type == "bool":
         return "boolean"

@@ -1,5 +1,8 @@
 """The arguments commands share, read once for all: the culture file, ``--customer``,
-``--request`` and ``--output``. Each mistake is a `_UsageError`."""
+``--request`` and ``--output``. Each mistake is a `_UsageError`.
+
+A culture file may also be a decision table: a DMN model (``.dmn``, one decision table) or
+a spreadsheet (``.csv``, ``.xlsx``); it is read as a culture with that policy and no org."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from crmculture.errors import did_you_mean
 from crmculture.io.documents import load, load_policy
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
+from crmculture.org.graph import OrgGraph
 
 
 def _culture_file(path: str) -> Path:
@@ -23,8 +27,41 @@ def _culture_file(path: str) -> Path:
     return Path(path)
 
 
+DECISION_TABLES = (".dmn", ".csv", ".xlsx")
+"""The extensions of decision-table files that commands read in place of a culture file."""
+
+
+def _table_policy(path: Path) -> Policy:
+    """The policy of a decision-table file (by its extension)."""
+    if path.suffix.lower() == ".dmn":
+        from crmculture.io.dmn import load_dmn
+
+        tables = load_dmn(path)
+        if len(tables) > 1:
+            names = ", ".join(f"`{table.decision}`" for table in tables)
+            raise _UsageError(
+                f"`{path}` has {len(tables)} decision tables ({names}); "
+                "a command reads a model with one"
+            )
+        return tables[0].policy
+    from crmculture.io.spreadsheets import load_table
+
+    return load_table(path)
+
+
 def _load(path: str) -> Policy:
-    return load_policy(_culture_file(path))
+    file = _culture_file(path)
+    if file.suffix.lower() in DECISION_TABLES:
+        return _table_policy(file)
+    return load_policy(file)
+
+
+def _load_any(path: str) -> Culture:
+    """A culture file, or a decision table as a culture with no org."""
+    file = _culture_file(path)
+    if file.suffix.lower() in DECISION_TABLES:
+        return Culture(_table_policy(file), OrgGraph([]))
+    return load(file)
 
 
 def _load_culture(path: str) -> Culture:

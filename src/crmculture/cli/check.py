@@ -11,10 +11,9 @@ from typing import IO, Any
 from crmculture.analysis.findings import Finding, MonotonicityBreak, Severity
 from crmculture.analysis.org_metrics import analyze_org
 from crmculture.analysis.verifier import analyze
-from crmculture.cli.arguments import _culture_file
+from crmculture.cli.arguments import _load_any
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from crmculture.cli.org import _org_finding_document, _write_org_findings
-from crmculture.io.documents import load
 from crmculture.model.promises import Promise
 from crmculture.model.values import json_value
 
@@ -37,7 +36,7 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
-    culture = load(_culture_file(args.culture))
+    culture = _load_any(args.culture)
     report = analyze(culture.policy)
     org_findings = analyze_org(culture).findings if culture.org.departments else ()
     errors = [f for f in report.findings if f.severity is Severity.ERROR]

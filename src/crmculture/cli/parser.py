@@ -26,6 +26,7 @@ examples:
   crmculture example                     # list the example cultures
   crmculture example acme -o acme.yaml   # write one out; the examples below use it
   crmculture check acme.yaml
+  crmculture convert model.dmn -o culture.yaml   # a DMN or spreadsheet decision table
   crmculture decide acme.yaml customers.jsonl --department sales
   cat customers.csv | crmculture decide acme.yaml --input-format csv
   crmculture explain acme.yaml --department engineering \\
@@ -144,6 +145,19 @@ examples:
   crmculture quality customers.jsonl --culture acme.yaml --json
 """
 
+_CONVERT_EXAMPLES = """\
+examples:
+  crmculture convert model.dmn -o culture.yaml     # a DMN decision table as a culture
+  crmculture convert pricing.xlsx -o culture.yaml  # a spreadsheet decision table
+  crmculture convert model.dmn -o table.csv        # the table as a spreadsheet
+  crmculture convert model.dmn --format json       # to standard output
+  crmculture check model.dmn                       # check and decide read tables too
+
+A DMN model must hold one decision table; its inputs become facts and its outputs
+directives (see the how-to "Import DMN decision tables"). The spreadsheet layout is in the
+how-to "Turn the spreadsheet into a culture".
+"""
+
 _EXAMPLE_EXAMPLES = """\
 examples:
   crmculture example
@@ -182,7 +196,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_DECIDE_EXAMPLES,
         formatter_class=raw,
     )
-    decide.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    decide.add_argument(
+        "culture",
+        metavar="CULTURE_FILE",
+        help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
+    )
     decide.add_argument(
         "customers",
         metavar="CUSTOMERS",
@@ -257,7 +275,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_CHECK_EXAMPLES,
         formatter_class=raw,
     )
-    check.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    check.add_argument(
+        "culture",
+        metavar="CULTURE_FILE",
+        help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
+    )
     check.add_argument("--json", action="store_true", help="write the report as JSON")
 
     journeys = commands.add_parser(
@@ -317,6 +339,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--full", action="store_true", help="show everything: every decision's full trace"
+    )
+
+    convert = commands.add_parser(
+        "convert",
+        parents=[verbose],
+        help="write a decision table (DMN, CSV, XLSX) as a culture document, or back",
+        description="Read a DMN model's decision table, a spreadsheet decision table or a "
+        "culture file, and write its policy as a culture document (.yaml, .json, .toml) or as "
+        "a spreadsheet decision table (.csv, .xlsx), by the extension of --output.",
+        epilog=_CONVERT_EXAMPLES,
+        formatter_class=raw,
+    )
+    convert.add_argument(
+        "source", metavar="SOURCE", help="a .dmn, .csv or .xlsx decision table, or a culture file"
+    )
+    convert.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    convert.add_argument(
+        "--format",
+        choices=["yaml", "json", "toml"],
+        help="the culture document's format (default: from --output, else yaml)",
     )
 
     example = commands.add_parser(

@@ -14,6 +14,7 @@ from typing import IO
 
 from crmculture.cli.adherence import _adherence
 from crmculture.cli.check import _check
+from crmculture.cli.convert import _convert
 from crmculture.cli.decisions import _decide, _explain, _replay
 from crmculture.cli.diff import _diff
 from crmculture.cli.drift import _drift
@@ -44,6 +45,7 @@ def _demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "adherence": lambda args, out, err: _adherence(args, out),
     "check": lambda args, out, err: _check(args, out),
+    "convert": lambda args, out, err: _convert(args, out),
     "decide": _decide,
     "demo": _demo,
     "diff": lambda args, out, err: _diff(args, out),

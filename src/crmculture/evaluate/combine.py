@@ -50,7 +50,7 @@ class DirectiveOutcome:
         source: ``"rule"`` when matching rules set it, ``"default"`` otherwise.
         determined_by: The ids of the rules whose values made the final value: the winner
             for ``first``, ``min``, ``max``; every rule with the deciding value for ``all``,
-            ``any``, ``unique``; every contributor for ``sum`` and ``collect``.
+            ``any``, ``unique``; every contributor for ``sum``, ``collect`` and ``list``.
         overridden: The matching rules whose values lost, each with the reason.
     """
 
@@ -175,11 +175,11 @@ def _combine(directive: Directive, contributions: Sequence[Contribution]) -> Dir
         for _, value in contributions[1:]:
             total = total + value
         return DirectiveOutcome(name, total, "rule", tuple(rule.id for rule, _ in contributions))
-    if strategy is Combine.COLLECT:
+    if strategy in (Combine.COLLECT, Combine.LIST):
         items = [item for _, value in contributions for item in value]
         return DirectiveOutcome(
             name,
-            directive.collect_sorted(items),
+            directive.collect_sorted(items) if strategy is Combine.COLLECT else tuple(items),
             "rule",
             tuple(rule.id for rule, _ in contributions),
         )

@@ -310,7 +310,7 @@ def _emit_directive(
                 src.emit(indent + 2, f"{var} = {constant}")
                 src.emit(indent + 1, f"elif {var} != {constant}:")
                 src.emit(indent + 2, f"_raise_conflict(self, {position}, ({flags}))")
-            else:  # SUM adds numbers, COLLECT concatenates tuples and sorts at the end.
+            else:  # SUM adds numbers; COLLECT and LIST concatenate tuples, COLLECT sorts.
                 src.emit(
                     indent + 1, f"{var} = {constant} if {var} is _UNSET else {var} + {constant}"
                 )

@@ -35,7 +35,7 @@ from crmculture.io.converter import (
     make_converter,
 )
 from crmculture.model.conditions import ALWAYS
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact
 from crmculture.model.policies import Policy
 from crmculture.model.promises import Promise
@@ -69,7 +69,7 @@ def _fact_doc(fact: Fact) -> FactDoc:
 
 
 def _directive_doc(directive: Directive) -> DirectiveDoc:
-    collect_default = directive.combine is Combine.COLLECT and directive.default == ()
+    collect_default = directive.collects and directive.default == ()
     return DirectiveDoc(
         type=directive.type,
         values=None if directive.values is None else list(directive.values),

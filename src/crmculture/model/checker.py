@@ -35,7 +35,7 @@ from crmculture.model.conditions import (
     Not,
     Or,
 )
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.values import literal_text
 
@@ -265,7 +265,7 @@ class _Checker:
             self.report(message, "fact")
             return node
         directive = self.directives[name]
-        if directive.combine is Combine.COLLECT:
+        if directive.collects:
             self.report(
                 f"directive `{name}` collects a list of values; "
                 "conditions on the decision (guards, promises) can test only single-valued "

@@ -54,6 +54,9 @@ class Combine(enum.Enum):
     """Numbers: the sum of the values of all matching rules."""
     COLLECT = "collect"
     """The sorted, de-duplicated union of the values of all matching rules."""
+    LIST = "list"
+    """The values of all matching rules in ``(priority, rule id)`` order, repeats kept (a DMN
+    rule-order or output-order table)."""
 
     def __repr__(self) -> str:
         return f"Combine.{self.name}"
@@ -63,14 +66,32 @@ DIRECTIVE_TYPES: tuple[DirectiveType, ...] = typing.get_args(DirectiveType)
 """Every directive type."""
 
 ALLOWED_COMBINE: dict[str, frozenset[Combine]] = {
-    "text": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.COLLECT}),
-    "enum": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.COLLECT}),
-    "bool": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.ALL, Combine.ANY}),
+    "text": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.COLLECT, Combine.LIST}),
+    "enum": frozenset(
+        {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.COLLECT, Combine.LIST}
+    ),
+    "bool": frozenset({Combine.FIRST, Combine.UNIQUE, Combine.ALL, Combine.ANY, Combine.LIST}),
     "int": frozenset(
-        {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.SUM, Combine.COLLECT}
+        {
+            Combine.FIRST,
+            Combine.UNIQUE,
+            Combine.MIN,
+            Combine.MAX,
+            Combine.SUM,
+            Combine.COLLECT,
+            Combine.LIST,
+        }
     ),
     "decimal": frozenset(
-        {Combine.FIRST, Combine.UNIQUE, Combine.MIN, Combine.MAX, Combine.SUM, Combine.COLLECT}
+        {
+            Combine.FIRST,
+            Combine.UNIQUE,
+            Combine.MIN,
+            Combine.MAX,
+            Combine.SUM,
+            Combine.COLLECT,
+            Combine.LIST,
+        }
     ),
 }
 """The combine strategies each directive type allows."""
@@ -115,8 +136,8 @@ class Directive:
             to the customer), optional for ``text``.
         combine: How the values of several matching rules combine.
         default: The value when no matching rule sets it; `NO_DEFAULT` makes a customer no
-            rule covers an error (`crmculture.UndecidedError`). ``collect`` directives default
-            to the empty tuple.
+            rule covers an error (`crmculture.UndecidedError`). ``collect`` and ``list`` directives
+            default to the empty tuple.
         uniform: Whether every department must give the same value: department layers may
             not set it.
         monotone: Whether a better customer must never get a worse value (checked by the
@@ -145,7 +166,7 @@ class Directive:
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if self.combine is Combine.COLLECT and self.default is NO_DEFAULT:
+        if self.collects and self.default is NO_DEFAULT:
             object.__setattr__(self, "default", ())
         if (
             self.default is not NO_DEFAULT
@@ -241,6 +262,16 @@ class Directive:
                 yield "default", problem
 
     @property
+    def collects(self) -> _Bool:
+        """Whether the value is a tuple of the matching rules' values (``collect``, ``list``).
+
+        Examples:
+            >>> Directive.text("offers", combine="list").collects
+            True
+        """
+        return self.combine in (Combine.COLLECT, Combine.LIST)
+
+    @property
     def has_default(self) -> _Bool:
         """Whether the directive has a default value."""
         return self.default is not NO_DEFAULT
@@ -292,9 +323,10 @@ class Directive:
         """Check a value a rule sets: return ``(normalized value, None)`` or ``(value, why)``.
 
         For ``collect`` directives a rule may set one value or a list of values; the
-        normalized form is a sorted tuple without duplicates.
+        normalized form is a sorted tuple without duplicates. For ``list`` directives it is
+        a tuple in the order given, repeats kept.
         """
-        if self.combine is not Combine.COLLECT:
+        if not self.collects:
             return self._check_scalar(value)
         items = list(value) if isinstance(value, list | tuple) else [value]
         normalized_items = []
@@ -303,6 +335,8 @@ class Directive:
             if problem:
                 return value, problem
             normalized_items.append(normalized)
+        if self.combine is Combine.LIST:
+            return tuple(normalized_items), None
         return self.collect_sorted(normalized_items), None
 
     def collect_sorted(self, items: Iterable[Scalar]) -> tuple[Scalar, ...]:

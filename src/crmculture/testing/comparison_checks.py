@@ -18,7 +18,7 @@ from crmculture.analysis.fact_space import department_contexts
 from crmculture.analysis.findings import MonotonicityBreak, NonUniform, outcomes_for
 from crmculture.analysis.outcomes import Undetermined
 from crmculture.analysis.verifier import check_monotonicity, check_uniformity
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.policies import Policy
 from crmculture.model.values import value_text
 from crmculture.testing.check_arguments import (
@@ -261,10 +261,11 @@ def assert_monotone(
     check = "assert_monotone"
     policy = _policy(check, policy)
     chosen = _directive(check, policy, directive)
-    if chosen.type == "text" or chosen.combine is Combine.COLLECT:
+    if chosen.type == "text" or chosen.collects:
         raise InvalidArgument(
             f"{check}(): directive `{chosen.name}` has no order "
-            f"({'text' if chosen.type == 'text' else 'collect'}), so it cannot be monotone"
+            f"({'text' if chosen.type == 'text' else chosen.combine.value}), "
+            "so it cannot be monotone"
         )
     asked = _department_arg(check, policy, department)
     method = _method(check, method)

@@ -24,7 +24,7 @@ from hypothesis.errors import InvalidArgument
 from crmculture.culture import Culture
 from crmculture.errors import did_you_mean
 from crmculture.model.conditions import ALWAYS, DECISION, Compare, Condition, In
-from crmculture.model.directives import Combine, Directive
+from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.org.graph import Department, Handoff, OrgGraph
@@ -150,7 +150,7 @@ def org_graphs(
 def _decision_atoms(directives: Sequence[Directive]) -> list[st.SearchStrategy[Condition]]:
     atoms: list[st.SearchStrategy[Condition]] = []
     for directive in directives:
-        if directive.combine is Combine.COLLECT:
+        if directive.collects:
             continue
         name = DECISION + directive.name
         values = directive_values(directive)

@@ -129,7 +129,7 @@ def _directive(draw: st.DrawFn, name: str) -> Directive:
         directive = Directive.int(name, min=0, max=100, combine=combine, uniform=uniform)
     else:
         directive = Directive.decimal(name, min=0, max=1000, combine=combine, uniform=uniform)
-    if combine != "collect" and draw(st.integers(0, 3)) > 0:
+    if combine not in ("collect", "list") and draw(st.integers(0, 3)) > 0:
         default = draw(directive_values(directive))
         directive = Directive(
             directive.name,
@@ -146,7 +146,7 @@ def _directive(draw: st.DrawFn, name: str) -> Directive:
 
 @functools.lru_cache(maxsize=512)
 def directive_values(directive: Directive) -> st.SearchStrategy[Any]:
-    """Values a rule may set for `directive` (lists of values for ``collect`` directives)."""
+    """Values a rule may set for `directive` (lists for ``collect`` and ``list`` directives)."""
     if directive.type in ("text", "enum") and directive.values is not None:
         scalar: st.SearchStrategy[Any] = st.sampled_from(directive.values)
     elif directive.type == "text":
@@ -161,6 +161,8 @@ def directive_values(directive: Directive) -> st.SearchStrategy[Any]:
         )
     if directive.combine is Combine.COLLECT:
         return st.lists(scalar, max_size=3).map(directive.collect_sorted)
+    if directive.combine is Combine.LIST:
+        return st.lists(scalar, max_size=3).map(tuple)
     return scalar
 
 
