@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from crmculture.culture import Culture
 from crmculture.errors import (
     AnalysisError,
+    AsOfRequiredError,
     BatchError,
     ConditionSyntaxError,
     ConflictError,
@@ -50,8 +51,10 @@ from crmculture.evaluate import (
 )
 from crmculture.model import (
     ALWAYS,
+    AS_OF,
     NEVER,
     NO_DEFAULT,
+    AsOf,
     Combine,
     Condition,
     D,
@@ -115,9 +118,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALWAYS",
+    "AS_OF",
     "NEVER",
     "NO_DEFAULT",
     "AnalysisError",
+    "AsOf",
+    "AsOfRequiredError",
     "BatchError",
     "Combine",
     "CompiledPolicy",

@@ -21,13 +21,15 @@ from crmculture.model.facts import Fact, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
-from crmculture.model.values import NO_DEFAULT
+from crmculture.model.values import AS_OF, NO_DEFAULT, AsOf
 
 __all__ = [
     "ALWAYS",
+    "AS_OF",
     "NEVER",
     "NO_DEFAULT",
     "And",
+    "AsOf",
     "Between",
     "Combine",
     "Compare",
