@@ -7,6 +7,7 @@ department they reach and following the handoffs whose guards hold for that deci
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
@@ -176,7 +177,9 @@ class Culture:
         """
         return self.org.department(department).policy_department
 
-    def decide(self, customer: object, *, department: str | None = None) -> Decision:
+    def decide(
+        self, customer: object, *, department: str | None = None, as_of: dt.date | None = None
+    ) -> Decision:
         """How the policy treats `customer` while they are at `department` of the org.
 
         An org department decides as its policy department (`policy_department`). Without a
@@ -187,10 +190,12 @@ class Culture:
         Args:
             customer: A customer record.
             department: A department of the org, or None for a company-level decision.
+            as_of: The date the decision is made for (see `crmculture.CompiledPolicy`).
 
         Raises:
             InvalidCustomer: listing every problem of the record; nothing was evaluated.
             UnknownDepartmentError: when the org has no such department.
+            AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
         Examples:
             >>> from crmculture.stories import acme_culture
@@ -205,9 +210,8 @@ class Culture:
             >>> company == culture.policy.compile()(customer)
             True
         """
-        if department is None:
-            return self._decide(customer, None)
-        return self._decide(customer, self.policy_department(department))
+        scope = None if department is None else self.policy_department(department)
+        return self._decide(customer, scope, as_of=as_of)
 
     def journey(
         self,

@@ -260,9 +260,7 @@ class _DepartmentTrace:
         self.out_of_force: str | None = None
         if as_of is not None:
             resting = [
-                rule
-                for rule in rules
-                if rule.applies_to(department) and not rule.in_force(as_of)
+                rule for rule in rules if rule.applies_to(department) and not rule.in_force(as_of)
             ]
             if resting:
                 self.out_of_force = "\n".join(

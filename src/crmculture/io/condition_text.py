@@ -345,8 +345,9 @@ class _Parser:
             number, factor = self.token, -1 if sign.text == "-" else 1
             if number.kind != "number" or number.text.startswith("-"):
                 raise self.error(
-                    number, f"expected a number of days after `as_of {sign.text}`, "
-                    f"found {_describe(number)}"
+                    number,
+                    f"expected a number of days after `as_of {sign.text}`, "
+                    f"found {_describe(number)}",
                 )
             self.advance()
         else:
@@ -359,7 +360,9 @@ class _Parser:
             raise self.error(number, f"`{number.text}`: a shift of `as_of` is at most {MAX_DAYS}")
         unit = self.token
         if unit.kind != "name" or unit.text not in ("day", "days"):
-            raise self.error(unit, f"expected `days` after `{number.text}`, found {_describe(unit)}")
+            raise self.error(
+                unit, f"expected `days` after `{number.text}`, found {_describe(unit)}"
+            )
         self.advance()
         return AsOf(days)
 

@@ -168,6 +168,31 @@ class RuleDoc:
             "whatever the directive's combine strategy."
         ),
     )
+    owner: str = attrs.field(
+        default="",
+        metadata=_doc("Who answers for the rule (governance; never changes a decision)."),
+    )
+    approved_by: str = attrs.field(default="", metadata=_doc("Who approved the rule (governance)."))
+    ticket: str = attrs.field(
+        default="", metadata=_doc("The change request the rule came from (governance).")
+    )
+    tags: list[str] = attrs.field(factory=list, metadata=_doc("Free labels (governance)."))
+    effective_from: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The first day the rule is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
+    effective_until: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The last day the rule is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
 
 
 @attrs.frozen
@@ -191,6 +216,33 @@ class PromiseDoc:
     )
     rationale: str = attrs.field(
         default="", metadata=_doc("Why the culture will not compromise on it.")
+    )
+    owner: str = attrs.field(
+        default="",
+        metadata=_doc("Who answers for the promise (governance; never changes a decision)."),
+    )
+    approved_by: str = attrs.field(
+        default="", metadata=_doc("Who approved the promise (governance).")
+    )
+    ticket: str = attrs.field(
+        default="", metadata=_doc("The change request the promise came from (governance).")
+    )
+    tags: list[str] = attrs.field(factory=list, metadata=_doc("Free labels (governance)."))
+    effective_from: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The first day the promise is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
+    effective_until: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The last day the promise is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
     )
 
 

@@ -85,7 +85,7 @@ def _atom(atom: Atom, schema: Schema, as_of: dt.date) -> Condition:
         fact = schema[atom.fact]
         low_where, low = _place(atom.low, as_of, fact)
         high_where, high = _place(atom.high, as_of, fact)
-        lowest, highest = _bounds(fact)
+        lowest = _bounds(fact)[0]
         if low_where == "above" or high_where == "below" or low > high:
             # No date the fact may hold is inside: a test no value passes.
             return Compare(atom.fact, "<", lowest)

@@ -151,7 +151,9 @@ class ConditionNode:
         for node in self.walk():
             if isinstance(node, Compare) and isinstance(node.value, AsOf):
                 return True
-            if isinstance(node, Between) and (isinstance(node.low, AsOf) or isinstance(node.high, AsOf)):
+            if isinstance(node, Between) and (
+                isinstance(node.low, AsOf) or isinstance(node.high, AsOf)
+            ):
                 return True
         return False
 

@@ -134,8 +134,7 @@ def _check_until(instance: Promise, attribute: Any, value: dt.date | None) -> No
         raise _invalid(
             instance.id,
             "effective_until",
-            f"`effective_until` {value.isoformat()} is before `effective_from` "
-            f"{start.isoformat()}",
+            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
             value,
         )
 
@@ -189,9 +188,7 @@ class Promise:
     tags: tuple[str, ...] = attrs.field(
         default=(), converter=tags_of, validator=_check_tags, kw_only=True
     )
-    effective_from: dt.date | None = attrs.field(
-        default=None, validator=_check_date, kw_only=True
-    )
+    effective_from: dt.date | None = attrs.field(default=None, validator=_check_date, kw_only=True)
     effective_until: dt.date | None = attrs.field(
         default=None, validator=_check_until, kw_only=True
     )

@@ -98,8 +98,7 @@ def _check_until(instance: Rule, attribute: Any, value: dt.date | None) -> None:
         raise _invalid(
             instance.id,
             "effective_until",
-            f"`effective_until` {value.isoformat()} is before `effective_from` "
-            f"{start.isoformat()}",
+            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
             value,
         )
 
@@ -178,9 +177,7 @@ class Rule:
     tags: tuple[str, ...] = attrs.field(
         default=(), converter=tags_of, validator=_check_tags, kw_only=True
     )
-    effective_from: dt.date | None = attrs.field(
-        default=None, validator=_check_date, kw_only=True
-    )
+    effective_from: dt.date | None = attrs.field(default=None, validator=_check_date, kw_only=True)
     effective_until: dt.date | None = attrs.field(
         default=None, validator=_check_until, kw_only=True
     )
