@@ -41,6 +41,7 @@ __all__ = [
     "DepartmentDoc",
     "DirectiveDoc",
     "FactDoc",
+    "FreshnessDoc",
     "HandoffDoc",
     "LayerDoc",
     "OrgDoc",
@@ -79,6 +80,14 @@ def _doc(
 
 
 @attrs.frozen
+class FreshnessDoc:
+    """How long a fact's value stays fresh: ``{days: 365, since: verified_on}``."""
+
+    days: int = attrs.field(metadata=_doc("Days the value stays fresh after `since`."))
+    since: str = attrs.field(metadata=_doc("The date fact that dates the value."))
+
+
+@attrs.frozen
 class FactDoc:
     """A fact: ``credit_hold: {type: bool}``."""
 
@@ -102,6 +111,13 @@ class FactDoc:
         metadata=_doc("Which direction is better for the company.", enum=list(BETTER)),
     )
     description: str = attrs.field(default="", metadata=_doc("Free text."))
+    fresh_for: FreshnessDoc | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "How long a value stays fresh, after a date fact (data quality; never changes a "
+            "decision)."
+        ),
+    )
 
 
 @attrs.frozen
@@ -338,6 +354,7 @@ class CultureDoc:
 
 
 _DOCUMENT_CLASSES: tuple[type, ...] = (
+    FreshnessDoc,
     FactDoc,
     DirectiveDoc,
     RuleDoc,

@@ -26,6 +26,7 @@ from crmculture.io.converter import (
     DepartmentDoc,
     DirectiveDoc,
     FactDoc,
+    FreshnessDoc,
     HandoffDoc,
     LayerDoc,
     OrgDoc,
@@ -65,6 +66,11 @@ def _fact_doc(fact: Fact) -> FactDoc:
         default=ABSENT if fact.default is NO_DEFAULT else fact.default,
         better=fact.better,
         description=fact.description,
+        fresh_for=(
+            None
+            if fact.fresh_for is None
+            else FreshnessDoc(days=fact.fresh_for.days, since=fact.fresh_for.since)
+        ),
     )
 
 

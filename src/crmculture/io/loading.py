@@ -48,7 +48,7 @@ from crmculture.model.conditions import (
     as_condition,
 )
 from crmculture.model.directives import Directive
-from crmculture.model.facts import Fact, Schema
+from crmculture.model.facts import Fact, Freshness, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
@@ -202,6 +202,16 @@ class _Loader:
                 self.broken_facts.add(str(name))
             else:
                 facts.append(fact)
+        dates = {fact.name for fact in facts if fact.type == "date"}
+        for position, fact in enumerate(facts):
+            if fact.fresh_for is not None and fact.fresh_for.since not in dates:
+                since = fact.fresh_for.since
+                self.problem(
+                    ("facts", fact.name, "fresh_for", "since"),
+                    f"`since` names a date fact, not `{since}`" + did_you_mean(since, dates),
+                    since,
+                )
+                facts[position] = attrs.evolve(fact, fresh_for=None)
         return Schema(facts)
 
     def fact(self, name: str, doc: FactDoc, path: Path) -> Fact | None:
@@ -226,6 +236,11 @@ class _Loader:
                 default=NO_DEFAULT if doc.default is ABSENT else typed(doc.default),
                 better=doc.better,  # type: ignore[arg-type]
                 description=doc.description,
+                fresh_for=(
+                    None
+                    if doc.fresh_for is None
+                    else Freshness(doc.fresh_for.days, doc.fresh_for.since)
+                ),
             )
         except SchemaError as error:
             # The model's path is ("facts", name, field): the document's, too.

@@ -17,7 +17,7 @@ from crmculture.model.conditions import (
     Or,
 )
 from crmculture.model.directives import Combine, Directive
-from crmculture.model.facts import Fact, Schema
+from crmculture.model.facts import Fact, Freshness, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
@@ -40,6 +40,7 @@ __all__ = [
     "F",
     "Fact",
     "FactRef",
+    "Freshness",
     "In",
     "Layer",
     "Missing",
