@@ -401,8 +401,9 @@ class AsOfRequiredError(CrmCultureError, ValueError):
         self.uses = tuple(uses)
         shown = ", ".join(f"`{name}`" for name in self.uses[:5])
         more = f" and {len(self.uses) - 5} more" if len(self.uses) > 5 else ""
+        verb = "uses" if len(self.uses) == 1 else "use"
         super().__init__(
-            f"policy `{policy}` needs an as-of date: {shown}{more} use `as_of` "
+            f"policy `{policy}` needs an as-of date: {shown}{more} {verb} `as_of` "
             "(pass `as_of=datetime.date(...)`, or `--as-of YYYY-MM-DD`)"
         )
 

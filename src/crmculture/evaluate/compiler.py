@@ -138,9 +138,9 @@ class CompiledPolicy:
     def at(self, as_of: dt.date) -> CompiledPolicy:
         """The evaluator of decisions made as of `as_of`: calling it is calling this one with
         ``as_of=as_of``. Kept for the latest few dates."""
-        check_as_of(self.policy, as_of)
         found = self._at.get(as_of)
         if found is None:
+            check_as_of(self.policy, as_of)  # only valid dates are ever kept
             found = _compile(self.policy.at(as_of), shown=self.policy, as_of=as_of)
             if len(self._at) >= _AT_KEPT:
                 self._at.pop(next(iter(self._at)))
