@@ -233,3 +233,41 @@ def test_decisions_made_as_of_a_day_are_the_same_in_other_processes() -> None:
     }
     assert len(outputs) == 1
     assert '"as_of":"2026-02-01"' in outputs.pop()
+
+
+@given(cases())
+def test_written_decisions_carry_the_date_as_to_dict_does(
+    case: tuple[Policy, list[dict[str, Any]], str | None, dt.date],
+) -> None:
+    """The command line's decision text (built from parts) is `json.dumps` of `to_dict`; a
+    logged decision reads back with its as-of date, and replays as of it unchanged."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from crmculture.evaluate.decision_text import DecisionText
+    from crmculture.log import DecisionLog, LoggedDecision, read_log, replay
+
+    policy, batch, department, as_of = case
+    texts = DecisionText(policy)
+    decided = []
+    for customer in batch:
+        try:
+            decided.append(policy.compile()(customer, department, as_of=as_of))
+        except CrmCultureError:
+            continue
+    for decision in decided:
+        expected = json.dumps(decision.to_dict(), sort_keys=True, ensure_ascii=False)
+        assert texts(decision) in (expected, None)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "decisions.log"
+        with DecisionLog(path) as log:
+            for decision in decided:
+                log.write(decision)
+        logged = list(read_log(path))
+        replayed = replay(path, policy)
+    assert (replayed.records, replayed.changed, replayed.rejected) == (len(decided), 0, ())
+    assert len(logged) == len(decided)
+    for record, decision in zip(logged, decided, strict=True):
+        assert isinstance(record, LoggedDecision)
+        assert (record.as_of, record.fingerprint) == (as_of, decision.fingerprint)
