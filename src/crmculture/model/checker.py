@@ -136,13 +136,16 @@ def _exact_float(
 
 
 def _as_of_allowed(
-    check: Callable[[Any], tuple[Any, str | None]], fact: Fact, listed: bool
+    check: Callable[[Any], tuple[Any, str | None]], fact: Fact, listed: bool, allowed: bool
 ) -> Callable[[Any], tuple[Any, str | None]]:
-    """`check`, letting the as-of date (`AsOf`) through where a date fact is compared with it."""
+    """`check`, letting the as-of date (`AsOf`) through where a date fact of a rule's or a
+    promise's condition is compared with it (handoff guards, which read the decision, cannot)."""
 
     def checked(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, AsOf):
             return check(value)
+        if not allowed:
+            return value, f"`{value}` is for rules and promises; a handoff guard cannot use it"
         if listed:
             return value, f"`{value}` cannot be listed; compare with it (`<`, `between`)"
         if fact.type != "date":
@@ -239,7 +242,7 @@ class _Checker:
         elif isinstance(node, Between):
             self.ordered_fact(fact, "between")
         check = _exact_float(fact.check) if fact.type == "float" else fact.check
-        check = _as_of_allowed(check, fact, isinstance(node, In))
+        check = _as_of_allowed(check, fact, isinstance(node, In), self.directives is None)
         checked = self.values(node, check, f"fact `{fact.name}`")
         if isinstance(checked, Between) and fact.ordered and fact.type != "bool":
             low, high = checked.low, checked.high
