@@ -313,6 +313,8 @@ class Policy:
             >>> str(policy.at(dt.date(2026, 3, 1)).rule("stale").when)
             'verified_on < 2025-03-01'
         """
+        if type(as_of) is not dt.date:
+            raise TypeError(f"as_of must be a datetime.date, not `{as_of!r}`")
         cache = self._at_cache
         resolved = cache.get(as_of)
         if resolved is None:
