@@ -111,6 +111,16 @@ class TestLoading:
         assert message in str(caught.value)
 
 
+def test_structured_conditions_name_the_as_of_date() -> None:
+    """`{as_of: N}` in a structured condition is the as-of date shifted by N days."""
+    text = DOCUMENT.replace(
+        "when: verified_on < as_of - 365 days",
+        'when: {fact: verified_on, op: "<", value: {as_of: -365}}',
+        1,
+    )
+    assert str(load_policy(text).rule("stale").when) == "verified_on < as_of - 365 days"
+
+
 @st.composite
 def governed(draw: st.DrawFn) -> Policy:
     """Generated policies using the as-of date, with governance metadata on rules and
