@@ -472,7 +472,7 @@ def make_converter() -> cattrs.Converter:
     Examples:
         >>> converter = make_converter()
         >>> converter.structure({"type": "bool"}, FactDoc)
-        FactDoc(type='bool', values=None, ordered=None, min=None, max=None, optional=False, default=ABSENT, better=None, description='')
+        FactDoc(type='bool', values=None, ordered=None, min=None, max=None, optional=False, default=ABSENT, better=None, description='', fresh_for=None)
     """  # noqa: E501 - the repr is one line
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     configure_converter(converter)
