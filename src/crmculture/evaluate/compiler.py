@@ -584,7 +584,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     return policy.compile()
 
 
-_AT_KEPT = 16
+_AT_KEPT = 64
 """How many as-of dates a compiled policy keeps an evaluator for."""
 
 

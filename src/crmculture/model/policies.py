@@ -359,7 +359,7 @@ class Policy:
         return _compile(self)
 
 
-_AT_CACHE = 16
+_AT_CACHE = 64
 
 
 def _default_document(default: Any) -> Any:
