@@ -594,7 +594,10 @@ def _compile(
     """Compile `policy` to a new `CompiledPolicy`; `crmculture.Policy.compile` calls this once
     per policy and keeps the result (and `CompiledPolicy.at` once per as-of date, with the
     policy its decisions show as `shown`)."""
-    source, globs = generate_source(policy, shown=shown, as_of=as_of)
+    if shown is None and as_of is None:
+        source, globs = generate_source(policy)
+    else:
+        source, globs = generate_source(policy, shown=shown, as_of=as_of)
     filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
