@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from crmculture.culture import Culture
 from crmculture.errors import (
     AnalysisError,
+    AsOfRequiredError,
     BatchError,
     ConditionSyntaxError,
     ConflictError,
@@ -50,14 +51,17 @@ from crmculture.evaluate import (
 )
 from crmculture.model import (
     ALWAYS,
+    AS_OF,
     NEVER,
     NO_DEFAULT,
+    AsOf,
     Combine,
     Condition,
     D,
     Directive,
     F,
     Fact,
+    Freshness,
     Layer,
     Policy,
     Promise,
@@ -115,9 +119,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALWAYS",
+    "AS_OF",
     "NEVER",
     "NO_DEFAULT",
     "AnalysisError",
+    "AsOf",
+    "AsOfRequiredError",
     "BatchError",
     "Combine",
     "CompiledPolicy",
@@ -136,6 +143,7 @@ __all__ = [
     "EvaluationError",
     "F",
     "Fact",
+    "Freshness",
     "Handoff",
     "InvalidCustomer",
     "Journey",

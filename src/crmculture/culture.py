@@ -7,6 +7,7 @@ department they reach and following the handoffs whose guards hold for that deci
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
@@ -176,7 +177,9 @@ class Culture:
         """
         return self.org.department(department).policy_department
 
-    def decide(self, customer: object, *, department: str | None = None) -> Decision:
+    def decide(
+        self, customer: object, *, department: str | None = None, as_of: dt.date | None = None
+    ) -> Decision:
         """How the policy treats `customer` while they are at `department` of the org.
 
         An org department decides as its policy department (`policy_department`). Without a
@@ -187,10 +190,12 @@ class Culture:
         Args:
             customer: A customer record.
             department: A department of the org, or None for a company-level decision.
+            as_of: The date the decision is made for (see `crmculture.CompiledPolicy`).
 
         Raises:
             InvalidCustomer: listing every problem of the record; nothing was evaluated.
             UnknownDepartmentError: when the org has no such department.
+            AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
         Examples:
             >>> from crmculture.stories import acme_culture
@@ -205,9 +210,8 @@ class Culture:
             >>> company == culture.policy.compile()(customer)
             True
         """
-        if department is None:
-            return self._decide(customer, None)
-        return self._decide(customer, self.policy_department(department))
+        scope = None if department is None else self.policy_department(department)
+        return self._decide(customer, scope, as_of=as_of)
 
     def journey(
         self,
@@ -217,6 +221,7 @@ class Culture:
         door: str,
         cutoff: int | None = None,
         max_routes: int = MAX_ROUTES,
+        as_of: dt.date | None = None,
     ) -> Journey:
         """Walk `customer` with `request` through the org from `door`.
 
@@ -230,6 +235,7 @@ class Culture:
             door: The department the customer contacts first.
             cutoff: The most departments a route may hold (None: no bound).
             max_routes: The most routes enumerated for an ambiguous journey.
+            as_of: The date the decisions along the way are made for (see `decide`).
 
         Raises:
             InvalidCustomer: listing every problem of the record; nothing was walked.
@@ -238,7 +244,7 @@ class Culture:
         """
         self.org.department(door)
         self._check_walk(request, cutoff, max_routes)
-        return self._walker(customer)(request, door, cutoff, max_routes)
+        return self._walker(customer, as_of)(request, door, cutoff, max_routes)
 
     def journeys(
         self,
@@ -248,6 +254,7 @@ class Culture:
         doors: Iterable[str] | None = None,
         cutoff: int | None = None,
         max_routes: int = MAX_ROUTES,
+        as_of: dt.date | None = None,
     ) -> dict[str, Journey]:
         """The journeys of `customer` with `request` from several doors, by door: each is
         `journey` from that door, but the customer is validated and decided for once, and a
@@ -261,6 +268,7 @@ class Culture:
                 (default: every department of the org, by name).
             cutoff: The most departments a route may hold (None: no bound).
             max_routes: The most routes enumerated for an ambiguous journey.
+            as_of: The date the decisions along the way are made for (see `decide`).
 
         Raises:
             InvalidCustomer: listing every problem of the record; nothing was walked.
@@ -281,7 +289,7 @@ class Culture:
         for door in chosen:
             self.org.department(door)
         self._check_walk(request, cutoff, max_routes)
-        walker = self._walker(customer)
+        walker = self._walker(customer, as_of)
         return {door: walker(request, door, cutoff, max_routes) for door in chosen}
 
     def _check_walk(self, request: str, cutoff: object, max_routes: object) -> None:
@@ -309,12 +317,13 @@ class Culture:
         if problems:
             raise OrgError("invalid journey", problems)
 
-    def _walker(self, customer: object) -> _Walker:
+    def _walker(self, customer: object, as_of: dt.date | None = None) -> _Walker:
         """A function walking `customer` (validated once, here) with any request from any
         door; it remembers the decision at each department, each guard's answer and the
         routes it found (`crmculture.org.journeys.Suffixes`), so that many journeys of one
         customer cost one decision per department and one walk per stretch of the org.
         Arguments are not checked: `journey` is the public door."""
+        decide = self._decide if as_of is None else self._decide.at(as_of)
         facts = self.policy.schema.validate(customer)
         seen: dict[str, Mapping[str, Any]] = {}  # by policy department
         answers: dict[int, bool] = {}  # by test
@@ -325,7 +334,7 @@ class Culture:
             known = seen.get(scope)
             if known is None:
                 known = dict(facts)
-                known.update(zip(names, self._decide(facts, scope).values, strict=True))
+                known.update(zip(names, decide(facts, scope).values, strict=True))
                 seen[scope] = known
             return known
 

@@ -42,6 +42,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
         "crmculture.dask needs dask: install the extra with `pip install 'crmculture[dask]'`"
     ) from error
 
+import datetime as dt
 import inspect
 import os
 import shutil
@@ -101,7 +102,9 @@ and ten tasks to spread over the workers for a source of ten million rows.
 """
 
 
-def shipped_plan(policy: Policy, department: str | None = None) -> Delayed:
+def shipped_plan(
+    policy: Policy, department: str | None = None, as_of: dt.date | None = None
+) -> Delayed:
     """The plan for `policy` and `department` as one node of a Dask task graph.
 
     Tasks that take it as an argument depend on that node instead of each embedding a
@@ -117,8 +120,8 @@ def shipped_plan(policy: Policy, department: str | None = None) -> Delayed:
         >>> node.compute(scheduler="sync")
         FramePlan(policy='acme', department='sales')
     """
-    plan = shared_plan(policy, department)
-    name = f"crmculture-plan-{tokenize(policy.fingerprint, department)}"
+    plan = shared_plan(policy, department, as_of)
+    name = f"crmculture-plan-{tokenize(policy.fingerprint, department, as_of)}"
     node: Delayed = delayed(plan, name=name, pure=True)
     return node
 
@@ -159,6 +162,7 @@ def decide_dask(
     *,
     on_error: OnError = "raise",
     passthrough: Iterable[str] = (),
+    as_of: dt.date | None = None,
 ) -> dd.DataFrame:
     """Decide every customer of a Dask DataFrame, lazily, partition by partition.
 
@@ -176,6 +180,7 @@ def decide_dask(
             `crmculture.batch.FrameError`; ``"report"``: bad rows get their error text in
             `ERROR_COLUMN`.
         passthrough: Columns that are not facts to copy into the result, first.
+        as_of: The date every row is decided for, or None (see `crmculture.batch.FramePlan`).
 
     Returns:
         A lazy Dask DataFrame with the input's index and partitions, and the columns of
@@ -195,7 +200,7 @@ def decide_dask(
         >>> lazy.compute(scheduler="sync")["route_to"].tolist()
         ['accounts_receivable', 'accounts_receivable', 'frontline', 'frontline']
     """
-    plan = shared_plan(policy, department)
+    plan = shared_plan(policy, department, as_of)
     carried = tuple(passthrough)
     meta = decide_partition(frame._meta, plan, on_error, carried)
     result: dd.DataFrame = frame.map_partitions(  # type: ignore[no-untyped-call]
@@ -353,6 +358,7 @@ def _tasks(
     calls: list[tuple[_Piece, str, pa.Schema, tuple[str, ...]]],
     on_error: OnError,
     batch_size: int,
+    as_of: dt.date | None = None,
 ) -> list[Delayed]:
     """One task per call of `_decide_piece`, all depending on the plan's node.
 
@@ -361,7 +367,7 @@ def _tasks(
     with fewer tasks than twice the cluster's threads, it would send them all to the worker
     that holds the plan, their one dependency, and leave the others idle.
     """
-    node = shipped_plan(policy, department)
+    node = shipped_plan(policy, department, as_of)
     name = f"crmculture-decide-parquet-{tokenize(node.key, calls, on_error, batch_size)}"
     keys = [f"{name}-{number}" for number in range(len(calls))]
     if not _MARKS_PRODUCERS:  # pragma: no cover - dask before the task spec
@@ -370,7 +376,7 @@ def _tasks(
             decide(node, *call, on_error, batch_size, dask_key_name=key)
             for key, call in zip(keys, calls, strict=True)
         ]
-    plan = shared_plan(policy, department)
+    plan = shared_plan(policy, department, as_of)
     graph: dict[str, DataNode | Task] = {node.key: DataNode(node.key, plan)}
     for key, call in zip(keys, calls, strict=True):
         graph[key] = Task(
@@ -397,6 +403,7 @@ def decide_dask_parquet(
     partition_rows: int = PARTITION_ROWS,
     batch_size: int = 65_536,
     overwrite: bool = False,
+    as_of: dt.date | None = None,
 ) -> ParquetSummary:
     """Decide Parquet files of customers into a directory of Parquet files, on Dask.
 
@@ -436,6 +443,7 @@ def decide_dask_parquet(
             larger than that is one task.
         batch_size: Rows per batch within a task (memory is bounded by it, per worker thread).
         overwrite: Replace `destination` if it exists.
+        as_of: The date every row is decided for, or None (see `crmculture.batch.FramePlan`).
 
     Returns:
         How many rows were decided, and how many failed.
@@ -475,7 +483,7 @@ def decide_dask_parquet(
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, not {partition_rows}")
-    plan = shared_plan(policy, department)
+    plan = shared_plan(policy, department, as_of)
     carried = tuple(passthrough)
     for name in carried:
         if name in plan.columns:
@@ -493,7 +501,7 @@ def decide_dask_parquet(
             (piece, os.path.join(folder, f"part.{number:0{width}d}.parquet"), schema, carried)
             for number, piece in enumerate(pieces)
         ]
-        tasks = _tasks(policy, department, calls, on_error, batch_size)
+        tasks = _tasks(policy, department, calls, on_error, batch_size, as_of)
         done: tuple[_Done, ...] = compute(*tasks)  # type: ignore[no-untyped-call]
         rows = sum(part.rows for part in done)
         frames = [part.errors for part in done if part.errors is not None]

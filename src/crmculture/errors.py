@@ -39,6 +39,7 @@ import attrs
 
 __all__ = [
     "AnalysisError",
+    "AsOfRequiredError",
     "BatchError",
     "ConditionSyntaxError",
     "ConflictError",
@@ -384,6 +385,30 @@ class AnalysisError(CrmCultureError, RuntimeError):
     """The verifier produced a witness the reference interpreter does not confirm (a bug in
     the verifier; please report it), or was asked something it cannot answer (a `diff`
     between policies over different schemas)."""
+
+
+class AsOfRequiredError(CrmCultureError, ValueError):
+    """A policy that uses the as-of date (a condition compares a fact with ``as_of``, or a
+    rule has effective dates) was asked to decide, or to be analysed, without one.
+
+    Attributes:
+        policy: The policy's name.
+        uses: The ids of the rules (and promises) that use the as-of date.
+    """
+
+    def __init__(self, policy: str, uses: Sequence[str]) -> None:
+        self.policy = policy
+        self.uses = tuple(uses)
+        shown = ", ".join(f"`{name}`" for name in self.uses[:5])
+        more = f" and {len(self.uses) - 5} more" if len(self.uses) > 5 else ""
+        verb = "uses" if len(self.uses) == 1 else "use"
+        super().__init__(
+            f"policy `{policy}` needs an as-of date: {shown}{more} {verb} `as_of` "
+            "(pass `as_of=datetime.date(...)`, or `--as-of YYYY-MM-DD`)"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.policy, self.uses))
 
 
 class EvaluationError(CrmCultureError, RuntimeError):

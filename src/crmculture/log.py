@@ -88,9 +88,10 @@ def log_record(decision: Decision, keep: Mapping[str, Any] | None = None) -> str
     kept = json.dumps(json_value(dict(keep or {})), sort_keys=True, ensure_ascii=False)
     if parts is not None and not _SURROGATE.search(kept):
         customer, _, where, directives, _, matched = parts
+        as_of = decision.as_of
         return "".join(
             (
-                '{"culture": ',
+                '{"culture": ' if as_of is None else f'{{"as_of": "{as_of}", "culture": ',
                 texts.policy_text,
                 ', "department": ',
                 where,
@@ -118,6 +119,8 @@ def log_record(decision: Decision, keep: Mapping[str, Any] | None = None) -> str
         "log": FORMAT,
         "matched": whole["matched"],
     }
+    if decision.as_of is not None:
+        record["as_of"] = whole["as_of"]
     return dumps(record)
 
 
@@ -193,6 +196,7 @@ class LoggedDecision:
         matched: The ids of the rules that matched.
         fingerprint: The decision's fingerprint.
         keep: The kept fields (a customer id).
+        as_of: The date the decision was made for, when it was made for one.
     """
 
     line: int
@@ -203,6 +207,7 @@ class LoggedDecision:
     matched: tuple[str, ...]
     fingerprint: str
     keep: Mapping[str, Any]
+    as_of: dt.date | None = None
 
 
 @attrs.frozen
@@ -253,6 +258,12 @@ def _record(raw: bytes, number: int, *, torn: bool) -> LoggedDecision | LogProbl
         return LogProblem(number, "`department` must be text or null")
     if not isinstance(document.get("keep") or {}, dict):
         return LogProblem(number, "`keep` must be a JSON object")
+    as_of = document.get("as_of")
+    if as_of is not None:
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except (TypeError, ValueError):
+            return LogProblem(number, "`as_of` must be a date YYYY-MM-DD")
     return LoggedDecision(
         line=number,
         culture=document["culture"],
@@ -262,6 +273,7 @@ def _record(raw: bytes, number: int, *, torn: bool) -> LoggedDecision | LogProbl
         matched=tuple(document["matched"]),
         fingerprint=document["fingerprint"],
         keep=document.get("keep") or {},
+        as_of=as_of,
     )
 
 
@@ -411,9 +423,9 @@ class _Tally:
         schema = self.policy.schema
         try:
             try:
-                decision = self.decide(self.typed(item.facts), item.department)
+                decision = self.decide(self.typed(item.facts), item.department, as_of=item.as_of)
             except InvalidCustomer:
-                decision = self.decide(schema.parse(item.facts), item.department)
+                decision = self.decide(schema.parse(item.facts), item.department, as_of=item.as_of)
         except InvalidCustomer as error:
             first = error.problems[0]
             self.rejected[f"invalid facts: {first.path_text}: {first.message}"] += 1

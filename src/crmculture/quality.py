@@ -7,11 +7,14 @@ are. `report` looks at a customer base the way the culture will:
 - **invalid values**: per fact and reason (``is not one of the allowed values``, ``is below the
   minimum``, ``required fact is missing``, ...), how many customers, with example ids;
 - **duplicate ids**: ids held by more than one record, with examples;
-- **decision sensitivity**: for each customer decided while some optional fact was missing,
-  whether a value of that fact would change a directive. This is exact, not sampled: a
-  policy's conditions compare facts with constants, so each fact's domain splits into the
-  cells of `crmculture.analysis.cells` on which every condition agrees, and trying one value per
-  cell tries them all. Each missing fact is tried on its own, the others left as they are.
+- **stale values** (given an as-of date): per fact that declares how long it stays fresh
+  (`crmculture.Freshness`), how many customers hold a value older than that;
+- **decision sensitivity**: for each customer decided while some optional fact was missing, or
+  with a stale value of a fact, whether a value of that fact would change a directive. This
+  is exact, not sampled: a policy's conditions compare facts with constants, so each fact's
+  domain splits into the cells of `crmculture.analysis.cells` on which every condition
+  agrees, and trying one value per cell tries them all. Each missing (or stale) fact is tried
+  on its own, the others left as they are.
 
 Examples:
     >>> import pandas as pd
@@ -35,6 +38,7 @@ Examples:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -60,6 +64,7 @@ __all__ = [
     "InvalidValues",
     "QualityReport",
     "Sensitivity",
+    "Staleness",
     "report",
 ]
 
@@ -123,15 +128,37 @@ class Duplicates:
 
 
 @attrs.frozen
-class Sensitivity:
-    """Customers decided without a fact whose treatment a value of it would change.
+class Staleness:
+    """Customers whose value of a fact is stale as of the report's as-of date.
 
     Attributes:
-        fact: The missing fact.
+        fact: The fact (it declares `crmculture.Freshness`).
+        since: The date fact that dates its value.
+        days: How many days a value stays fresh.
+        customers: Valid customers with a value of the fact older than that (or undated).
+        examples: The first few such customers' ids.
+    """
+
+    fact: str
+    since: str
+    days: int
+    customers: int
+    examples: tuple[Any, ...]
+
+
+@attrs.frozen
+class Sensitivity:
+    """Customers decided without a fact, or on a stale value of it, whose treatment a value
+    of it would change.
+
+    Attributes:
+        fact: The missing or stale fact.
         missing: Decided customers without it.
-        customers: Those of them for whom some value would change some directive.
+        customers: Those of them (missing or stale) for whom some value would change some
+            directive.
         directives: Per directive, how many of them it would change for, largest first.
         examples: The first few such customers' ids.
+        stale: Decided customers with a stale value of it (counted apart from `missing`).
     """
 
     fact: str
@@ -139,6 +166,7 @@ class Sensitivity:
     customers: int
     directives: tuple[tuple[str, int], ...]
     examples: tuple[Any, ...]
+    stale: int = 0
 
 
 @attrs.frozen
@@ -154,8 +182,12 @@ class QualityReport:
             directive).
         duplicates: Repeated ids (none counted without an id field).
         sensitive_facts: Per missing fact the policy consults, most customers first.
-        sensitive_records: Decided customers for whom a value of some missing fact would change
-            some directive.
+        sensitive_records: Decided customers for whom a value of some missing or stale fact
+            would change some directive.
+        stale: Per fact that declares its freshness, the customers with a stale value (empty
+            without an as-of date).
+        stale_records: Valid customers with at least one stale value.
+        as_of: The date staleness (and decisions using the as-of date) was judged for.
     """
 
     rows: int
@@ -166,6 +198,9 @@ class QualityReport:
     duplicates: Duplicates
     sensitive_facts: tuple[Sensitivity, ...]
     sensitive_records: int
+    stale: tuple[Staleness, ...] = ()
+    stale_records: int = 0
+    as_of: dt.date | None = None
 
     def share(self, count: int) -> float:
         """`count` as a share of the rows (0.0 for no rows)."""
@@ -206,10 +241,23 @@ class QualityReport:
                     "customers": s.customers,
                     "directives": dict(s.directives),
                     "examples": [plain(e) for e in s.examples],
+                    "stale": s.stale,
                 }
                 for s in self.sensitive_facts
             ],
             "sensitive_records": self.sensitive_records,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "stale": [
+                {
+                    "fact": s.fact,
+                    "since": s.since,
+                    "days": s.days,
+                    "customers": s.customers,
+                    "examples": [plain(e) for e in s.examples],
+                }
+                for s in self.stale
+            ],
+            "stale_records": self.stale_records,
         }
 
     def text(self) -> str:
@@ -229,18 +277,35 @@ class QualityReport:
         lines.append(f"Duplicate ids: {d.ids:,} ids in {d.records:,} records")
         if d.examples:
             lines.append("  e.g. " + ", ".join(str(e) for e in d.examples))
+        if self.as_of is not None and self.stale:
+            share = self.share(self.stale_records)
+            lines.append(
+                f"Stale values as of {self.as_of.isoformat()}: {self.stale_records:,} records "
+                f"({share:.1%})"
+            )
+            for t in self.stale:
+                shown = ", ".join(str(e) for e in t.examples)
+                lines.append(
+                    f"  {t.fact}: {t.customers:,} older than {t.days:,} days by `{t.since}`"
+                    + (f" (e.g. {shown})" if shown else "")
+                )
         share = self.share(self.sensitive_records)
-        lines.append(
-            f"Decided on missing data that matters: {self.sensitive_records:,} ({share:.1%})"
-        )
+        what = "missing or stale data" if self.stale_records else "missing data"
+        lines.append(f"Decided on {what} that matters: {self.sensitive_records:,} ({share:.1%})")
         for s in self.sensitive_facts:
             if not s.customers:
                 continue
             parts = ", ".join(f"`{name}` {count:,}" for name, count in s.directives)
-            lines.append(
-                f"  {s.customers:,} of {s.missing:,} customers without `{s.fact}` would be "
-                f"treated differently if it were known ({parts})"
-            )
+            if s.stale:
+                lines.append(
+                    f"  {s.customers:,} of {s.missing + s.stale:,} customers without a fresh "
+                    f"`{s.fact}` would be treated differently if it were known ({parts})"
+                )
+            else:
+                lines.append(
+                    f"  {s.customers:,} of {s.missing:,} customers without `{s.fact}` would be "
+                    f"treated differently if it were known ({parts})"
+                )
         return "\n".join(lines)
 
 
@@ -252,6 +317,7 @@ def report(
     keep: Sequence[str] = (),
     id_field: str | None = None,
     unreadable: Iterable[tuple[Any, str]] = (),
+    as_of: dt.date | None = None,
 ) -> QualityReport:
     """The data-quality report of a customer base for a policy (see the module).
 
@@ -267,9 +333,15 @@ def report(
         unreadable: Records that could not even be read (a line that is not JSON), as
             ``(where, why)``: counted among the rows and the invalid records, under the field
             ``record``.
+        as_of: The day the data is judged for: values older than their fact's freshness
+            (`crmculture.Freshness`) are stale, and the policy decides as of it (required when
+            the policy uses the as-of date). Without it nothing is judged stale.
 
     Returns:
         The report; every record is counted.
+
+    Raises:
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
     """
     kept = list(keep)
     if id_field is not None and id_field not in kept:
@@ -295,7 +367,7 @@ def report(
         present = int(_present(frame, fact.name).sum()) if fact.name in frame else 0
         completeness.append(Completeness(fact.name, present, rows - present))
 
-    plan = FramePlan(policy, department)
+    plan = FramePlan(policy, department, as_of=as_of)
     carried = [name for name in kept if name in frame]
     run = plan.run(frame, carried)
     reasons: dict[tuple[str, str], list[int]] = {}
@@ -342,12 +414,34 @@ def report(
     failed = np.zeros(rows, dtype=np.bool_)
     if run.rows:
         failed[np.asarray(run.rows, dtype=np.int64)] = True
-    sensitive, any_sensitive = _sensitivity(policy, plan, frame, run.decisions, failed, carried)
+    stale_masks = {} if as_of is None else _stale(policy, frame, failed, as_of)
+    stale = tuple(
+        Staleness(
+            name,
+            policy.schema[name].fresh_for.since,  # type: ignore[union-attr]
+            policy.schema[name].fresh_for.days,  # type: ignore[union-attr]
+            int(mask.sum()),
+            examples(np.flatnonzero(mask)),
+        )
+        for name, mask in stale_masks.items()
+    )
+    any_stale = np.zeros(rows, dtype=np.bool_)
+    for mask in stale_masks.values():
+        any_stale |= mask
+    evaluated = policy if as_of is None else policy.at(as_of)
+    sensitive, any_sensitive = _sensitivity(
+        evaluated, plan, frame, run.decisions, failed, carried, stale_masks
+    )
     sensitive_facts = tuple(
         Sensitivity(
-            fact, missing, int(mask.sum()), tuple(directives), examples(np.flatnonzero(mask))
+            fact,
+            missing,
+            int(mask.sum()),
+            tuple(directives),
+            examples(np.flatnonzero(mask)),
+            stale_count,
         )
-        for fact, missing, mask, directives in sensitive
+        for fact, missing, mask, directives, stale_count in sensitive
     )
     return QualityReport(
         rows=rows + unread_count,
@@ -358,7 +452,51 @@ def report(
         duplicates=duplicates,
         sensitive_facts=tuple(sorted(sensitive_facts, key=lambda s: (-s.customers, s.fact))),
         sensitive_records=int(any_sensitive.sum()),
+        stale=stale,
+        stale_records=int(any_stale.sum()),
+        as_of=as_of,
     )
+
+
+def _stale(policy: Policy, frame: pd.DataFrame, failed: Any, as_of: dt.date) -> dict[str, Any]:
+    """Per fact that declares its freshness: the valid rows whose value of it is stale as of
+    `as_of` (present, and dated before ``as_of - days`` or not dated)."""
+    rows = len(frame)
+    found: dict[str, Any] = {}
+    for fact in policy.schema:
+        fresh = fact.fresh_for
+        if fresh is None:
+            continue
+        present = _present(frame, fact.name) if fact.name in frame else np.zeros(rows, bool)
+        if fresh.since in frame:
+            dates = frame[fresh.since].astype(object).to_numpy()
+            old = np.fromiter(
+                (
+                    fresh.is_stale(day if isinstance(day, dt.date) else None, as_of)
+                    for day in (_as_date(value) for value in dates)
+                ),
+                dtype=np.bool_,
+                count=rows,
+            )
+        else:
+            old = np.ones(rows, dtype=np.bool_)
+        found[fact.name] = present & old & ~failed
+    return found
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A date column's cell as a date (pandas timestamps included), None when missing."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date() if not np.isnat(value) else None
+    return None
 
 
 def _frame(records: Iterable[Mapping[str, Any]], policy: Policy, kept: list[str]) -> pd.DataFrame:
@@ -401,9 +539,12 @@ def _sensitivity(
     decisions: pd.DataFrame,
     failed: Any,
     carried: list[str],
-) -> tuple[list[tuple[str, int, Any, list[tuple[str, int]]]], Any]:
-    """Per optional fact the policy consults: the decided customers without it, and those for
-    whom a value of one of its cells changes a directive."""
+    stale: Mapping[str, Any],
+) -> tuple[list[tuple[str, int, Any, list[tuple[str, int]], int]], Any]:
+    """Per fact the policy consults that is optional or has stale values: the decided
+    customers without it (and with a stale value of it), and those for whom a value of one of
+    its cells changes a directive. `policy` is the policy as it decides (resolved for the
+    as-of date)."""
     import pyarrow as pa
 
     rows = len(frame)
@@ -413,11 +554,15 @@ def _sensitivity(
     found = []
     any_sensitive = np.zeros(rows, dtype=np.bool_)
     for fact, dimension in zip(policy.schema, space.dimensions, strict=True):
-        if not fact.optional or not space.atoms[fact.name]:
+        old = stale.get(fact.name)
+        if not space.atoms[fact.name] or (not fact.optional and (old is None or not old.any())):
             continue
-        missing = ~_present(frame, fact.name) if fact.name in frame else np.ones(rows, bool)
-        missing &= ~failed
-        positions = np.flatnonzero(missing)
+        missing = np.zeros(rows, dtype=np.bool_)
+        if fact.optional:
+            missing = ~_present(frame, fact.name) if fact.name in frame else np.ones(rows, bool)
+            missing &= ~failed
+        unknown = missing if old is None else missing | old
+        positions = np.flatnonzero(unknown)
         changed = np.zeros(rows, dtype=np.bool_)
         per_directive = dict.fromkeys(names, 0)
         if len(positions):
@@ -449,7 +594,8 @@ def _sensitivity(
             ((name, count) for name, count in per_directive.items() if count),
             key=lambda item: (-item[1], item[0]),
         )
-        found.append((fact.name, len(positions), changed, directives))
+        stale_count = 0 if old is None else int(old.sum())
+        found.append((fact.name, int(missing.sum()), changed, directives, stale_count))
     return found, any_sensitive
 
 

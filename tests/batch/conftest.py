@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -103,12 +105,17 @@ def check_rows(
     records: list[dict[str, Any]],
     department: str | None,
     frame: Any,
+    as_of: dt.date | None = None,
 ) -> None:
-    """Decide `frame` (built from `records`) and compare every row with both evaluators."""
-    evaluators = (policy.compile(), ReferenceEvaluator(policy))
+    """Decide `frame` (built from `records`) and compare every row with both evaluators,
+    all as of `as_of`."""
+    evaluators = (
+        functools.partial(policy.compile(), as_of=as_of),
+        functools.partial(ReferenceEvaluator(policy), as_of=as_of),
+    )
     outcomes = [expected(evaluators, record, department) for record in records]
     before = _snapshot(frame)
-    report = FramePlan(policy, department).decide(frame, on_error="report")
+    report = FramePlan(policy, department, as_of=as_of).decide(frame, on_error="report")
     assert _snapshot(frame) == before, "decide_frame changed its input"
     decisions, errors = report.decisions, report.errors
     assert list(decisions.index) == list(range(len(records)))

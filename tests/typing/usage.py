@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import assert_never
 
 from crmculture import (
+    AS_OF,
+    AsOf,
     CompiledPolicy,
     Condition,
     CrmCultureError,
@@ -14,6 +17,7 @@ from crmculture import (
     Directive,
     F,
     Fact,
+    Freshness,
     Layer,
     Policy,
     Promise,
@@ -60,6 +64,25 @@ document: str = decision.to_json()
 fingerprint: str = decision.fingerprint
 decisions: list[Decision] = decide.decide_many([{"credit_hold": True}], department="support")
 reported: list[Decision | CrmCultureError] = decide.decide_many([], on_error="report")
+
+# As-of dates: an input of each decision; conditions compare date facts with `AS_OF`.
+day = datetime.date(2026, 3, 1)
+dated: Decision = decide({"credit_hold": False}, "support", as_of=day)
+dated_day: datetime.date | None = dated.as_of
+dated_many: list[Decision] = decide.decide_many([], as_of=day)
+relative: Condition = F.verified_on < AS_OF.minus(days=365)
+shift: AsOf = AS_OF - datetime.timedelta(days=30)
+resolved: Policy = policy.at(day)
+uses: bool = policy.uses_as_of
+governed = Rule(
+    "g",
+    when=True,
+    then={"service_level": "priority"},
+    owner="ops",
+    tags=["x"],
+    effective_from=day,
+)
+fresh = Freshness(365, since="verified_on")
 
 # `Condition` is a closed union: a walker that tests every member and ends with
 # `assert_never` type-checks, and stops type-checking when a node class joins the union.

@@ -19,6 +19,7 @@ from crmculture.analysis.fact_space import (
     Box,
     CompiledRule,
     FactSpace,
+    check_resolved,
     department_contexts,
 )
 from crmculture.analysis.findings import Finding
@@ -43,6 +44,7 @@ class _Setup:
             raise ValueError(
                 f"budget ({budget}) and max_findings ({max_findings}) must be at least 1"
             )
+        check_resolved(policy)
         self.policy = policy
         self.budget = budget
         self.max_findings = max_findings

@@ -8,6 +8,7 @@ as a readable condition with an example customer that both policies are evaluate
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from crmculture.analysis.fact_space import (
     Box,
     CompiledRule,
     FactSpace,
+    check_resolved,
     department_contexts,
 )
 from crmculture.analysis.findings import (
@@ -163,7 +165,13 @@ def _same_plan(old: Plan, new: Plan, rules: Mapping[tuple[str, int], Rule]) -> b
     )
 
 
-def diff(old: Policy, new: Policy, *, budget: int = DEFAULT_BUDGET) -> PolicyDiff:
+def diff(
+    old: Policy,
+    new: Policy,
+    *,
+    budget: int = DEFAULT_BUDGET,
+    as_of: dt.date | None = None,
+) -> PolicyDiff:
     """The customers two versions of a policy treat differently, region by region.
 
     Both policies must have the same schema. Directives are compared by name; those only one
@@ -174,6 +182,8 @@ def diff(old: Policy, new: Policy, *, budget: int = DEFAULT_BUDGET) -> PolicyDif
         old: The policy in force.
         new: The proposed policy.
         budget: The most boxes the search may look at.
+        as_of: Compare the two as they decide on this day (``old.at(as_of)`` with
+            ``new.at(as_of)``); required when either uses the as-of date.
 
     Returns:
         The changed regions; an empty, complete diff proves that no customer in the schema's
@@ -181,6 +191,7 @@ def diff(old: Policy, new: Policy, *, budget: int = DEFAULT_BUDGET) -> PolicyDif
 
     Raises:
         AnalysisError: when the schemas differ.
+        AsOfRequiredError: when a policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> from crmculture import Directive, F, Fact, Policy, Rule, Schema
@@ -197,6 +208,9 @@ def diff(old: Policy, new: Policy, *, budget: int = DEFAULT_BUDGET) -> PolicyDif
         >>> print(changes.regions[0].changes[0])
         route_to: "frontline" -> "collections"
     """
+    if as_of is not None:
+        old, new = old.at(as_of), new.at(as_of)
+    check_resolved(old, new)
     if old.schema != new.schema:
         raise AnalysisError(
             "cannot diff policies over different schemas: facts "

@@ -20,6 +20,7 @@ from typing import Any, Final, TypeAlias, assert_never
 import attrs
 
 from crmculture.analysis.cells import Cell, Dimension, _cells, _constants, _run_condition
+from crmculture.errors import AsOfRequiredError
 from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import And, Atom, Condition, Const, Missing, Not, Or
 from crmculture.model.facts import Schema
@@ -33,6 +34,7 @@ __all__ = [
     "Box",
     "CompiledRule",
     "FactSpace",
+    "check_resolved",
     "department_contexts",
 ]
 
@@ -49,6 +51,19 @@ Box: TypeAlias = tuple[int, ...]
 Tri: TypeAlias = int
 TriFn: TypeAlias = Callable[[Box], Tri]
 FindFn: TypeAlias = Callable[[Box], "tuple[int, int] | None"]
+
+
+def check_resolved(*policies: Policy) -> None:
+    """Refuse a policy that uses the as-of date: cells are cut at fixed values, so the
+    analysis works on the policy as it decides on one day, ``policy.at(as_of)``.
+
+    Raises:
+        AsOfRequiredError: naming the rules and promises that use the as-of date.
+    """
+    for policy in policies:
+        users = policy.as_of_users
+        if users:
+            raise AsOfRequiredError(policy.name, users)
 
 
 def department_contexts(*policies: Policy) -> tuple[str | None, ...]:

@@ -10,6 +10,7 @@ finding is returned. The searches of each check are in `crmculture.analysis.conf
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -309,6 +310,7 @@ def analyze(
     promises: Iterable[str] | None = None,
     budget: int = DEFAULT_BUDGET,
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    as_of: dt.date | None = None,
 ) -> AnalysisReport:
     """Run the checks of the verifier over the whole fact space of a policy.
 
@@ -323,6 +325,9 @@ def analyze(
         budget: The most boxes one search may look at; a search that reaches it reports
             ``budget`` in the coverage and the report is not `complete`.
         max_findings: The most distinct findings per directive and check.
+        as_of: Analyse the policy as it decides on this day (``policy.at(as_of)``: dates
+            relative to it resolved, rules out of force never matching); required when the
+            policy uses the as-of date.
 
     Returns:
         The findings, sorted, each confirmed by the reference interpreter, and the coverage of
@@ -331,6 +336,7 @@ def analyze(
     Raises:
         ValueError: for an unknown check, or a text directive asked to be monotone.
         UnknownDirectiveError: for an unknown directive name (a `KeyError`).
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -341,6 +347,8 @@ def analyze(
         >>> finding.facts, finding.better_value, finding.worse_value
         (('satisfaction',), 'standard', 'priority')
     """
+    if as_of is not None:
+        policy = policy.at(as_of)
     chosen = tuple(checks)
     for check in chosen:
         if check not in CHECKS:

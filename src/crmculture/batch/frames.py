@@ -9,6 +9,7 @@ missing, and an *errors frame* lists every problem of every such row, indexed li
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,7 +44,7 @@ from crmculture.errors import (
 )
 from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.many import OnError
-from crmculture.evaluate.reference import check_department
+from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.model.conditions import Atom, Condition
 from crmculture.model.policies import Policy
 
@@ -244,9 +245,12 @@ class FramePlan:
     Args:
         policy: The policy.
         department: The department that asks, or None; rules outside its scope never match.
+        as_of: The date the frame is decided for (the same for every row), or None; a policy
+            that uses it (`crmculture.Policy.uses_as_of`) is decided as ``policy.at(as_of)``.
 
     Raises:
         UnknownDepartmentError: for a department the policy does not declare.
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> import pandas as pd
@@ -270,12 +274,21 @@ class FramePlan:
         "_scales",
         "_steps",
         "_value_dtypes",
+        "_written",
+        "as_of",
         "department",
         "policy",
     )
 
-    def __init__(self, policy: Policy, department: str | None = None) -> None:
+    def __init__(
+        self, policy: Policy, department: str | None = None, *, as_of: dt.date | None = None
+    ) -> None:
         check_department(policy, department)
+        check_as_of(policy, as_of)
+        self._written = policy
+        self.as_of = as_of
+        if as_of is not None:
+            policy = policy.at(as_of)  # what the columns compute; rule ids line up
         self.policy = policy
         self.department = department
         in_scope = [
@@ -305,7 +318,9 @@ class FramePlan:
         return f"FramePlan(policy={self.policy.name!r}, department={self.department!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (shared_plan, (self.policy, self.department))
+        if self.as_of is None:
+            return (shared_plan, (self._written, self.department))
+        return (shared_plan, (self._written, self.department, self.as_of))
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -487,12 +502,14 @@ class PlanCacheInfo(NamedTuple):
     """Plans kept now (at most `SHARED_PLANS`)."""
 
 
-_shared: OrderedDict[tuple[str, str | None], FramePlan] = OrderedDict()
+_shared: OrderedDict[tuple[str, str | None, dt.date | None], FramePlan] = OrderedDict()
 _shared_lock = threading.Lock()
 _shared_counts = [0, 0]
 
 
-def shared_plan(policy: Policy, department: str | None = None) -> FramePlan:
+def shared_plan(
+    policy: Policy, department: str | None = None, as_of: dt.date | None = None
+) -> FramePlan:
     """The `FramePlan` of a policy and department, prepared at most once per process while it
     is among the `SHARED_PLANS` most recently used.
 
@@ -506,14 +523,14 @@ def shared_plan(policy: Policy, department: str | None = None) -> FramePlan:
         >>> shared_plan(acme_policy(), "sales") is shared_plan(acme_policy(), "sales")
         True
     """
-    key = (policy.fingerprint, department)
+    key = (policy.fingerprint, department, as_of)
     with _shared_lock:
         plan = _shared.get(key)
         if plan is not None:
             _shared.move_to_end(key)
             _shared_counts[0] += 1
             return plan
-    prepared = FramePlan(policy, department)  # outside the lock: it takes milliseconds
+    prepared = FramePlan(policy, department, as_of=as_of)  # outside the lock: milliseconds
     with _shared_lock:
         plan = _shared.setdefault(key, prepared)
         _shared.move_to_end(key)
@@ -592,6 +609,7 @@ def decide_frame(
     *,
     on_error: Literal["raise"] = "raise",
     passthrough: Iterable[str] = (),
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame: ...
 
 
@@ -603,6 +621,7 @@ def decide_frame(
     *,
     on_error: Literal["report"],
     passthrough: Iterable[str] = (),
+    as_of: dt.date | None = None,
 ) -> FrameDecisions: ...
 
 
@@ -613,6 +632,7 @@ def decide_frame(
     *,
     on_error: OnError = "raise",
     passthrough: Iterable[str] = (),
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame | FrameDecisions:
     """Decide every customer of a frame at once, column by column, as the per-record evaluator
     would decide each row.
@@ -627,6 +647,7 @@ def decide_frame(
             the errors frame.
         passthrough: Columns that are not facts (a customer id) to copy into the decisions
             frame unchecked, first; any other column that is not a fact is an unknown fact.
+        as_of: The date every row is decided for, or None (see `FramePlan`).
 
     Returns:
         The decisions frame (with ``on_error="report"``, inside a `FrameDecisions`): the
@@ -640,6 +661,7 @@ def decide_frame(
             conflicts on a ``unique`` directive (`ConflictError`) or leaves a directive without
             default undecided (`UndecidedError`).
         UnknownDepartmentError: for a department the policy does not declare.
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> import pandas as pd
@@ -661,4 +683,5 @@ def decide_frame(
         >>> report.errors["message"].iloc[0]
         '`-3` is below the minimum 0'
     """
-    return FramePlan(policy, department).decide(frame, on_error=on_error, passthrough=passthrough)
+    plan = FramePlan(policy, department, as_of=as_of)
+    return plan.decide(frame, on_error=on_error, passthrough=passthrough)

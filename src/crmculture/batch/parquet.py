@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
 from decimal import Decimal
@@ -116,6 +117,7 @@ def decide_parquet(
     on_error: OnError = "raise",
     batch_size: int = 65_536,
     passthrough: Iterable[str] = (),
+    as_of: dt.date | None = None,
 ) -> ParquetSummary:
     """Decide every customer of a Parquet file into a Parquet file of decisions.
 
@@ -138,6 +140,7 @@ def decide_parquet(
             with missing values, and list their problems in the errors file.
         batch_size: Rows per batch.
         passthrough: Columns that are not facts (a customer id) to copy into the decisions.
+        as_of: The date every row is decided for, or None (see `FramePlan`).
 
     Returns:
         How many rows were decided, and how many failed.
@@ -145,6 +148,7 @@ def decide_parquet(
     Raises:
         FrameError: with ``on_error="raise"``, when some row cannot be decided.
         ValueError: with ``on_error="report"`` and no `errors` path.
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> import pathlib, tempfile
@@ -168,7 +172,7 @@ def decide_parquet(
         raise ValueError("on_error=`report` needs an `errors` path for the errors file")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    plan = FramePlan(policy, department)
+    plan = FramePlan(policy, department, as_of=as_of)
     carried = list(passthrough)
     # Enum columns read dictionary-encoded: ranking a dictionary is cheaper than every row.
     names = pq.read_schema(source).names

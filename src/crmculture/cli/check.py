@@ -8,12 +8,15 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
+import attrs
+
 from crmculture.analysis.findings import Finding, MonotonicityBreak, Severity
 from crmculture.analysis.org_metrics import analyze_org
 from crmculture.analysis.verifier import analyze
 from crmculture.cli.arguments import _load_any
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK
 from crmculture.cli.org import _org_finding_document, _write_org_findings
+from crmculture.model.policies import Policy
 from crmculture.model.promises import Promise
 from crmculture.model.values import json_value
 
@@ -37,9 +40,12 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
     culture = _load_any(args.culture)
+    if args.as_of is not None:
+        culture = attrs.evolve(culture, policy=culture.policy.at(args.as_of))
     report = analyze(culture.policy)
     org_findings = analyze_org(culture).findings if culture.org.departments else ()
-    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    owners = _owners(culture.policy) if args.require_owner else []
+    errors = [f for f in report.findings if f.severity is Severity.ERROR] + owners
     promises = _promises(culture.policy.promises, report.findings)
     if args.json:
         document = {
@@ -47,7 +53,7 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             "version": culture.policy.version,
             "complete": report.complete,
             "promises": promises,
-            "findings": [_finding_document(f) for f in report.findings],
+            "findings": [_finding_document(f) for f in report.findings] + owners,
             "org_findings": [_org_finding_document(f) for f in org_findings],
         }
         out.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
@@ -62,7 +68,9 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             f" and department, {promises['broken']} broken, {promises['unproven']} unproven\n"
         )
     for severity in Severity:
-        found = [f for f in report.findings if f.severity is severity]
+        found = [str(f) for f in report.findings if f.severity is severity]
+        if severity is Severity.ERROR:
+            found += [owner["message"] for owner in owners]
         if found:
             out.write(f"\n{severity.value}s ({len(found)}):\n")
             out.writelines(f"  - {finding}\n" for finding in found)
@@ -74,9 +82,25 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             "\nthe analysis is incomplete: a search budget was reached; the clean "
             "results above cover only what was searched\n"
         )
-    if not report.findings and not org_findings:
+    if not report.findings and not org_findings and not owners:
         out.write("no findings\n")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _owners(policy: Policy) -> list[dict[str, Any]]:
+    """A finding (as a JSON document) per rule without an owner, for ``--require-owner``."""
+    return [
+        {
+            "kind": "rule_without_owner",
+            "severity": Severity.ERROR.value,
+            "message": f"rule `{rule.id}` has no owner: give it `owner:` (who answers for it)",
+            "rules": [rule.id],
+            "directives": [name for name, _ in rule.then],
+            "departments": [] if rule.departments is None else list(rule.departments),
+        }
+        for rule in policy.effective_rules
+        if not rule.owner
+    ]
 
 
 def _promises(stated: Sequence[Promise], findings: Sequence[Any]) -> dict[str, int]:

@@ -132,6 +132,7 @@ def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             keep=args.keep,
             chunked=None if os.environ.get("CRMCULTURE_CHUNKED", "") != "0" else False,
             log=log,
+            as_of=args.as_of,
         ):
             _write(target, chunk.text)
             progress.add(chunk.records, chunk.failed)
@@ -216,6 +217,7 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
             errors=errors,
             on_error="report",
             passthrough=args.keep,
+            as_of=args.as_of,
         )
     except (OSError, pyarrow.ArrowException) as error:
         raise _UsageError(f"cannot decide `{args.customers}`: {error}") from None
@@ -235,7 +237,7 @@ def _explain(args: argparse.Namespace, out: IO[str]) -> int:
     policy = _load(args.culture)
     customer = _customer(args.customer, policy.schema)
     check_department(policy, args.department)
-    decision = policy.compile()(customer, args.department)
+    decision = policy.compile()(customer, args.department, as_of=args.as_of)
     if args.json:
         _write_json(out, {"decision": decision.to_dict(), "explanation": decision.explain()})
     else:

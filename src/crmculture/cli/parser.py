@@ -8,6 +8,7 @@ examples). What it lacks, wrapped help that keeps examples intact, is `_Formatte
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import textwrap
 from importlib.metadata import PackageNotFoundError, version
@@ -209,6 +210,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a JSON array, JSON Lines or CSV file; standard input by default",
     )
     decide.add_argument("--department", help="the department asking")
+    decide.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="decide as of this day (YYYY-MM-DD): for conditions on `as_of` and rules' "
+        "effective dates",
+    )
     decide.add_argument("--explain", action="store_true", help="add each decision's explanation")
     decide.add_argument(
         "--emit",
@@ -259,6 +267,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--department", help="the department asking")
     explain.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="decide as of this day (YYYY-MM-DD)",
+    )
+    explain.add_argument(
         "--json",
         action="store_true",
         help='write {"decision": {...}, "explanation": "..."} as JSON instead of the text',
@@ -281,6 +295,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
     )
     check.add_argument("--json", action="store_true", help="write the report as JSON")
+    check.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="analyse the policy as it decides on this day (YYYY-MM-DD); required for a "
+        "policy that uses `as_of`",
+    )
+    check.add_argument(
+        "--require-owner",
+        action="store_true",
+        help="report every rule without an `owner` as an error finding",
+    )
 
     journeys = commands.add_parser(
         "journeys",
@@ -548,6 +574,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     quality.add_argument("--department", help="the department whose decisions count")
     quality.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="judge as of this day (YYYY-MM-DD): stale facts, and decisions that use `as_of`",
+    )
+    quality.add_argument(
         "--input-format",
         choices=["json", "jsonl", "csv", "parquet"],
         help="the format of CUSTOMERS (default: from the extension, else jsonl)",
@@ -606,6 +638,13 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
                     )
                 )
         return "\n\n".join(filled)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got `{text}`") from None
 
 
 def _positive(text: str) -> int:

@@ -55,6 +55,7 @@ def _quality(args: argparse.Namespace, out: IO[str]) -> int:
         keep=keep,
         id_field=args.id_field,
         unreadable=unreadable,
+        as_of=args.as_of,
     )
     if args.json:
         _write_json(out, found.to_dict())

@@ -34,7 +34,7 @@ from crmculture.errors import CrmCultureError, UndecidedError
 from crmculture.evaluate.combine import combine, precedence
 from crmculture.evaluate.decision import Decision, decision_class
 from crmculture.evaluate.many import OnError, decide_each
-from crmculture.evaluate.reference import check_department
+from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.evaluate.trace import PolicyTrace
 from crmculture.model.conditions import (
     ORDER_OPS,
@@ -74,13 +74,14 @@ class CompiledPolicy:
         ...         "tier": "gold"}, department="sales").directives["may_ship"]
         False
         >>> print(decide.source.splitlines()[0])
-        def decide(self, customer, department=None):
+        def decide(self, customer, department=None, *, as_of=None):
     """
 
-    __slots__ = ("__weakref__", "policy", "source")
+    __slots__ = ("__weakref__", "_at", "policy", "source")
 
     policy: Policy
     source: str
+    _at: dict[dt.date, CompiledPolicy]
 
     def __repr__(self) -> str:
         return f"<CompiledPolicy {self.policy.name!r} version {self.policy.version!r}>"
@@ -88,13 +89,20 @@ class CompiledPolicy:
     def __reduce__(self) -> tuple[Any, ...]:
         return (compile_policy, (self.policy,))
 
-    def __call__(self, customer: object, department: str | None = None) -> Decision:
-        """Decide how to treat `customer` when `department` asks.
+    def __call__(
+        self, customer: object, department: str | None = None, *, as_of: dt.date | None = None
+    ) -> Decision:
+        """Decide how to treat `customer` when `department` asks, as of `as_of`.
 
         `customer` is a mapping of fact names to values, or any object with the facts as
-        attributes (attrs classes, dataclasses, pydantic models).
+        attributes (attrs classes, dataclasses, pydantic models). `as_of` is the date the
+        decision is made for: conditions compare date facts with it, and rules out of their
+        effective dates do not match. A decision made for an as-of date carries it (its JSON
+        and fingerprint include it); one made without keeps the bytes it always had.
 
         Raises:
+            AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
+            TypeError: when `as_of` is not a `datetime.date`.
             InvalidCustomer: listing every problem of the record; nothing was evaluated.
             UnknownDepartmentError: for a department the policy does not declare.
             ConflictError: when rules set a ``unique`` directive to different values.
@@ -102,9 +110,42 @@ class CompiledPolicy:
         """
         raise NotImplementedError  # replaced by the generated function in each compiled class
 
-    def decide(self, customer: object, department: str | None = None) -> Decision:
-        """The same as calling the compiled policy."""
-        return self(customer, department)
+    def decide(
+        self, customer: object, department: str | None = None, *, as_of: dt.date | None = None
+    ) -> Decision:
+        """The same as calling the compiled policy.
+
+        Examples:
+            >>> import datetime as dt
+            >>> from crmculture import AS_OF, Directive, F, Fact, Policy, Rule, Schema
+            >>> policy = Policy("kyc", Schema([Fact.date("verified_on")]),
+            ...     [Directive.bool("reverify", default=False)],
+            ...     [Rule("stale", when=F.verified_on < AS_OF.minus(days=365),
+            ...           then={"reverify": True})])
+            >>> decide = policy.compile()
+            >>> customer = {"verified_on": dt.date(2025, 1, 15)}
+            >>> decide(customer, as_of=dt.date(2026, 3, 1)).directives["reverify"]
+            True
+            >>> decide(customer, as_of=dt.date(2025, 6, 1)).directives["reverify"]
+            False
+            >>> decide(customer)
+            Traceback (most recent call last):
+            ...
+            crmculture.errors.AsOfRequiredError: policy `kyc` needs an as-of date: ...
+        """
+        return self(customer, department, as_of=as_of)
+
+    def at(self, as_of: dt.date) -> CompiledPolicy:
+        """The evaluator of decisions made as of `as_of`: calling it is calling this one with
+        ``as_of=as_of``. Kept for the latest few dates."""
+        found = self._at.get(as_of)
+        if found is None:
+            check_as_of(self.policy, as_of)  # only valid dates are ever kept
+            found = _compile(self.policy.at(as_of), shown=self.policy, as_of=as_of)
+            if len(self._at) >= _AT_KEPT:
+                self._at.pop(next(iter(self._at)))
+            self._at[as_of] = found
+        return found
 
     @overload
     def decide_many(
@@ -113,6 +154,7 @@ class CompiledPolicy:
         department: str | None = None,
         *,
         on_error: Literal["raise"] = "raise",
+        as_of: dt.date | None = None,
     ) -> list[Decision]: ...
 
     @overload
@@ -122,6 +164,7 @@ class CompiledPolicy:
         department: str | None = None,
         *,
         on_error: Literal["report"],
+        as_of: dt.date | None = None,
     ) -> list[Decision | CrmCultureError]: ...
 
     def decide_many(
@@ -130,8 +173,9 @@ class CompiledPolicy:
         department: str | None = None,
         *,
         on_error: OnError = "raise",
+        as_of: dt.date | None = None,
     ) -> list[Decision] | list[Decision | CrmCultureError]:
-        """Decide every customer, in input order.
+        """Decide every customer, in input order, as of `as_of` (the same date for all).
 
         A bad record never disappears: with ``on_error="raise"`` (the default) one
         `crmculture.BatchError` lists every bad record by index (and carries all results);
@@ -147,7 +191,10 @@ class CompiledPolicy:
             (['Decision', 'InvalidCustomer'], 1)
         """
         check_department(self.policy, department)
-        return decide_each(self, customers, department, on_error)
+        check_as_of(self.policy, as_of)
+        return decide_each(
+            self if as_of is None else self.at(as_of), customers, department, on_error
+        )
 
 
 class _Source:
@@ -339,8 +386,14 @@ def _raise_conflict(compiled: CompiledPolicy, position: int, flags: tuple[bool, 
     raise AssertionError("unreachable: the fast path saw a conflict the reference does not")
 
 
-def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
-    """The source of the decide function for `policy`, and the globals it needs."""
+def generate_source(
+    policy: Policy, *, shown: Policy | None = None, as_of: dt.date | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The source of the decide function for `policy`, and the globals it needs.
+
+    `shown` is the policy its decisions show (default: `policy`), and `as_of` their as-of
+    date: the evaluator of `shown` as of `as_of` runs ``shown.at(as_of)``, which is `policy`.
+    """
     src = _Source()
     schema = policy.schema
     facts = list(schema)
@@ -354,7 +407,13 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
             test = f"department in {src.const(frozenset(rule.departments))} and {test}"
         rule_lines.append((j, test))
 
-    src.emit(0, "def decide(self, customer, department=None):")
+    src.emit(0, "def decide(self, customer, department=None, *, as_of=None):")
+    # Decisions for an as-of date are made by the evaluator of the policy resolved for it.
+    if policy.uses_as_of:
+        src.emit(1, "if as_of is None:")
+        src.emit(2, "_check_as_of(_policy, as_of)")
+    src.emit(1, "if as_of is not None:")
+    src.emit(2, "return self.at(as_of)(customer, department)")
     if policy.departments is not None:
         src.emit(
             1,
@@ -417,7 +476,11 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
     src.emit(1, "decision = _Decision()")
     src.emit(1, f"_set_state(decision, ({state}))")
     src.emit(1, "return decision")
-    trace = PolicyTrace(policy, truths=functools.partial(compile_truths, policy))
+    trace = PolicyTrace(
+        policy if shown is None else shown,
+        truths=functools.partial(compile_truths, policy),
+        as_of=as_of,
+    )
     src.globs.update(
         _policy=policy,
         _Decision=decision_class(trace),
@@ -427,6 +490,7 @@ def generate_source(policy: Policy) -> tuple[str, dict[str, Any]]:
         _UNSET=_UNSET,
         _normalize=schema.normalize,
         _check_department=check_department,
+        _check_as_of=check_as_of,
         _raise_undecided=_raise_undecided,
         _raise_conflict=_raise_conflict,
     )
@@ -520,10 +584,20 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     return policy.compile()
 
 
-def _compile(policy: Policy) -> CompiledPolicy:
+_AT_KEPT = 64
+"""How many as-of dates a compiled policy keeps an evaluator for."""
+
+
+def _compile(
+    policy: Policy, *, shown: Policy | None = None, as_of: dt.date | None = None
+) -> CompiledPolicy:
     """Compile `policy` to a new `CompiledPolicy`; `crmculture.Policy.compile` calls this once
-    per policy and keeps the result."""
-    source, globs = generate_source(policy)
+    per policy and keeps the result (and `CompiledPolicy.at` once per as-of date, with the
+    policy its decisions show as `shown`)."""
+    if shown is None and as_of is None:
+        source, globs = generate_source(policy)
+    else:
+        source, globs = generate_source(policy, shown=shown, as_of=as_of)
     filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)}>"
     code = compile(source, filename, "exec")
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -541,6 +615,7 @@ def _compile(policy: Policy) -> CompiledPolicy:
     compiled: CompiledPolicy = object.__new__(cls)
     object.__setattr__(compiled, "policy", policy)
     object.__setattr__(compiled, "source", source)
+    object.__setattr__(compiled, "_at", {})
     # The source stays readable as long as the evaluator lives, and no longer.
     weakref.finalize(compiled, linecache.cache.pop, filename, None).atexit = False
     return compiled

@@ -11,6 +11,7 @@ evaluates a condition again.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -40,6 +41,7 @@ class Decision:
         values: The directive values, in the policy's directive order.
         flags: For each of the policy's ``effective_rules``, whether it matched (in scope
             and true); when not given, the reference interpreter works them out.
+        as_of: The date the decision was made for, or None.
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -73,11 +75,13 @@ class Decision:
         facts: Sequence[Any],
         values: Sequence[Any],
         flags: Sequence[bool] | None = None,
+        *,
+        as_of: dt.date | None = None,
     ) -> None:
-        trace = reference_trace(policy)
+        trace = reference_trace(policy, as_of)
         if flags is None:
             customer = dict(zip(policy.schema.names, facts, strict=True))
-            flags = rule_matches(policy, customer, department)
+            flags = rule_matches(trace.evaluated, customer, department)
         mask = trace.mask_of(flags)
         _set_trace(self, trace)
         _set_state(self, (department, *facts, *values, mask))
@@ -86,6 +90,11 @@ class Decision:
     def policy(self) -> Policy:
         """The policy that decided."""
         return self._trace.policy
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The date the decision was made for (given by the caller), or None."""
+        return self._trace.as_of
 
     @property
     def department(self) -> str | None:
@@ -114,7 +123,7 @@ class Decision:
         return f"Decision(policy={self.policy.name!r}, department={self.department!r}, {shown})"
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.policy.fingerprint, self._state)
+        return (self.policy.fingerprint, self._trace.as_of, self._state)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -129,7 +138,9 @@ class Decision:
         return hash(self._key())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore, (self.policy, self._state))
+        if self._trace.as_of is None:
+            return (_restore, (self.policy, self._state))
+        return (_restore, (self.policy, self._state, self._trace.as_of))
 
     def __getitem__(self, directive: str) -> Any:
         """The value of one directive: ``decision["route_to"]``."""
@@ -172,7 +183,8 @@ class Decision:
 
     @property
     def fingerprint(self) -> str:
-        """A SHA-256 of policy fingerprint + customer + department: the same in any process.
+        """A SHA-256 of policy fingerprint + customer + department (+ as-of date, when the
+        decision has one): the same in any process.
 
         Computed when read (a few microseconds), not kept: keeping it would cost every
         decision that never shows it.
@@ -181,8 +193,9 @@ class Decision:
         return trace.fingerprint(state, trace.customer_json(state))
 
     def to_dict(self) -> dict[str, Any]:
-        """The decision as a JSON-ready dict: policy, department, customer, directives, trace."""
-        return {
+        """The decision as a JSON-ready dict: policy, department, customer, directives, trace,
+        and ``as_of`` when the decision was made for an as-of date."""
+        document = {
             "policy": {
                 "name": self.policy.name,
                 "version": self.policy.version,
@@ -206,6 +219,9 @@ class Decision:
             },
             "fingerprint": self.fingerprint,
         }
+        if self.as_of is not None:
+            document["as_of"] = self.as_of.isoformat()
+        return document
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces, ASCII): equal decisions give equal bytes.
@@ -272,6 +288,6 @@ def assemble(trace: PolicyTrace, state: tuple[Any, ...]) -> Decision:
     return decision
 
 
-def _restore(policy: Policy, state: tuple[Any, ...]) -> Decision:
+def _restore(policy: Policy, state: tuple[Any, ...], as_of: dt.date | None = None) -> Decision:
     """Rebuild a pickled decision (its explanation then uses the reference `why_not`)."""
-    return assemble(reference_trace(policy), state)
+    return assemble(reference_trace(policy, as_of), state)

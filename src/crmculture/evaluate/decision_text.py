@@ -119,9 +119,10 @@ class DecisionText:
         if parts is None:
             return None
         customer, defaults, where, directives, tail, _ = parts
+        as_of = decision.as_of
         return "".join(
             (
-                '{"customer": ',
+                '{"customer": ' if as_of is None else f'{{"as_of": "{as_of}", "customer": ',
                 customer,
                 ', "defaults_used": ',
                 defaults,

@@ -12,10 +12,11 @@ test holds the two equal on generated policies and customers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Literal, overload
 
-from crmculture.errors import CrmCultureError, UnknownDepartmentError
+from crmculture.errors import AsOfRequiredError, CrmCultureError, UnknownDepartmentError
 from crmculture.evaluate.combine import combine
 from crmculture.evaluate.decision import Decision, assemble
 from crmculture.evaluate.many import OnError, decide_each
@@ -23,7 +24,18 @@ from crmculture.evaluate.trace import PolicyTrace, reference_trace
 from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
 
-__all__ = ["ReferenceEvaluator", "check_department"]
+__all__ = ["ReferenceEvaluator", "check_as_of", "check_department"]
+
+
+def check_as_of(policy: Policy, as_of: object) -> None:
+    """Reject an as-of date that is not a `datetime.date`, and a missing one when the policy
+    uses it (`crmculture.AsOfRequiredError`)."""
+    if as_of is None:
+        if policy.uses_as_of:
+            raise AsOfRequiredError(policy.name, policy.as_of_users)
+        return
+    if type(as_of) is not dt.date:
+        raise TypeError(f"as_of must be a datetime.date, not `{as_of!r}`")
 
 
 def check_department(policy: Policy, department: str | None) -> None:
@@ -54,23 +66,33 @@ class ReferenceEvaluator:
         self.policy = policy
         self._trace: PolicyTrace = reference_trace(policy)
 
+    def _trace_for(self, as_of: dt.date | None) -> PolicyTrace:
+        return self._trace if as_of is None else reference_trace(self.policy, as_of)
+
     def __repr__(self) -> str:
         return f"ReferenceEvaluator(policy={self.policy.name!r})"
 
-    def __call__(self, customer: object, department: str | None = None) -> Decision:
-        """Decide how to treat `customer` when `department` asks."""
-        return self.decide(customer, department)
+    def __call__(
+        self, customer: object, department: str | None = None, *, as_of: dt.date | None = None
+    ) -> Decision:
+        """Decide how to treat `customer` when `department` asks, as of `as_of`."""
+        return self.decide(customer, department, as_of=as_of)
 
-    def decide(self, customer: object, department: str | None = None) -> Decision:
-        """Decide how to treat `customer` when `department` asks.
+    def decide(
+        self, customer: object, department: str | None = None, *, as_of: dt.date | None = None
+    ) -> Decision:
+        """Decide how to treat `customer` when `department` asks, as of `as_of`.
 
         Raises:
+            AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
             InvalidCustomer: listing every problem of the record; nothing was evaluated.
             UnknownDepartmentError: for a department the policy does not declare.
             ConflictError: when rules set a ``unique`` directive to different values.
             UndecidedError: when a directive without default gets no value.
         """
-        policy = self.policy
+        check_as_of(self.policy, as_of)
+        trace = self._trace_for(as_of)
+        policy = trace.evaluated
         check_department(policy, department)
         values = policy.schema.normalize(customer)
         facts = dict(zip(policy.schema.names, values, strict=True))
@@ -88,8 +110,8 @@ class ReferenceEvaluator:
             ).value
             for directive in policy.directives
         )
-        mask = self._trace.mask_of(flags)
-        return assemble(self._trace, (department, *values, *decided, mask))
+        mask = trace.mask_of(flags)
+        return assemble(trace, (department, *values, *decided, mask))
 
     @overload
     def decide_many(
@@ -98,6 +120,7 @@ class ReferenceEvaluator:
         department: str | None = None,
         *,
         on_error: Literal["raise"] = "raise",
+        as_of: dt.date | None = None,
     ) -> list[Decision]: ...
 
     @overload
@@ -107,6 +130,7 @@ class ReferenceEvaluator:
         department: str | None = None,
         *,
         on_error: Literal["report"],
+        as_of: dt.date | None = None,
     ) -> list[Decision | CrmCultureError]: ...
 
     def decide_many(
@@ -115,7 +139,13 @@ class ReferenceEvaluator:
         department: str | None = None,
         *,
         on_error: OnError = "raise",
+        as_of: dt.date | None = None,
     ) -> list[Decision] | list[Decision | CrmCultureError]:
         """Decide every customer, in input order; see `crmculture.CompiledPolicy.decide_many`."""
         check_department(self.policy, department)
-        return decide_each(self.decide, customers, department, on_error)
+        check_as_of(self.policy, as_of)
+
+        def decide(customer: object, department: str | None) -> Decision:
+            return self.decide(customer, department, as_of=as_of)
+
+        return decide_each(decide, customers, department, on_error)

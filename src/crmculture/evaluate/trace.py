@@ -26,6 +26,7 @@ every use and the answers stay the same.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ from crmculture.evaluate.combine import DirectiveOutcome, combine
 from crmculture.evaluate.truth import reasons, why_not
 from crmculture.model.conditions import And, Atom, Condition, Const, Not, Or
 from crmculture.model.policies import Policy
+from crmculture.model.rules import in_force_text
 from crmculture.model.values import canonical_json, json_value, value_text
 
 __all__ = [
@@ -241,14 +243,34 @@ class MaskTrace:
 class _DepartmentTrace:
     """What every decision asked by one department shares in its explanation and JSON."""
 
-    __slots__ = ("header", "in_scope", "json", "out_of_scope")
+    __slots__ = ("header", "in_scope", "json", "out_of_force", "out_of_scope")
 
-    def __init__(self, policy: Policy, department: str | None) -> None:
+    def __init__(self, policy: Policy, department: str | None, as_of: dt.date | None) -> None:
         who = f"department `{department}`" if department else "no department given"
         self.header = f"Decision by policy `{policy.name}` version {policy.version}, {who}"
+        if as_of is not None:
+            self.header += f", as of {as_of.isoformat()}"
         self.json = "null" if department is None else quote(department)
         rules = policy.effective_rules
-        self.in_scope = tuple(j for j, rule in enumerate(rules) if rule.applies_to(department))
+        self.in_scope = tuple(
+            j
+            for j, rule in enumerate(rules)
+            if rule.applies_to(department) and (as_of is None or rule.in_force(as_of))
+        )
+        self.out_of_force: str | None = None
+        if as_of is not None:
+            resting = [
+                rule for rule in rules if rule.applies_to(department) and not rule.in_force(as_of)
+            ]
+            if resting:
+                self.out_of_force = "\n".join(
+                    [f"Rules out of force on {as_of.isoformat()}:"]
+                    + [
+                        f"  {rule.id}: in force "
+                        + in_force_text(rule.effective_from, rule.effective_until)
+                        for rule in resting
+                    ]
+                )
         outside = [rule for rule in rules if not rule.applies_to(department)]
         self.out_of_scope: str | None = None
         if outside:
@@ -266,7 +288,10 @@ class PolicyTrace:
     """Everything a policy's decisions derive from their flags, prepared once per policy.
 
     Attributes:
-        policy: The policy.
+        policy: The policy, as written (what decisions show).
+        as_of: The as-of date of the decisions, or None (decisions made without one).
+        evaluated: The policy the evaluator ran: `policy` resolved for `as_of`
+            (`crmculture.Policy.at`), or `policy` itself.
         masks: Per mask, its `MaskTrace` (computed on first use).
         matched: Per mask, the ids of the matching rules.
         n_facts: How many facts the policy's schema has.
@@ -275,8 +300,9 @@ class PolicyTrace:
     Args:
         policy: The policy.
         truths: For decisions of the compiled evaluator, builds the function that computes
-            every condition node's truth (see `TruthsFactory`); None for decisions whose
-            explanations use the reference `why_not`.
+            every condition node's truth of `evaluated` (see `TruthsFactory`); None for
+            decisions whose explanations use the reference `why_not`.
+        as_of: The as-of date the decisions are made for, or None.
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -295,25 +321,36 @@ class PolicyTrace:
         "_directives_json",
         "_explainer",
         "_names",
+        "_opening",
         "_policy_json",
         "_texts",
         "_truths",
+        "as_of",
         "customer_json",
+        "evaluated",
         "masks",
         "matched",
         "n_facts",
         "policy",
     )
 
-    def __init__(self, policy: Policy, truths: TruthsFactory | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        truths: TruthsFactory | None = None,
+        *,
+        as_of: dt.date | None = None,
+    ) -> None:
         self.policy = policy
+        self.as_of = as_of
+        self.evaluated = policy if as_of is None else policy.at(as_of)
         schema = policy.schema
         self.n_facts = n_facts = len(schema.facts)
         self.masks: dict[int, MaskTrace] = _Memo(lambda mask: MaskTrace(self, mask))
         # The matched ids again, one look-up away: what callers ask for most.
         self.matched: dict[int, tuple[str, ...]] = _Memo(lambda mask: self.masks[mask].matched)
         self._departments: dict[str | None, _DepartmentTrace] = _Memo(
-            lambda department: _DepartmentTrace(policy, department)
+            lambda department: _DepartmentTrace(policy, department, as_of)
         )
         self._policy_json: str | None = None
         self.customer_json = object_encoder(
@@ -330,6 +367,11 @@ class PolicyTrace:
         self._texts = tuple(_Memo(value_text) for _ in schema.names)
         self._truths = truths
         self._explainer: _Explainer | None = None
+        # The decision document up to its customer: the as-of date, when there is one, sorts
+        # before it; decisions made without one keep the bytes they always had.
+        self._opening = (
+            '{"customer":' if as_of is None else f'{{"as_of":"{as_of.isoformat()}","customer":'
+        )
 
     def __repr__(self) -> str:
         return f"<PolicyTrace {self.policy.name!r} version {self.policy.version!r}>"
@@ -360,7 +402,7 @@ class PolicyTrace:
         `customer`: the SHA-256 of the canonical JSON of policy fingerprint, department and
         customer."""
         document = (
-            '{"customer":'
+            self._opening
             + customer
             + ',"department":'
             + self._departments[state[0]].json
@@ -376,7 +418,7 @@ class PolicyTrace:
         # The keys of the decision document, in sorted order.
         return "".join(
             (
-                '{"customer":',
+                self._opening,
                 customer,
                 ',"defaults_used":',
                 defaults_used,
@@ -413,7 +455,7 @@ class PolicyTrace:
         if unmatched:
             parts.append("Rules that did not match:")
             if self._truths is None:
-                rules = self.policy.effective_rules
+                rules = self.evaluated.effective_rules
                 customer = dict(zip(self.policy.schema.names, facts, strict=True))
                 schema = self.policy.schema
                 parts.extend(
@@ -422,8 +464,10 @@ class PolicyTrace:
                 )
             else:
                 if self._explainer is None:
-                    self._explainer = _Explainer(self.policy, self._truths)
+                    self._explainer = _Explainer(self.evaluated, self._truths)
                 parts.extend(self._explainer.lines(unmatched, facts, texts))
+        if where.out_of_force is not None:
+            parts.append(where.out_of_force)
         if where.out_of_scope is not None:
             parts.append(where.out_of_scope)
         return "\n".join(parts)
@@ -500,14 +544,18 @@ class _Explainer:
         return [templates[j][keys[j](truths)].format(*texts) for j in unmatched]
 
 
-_traces: weakref.WeakValueDictionary[int, PolicyTrace] = weakref.WeakValueDictionary()
+_traces: weakref.WeakValueDictionary[tuple[int, dt.date | None], PolicyTrace] = (
+    weakref.WeakValueDictionary()
+)
 
 
-def reference_trace(policy: Policy) -> PolicyTrace:
-    """The trace shared by the decisions of `policy` that explain with the reference
-    interpreter (made by the `crmculture.ReferenceEvaluator`, built with the
-    `crmculture.Decision` constructor, or unpickled); one per policy object while in use."""
-    trace = _traces.get(id(policy))
+def reference_trace(policy: Policy, as_of: dt.date | None = None) -> PolicyTrace:
+    """The trace shared by the decisions of `policy` (as of `as_of`) that explain with the
+    reference interpreter (made by the `crmculture.ReferenceEvaluator`, built with the
+    `crmculture.Decision` constructor, or unpickled); one per policy object and date while in
+    use."""
+    key = (id(policy), as_of)
+    trace = _traces.get(key)
     if trace is None or trace.policy is not policy:
-        trace = _traces[id(policy)] = PolicyTrace(policy)
+        trace = _traces[key] = PolicyTrace(policy, as_of=as_of)
     return trace

@@ -12,12 +12,15 @@ The grammar, with Python's precedence (``or`` < ``and`` < ``not`` < comparisons)
                 | "between" literal "and" literal
                 | "is" ["not"] "missing"
     name       := identifier | "decision." identifier
-    literal    := integer | decimal | "string" | true | false | YYYY-MM-DD
+    literal    := integer | decimal | "string" | true | false | YYYY-MM-DD | as_of
+    as_of      := "as_of" [("+" | "-") integer ("day" | "days")]
 
 A name alone means ``name == true``. ``#`` starts a comment that runs to the end of the line.
 Numbers are typed by the fact they are compared with when a schema is given: ``6`` is an int
 for an int fact, a float for a float fact, a Decimal for a decimal fact. Strings are JSON
-strings in double quotes. Nesting is limited (`MAX_DEPTH`), so deep input fails with a
+strings in double quotes. ``as_of`` is the date the decision is made for (an input of each
+decision), ``as_of - 365 days`` a date relative to it; only date facts compare with it.
+Nesting is limited (`MAX_DEPTH`), so deep input fails with a
 `ConditionSyntaxError`, never a `RecursionError`.
 
 The parser only parses. What the condition means against a schema (unknown facts, values of
@@ -61,7 +64,7 @@ from crmculture.model.conditions import (
 )
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
-from crmculture.model.values import MAX_EXPONENT, number_problem
+from crmculture.model.values import MAX_DAYS, MAX_EXPONENT, AsOf, number_problem
 
 __all__ = ["MAX_LENGTH", "parse_condition", "read_condition"]
 
@@ -76,7 +79,7 @@ _TOKEN = re.compile(
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
   | (?P<op>==|!=|<=|>=|<|>)
-  | (?P<punct>[()\[\],])
+  | (?P<punct>[()\[\],+-])
     """,
     re.VERBOSE,
 )
@@ -323,10 +326,45 @@ class _Parser:
         if token.kind == "keyword" and token.text in ("true", "false"):
             self.advance()
             return _Literal("bool", token.text, token.text == "true", token.offset)
+        if token.kind == "name" and token.text == "as_of":
+            self.advance()
+            return _Literal("as_of", token.text, self.as_of_shift(), token.offset)
         hint = ""
         if token.kind == "name":
             hint = f' (strings need double quotes: "{token.text}")'
         raise self.error(token, f"expected {what}, found {_describe(token)}{hint}")
+
+    def as_of_shift(self) -> AsOf:
+        """After ``as_of``: ``+ N days``, ``- N days`` or nothing."""
+        sign = self.token
+        if sign.kind == "number" and sign.text.startswith("-"):  # `as_of -365 days`
+            self.advance()
+            number, factor = sign, 1
+        elif sign.kind == "punct" and sign.text in ("+", "-"):
+            self.advance()
+            number, factor = self.token, -1 if sign.text == "-" else 1
+            if number.kind != "number" or number.text.startswith("-"):
+                raise self.error(
+                    number,
+                    f"expected a number of days after `as_of {sign.text}`, "
+                    f"found {_describe(number)}",
+                )
+            self.advance()
+        else:
+            return AsOf(0)
+        digits = number.text.replace("_", "")
+        if not digits.lstrip("-").isdigit():
+            raise self.error(number, f"`{number.text}`: a shift of `as_of` is a whole number")
+        days = int(digits) * factor
+        if abs(days) > MAX_DAYS:
+            raise self.error(number, f"`{number.text}`: a shift of `as_of` is at most {MAX_DAYS}")
+        unit = self.token
+        if unit.kind != "name" or unit.text not in ("day", "days"):
+            raise self.error(
+                unit, f"expected `days` after `{number.text}`, found {_describe(unit)}"
+            )
+        self.advance()
+        return AsOf(days)
 
     def literal_list(self) -> list[_Literal]:
         self.expect("punct", "[", "`[` to start the list of values")

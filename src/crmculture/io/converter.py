@@ -41,6 +41,7 @@ __all__ = [
     "DepartmentDoc",
     "DirectiveDoc",
     "FactDoc",
+    "FreshnessDoc",
     "HandoffDoc",
     "LayerDoc",
     "OrgDoc",
@@ -79,6 +80,14 @@ def _doc(
 
 
 @attrs.frozen
+class FreshnessDoc:
+    """How long a fact's value stays fresh: ``{days: 365, since: verified_on}``."""
+
+    days: int = attrs.field(metadata=_doc("Days the value stays fresh after `since`."))
+    since: str = attrs.field(metadata=_doc("The date fact that dates the value."))
+
+
+@attrs.frozen
 class FactDoc:
     """A fact: ``credit_hold: {type: bool}``."""
 
@@ -102,6 +111,13 @@ class FactDoc:
         metadata=_doc("Which direction is better for the company.", enum=list(BETTER)),
     )
     description: str = attrs.field(default="", metadata=_doc("Free text."))
+    fresh_for: FreshnessDoc | None = attrs.field(
+        default=None,
+        metadata=_doc(
+            "How long a value stays fresh, after a date fact (data quality; never changes a "
+            "decision)."
+        ),
+    )
 
 
 @attrs.frozen
@@ -168,6 +184,31 @@ class RuleDoc:
             "whatever the directive's combine strategy."
         ),
     )
+    owner: str = attrs.field(
+        default="",
+        metadata=_doc("Who answers for the rule (governance; never changes a decision)."),
+    )
+    approved_by: str = attrs.field(default="", metadata=_doc("Who approved the rule (governance)."))
+    ticket: str = attrs.field(
+        default="", metadata=_doc("The change request the rule came from (governance).")
+    )
+    tags: list[str] = attrs.field(factory=list, metadata=_doc("Free labels (governance)."))
+    effective_from: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The first day the rule is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
+    effective_until: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The last day the rule is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
 
 
 @attrs.frozen
@@ -191,6 +232,33 @@ class PromiseDoc:
     )
     rationale: str = attrs.field(
         default="", metadata=_doc("Why the culture will not compromise on it.")
+    )
+    owner: str = attrs.field(
+        default="",
+        metadata=_doc("Who answers for the promise (governance; never changes a decision)."),
+    )
+    approved_by: str = attrs.field(
+        default="", metadata=_doc("Who approved the promise (governance).")
+    )
+    ticket: str = attrs.field(
+        default="", metadata=_doc("The change request the promise came from (governance).")
+    )
+    tags: list[str] = attrs.field(factory=list, metadata=_doc("Free labels (governance)."))
+    effective_from: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The first day the promise is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
+    )
+    effective_until: Any = attrs.field(
+        default=None,
+        metadata=_doc(
+            "The last day the promise is in force, YYYY-MM-DD (inclusive); needs `as_of`.",
+            type="string",
+            format="date",
+        ),
     )
 
 
@@ -286,6 +354,7 @@ class CultureDoc:
 
 
 _DOCUMENT_CLASSES: tuple[type, ...] = (
+    FreshnessDoc,
     FactDoc,
     DirectiveDoc,
     RuleDoc,
@@ -403,7 +472,7 @@ def make_converter() -> cattrs.Converter:
     Examples:
         >>> converter = make_converter()
         >>> converter.structure({"type": "bool"}, FactDoc)
-        FactDoc(type='bool', values=None, ordered=None, min=None, max=None, optional=False, default=ABSENT, better=None, description='')
+        FactDoc(type='bool', values=None, ordered=None, min=None, max=None, optional=False, default=ABSENT, better=None, description='', fresh_for=None)
     """  # noqa: E501 - the repr is one line
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     configure_converter(converter)

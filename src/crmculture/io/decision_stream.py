@@ -31,6 +31,7 @@ Memory is bounded by the chunk size, whatever the length of the input.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,7 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 from crmculture.errors import CrmCultureError, InvalidCustomer, Problem
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.decision_text import decision_text, dumps
-from crmculture.evaluate.reference import check_department
+from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.io.records import (
     Record,
     RecordError,
@@ -191,6 +192,7 @@ def decide_records(
     chunked: bool | None = None,
     chunk_size: int | None = None,
     log: DecisionLog | None = None,
+    as_of: dt.date | None = None,
 ) -> Iterator[OutputChunk]:
     """Decide every record of a text stream; yield the output lines in input order.
 
@@ -207,11 +209,13 @@ def decide_records(
             installed, False never, True always (ImportError without the extra).
         chunk_size: Records per chunk (default `CHUNK_SIZE`): memory is bounded by it.
         log: A `crmculture.log.DecisionLog` to append every decision to, in input order.
+        as_of: The date every record is decided for, or None.
 
     Raises:
         ValueError: for an `emit` or `format` it does not know, `explain` with
             ``emit="directives"``, or a kept field that is a fact.
         UnknownDepartmentError: for a department the policy does not declare.
+        AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
 
     Examples:
         >>> import io
@@ -239,7 +243,8 @@ def decide_records(
     if facts:
         raise ValueError(f"kept field `{facts[0]}` is a fact: only other fields can be kept")
     check_department(policy, department)
-    decide = policy.compile()
+    check_as_of(policy, as_of)
+    decide = policy.compile() if as_of is None else policy.compile().at(as_of)
     if chunked is None or chunked:
         try:
             import pyarrow.csv
@@ -255,7 +260,9 @@ def decide_records(
         else:
             chunked = format != "json"
     if chunked:
-        chunks = _Chunked(policy, decide, department, emit, explain, keep, chunk_size, log)
+        chunks = _Chunked(
+            policy, decide, department, emit, explain, keep, chunk_size, log, as_of=as_of
+        )
         if format == "jsonl":
             yield from chunks.json_lines(stream)
         else:
@@ -318,6 +325,8 @@ class _Chunked:
         keep: tuple[str, ...],
         chunk_size: int,
         log: DecisionLog | None = None,
+        *,
+        as_of: dt.date | None = None,
     ) -> None:
         from crmculture.batch.frames import FramePlan
 
@@ -332,7 +341,7 @@ class _Chunked:
         self.log = log
         # A log needs every decision: then each row is decided on its own, as for `full`.
         columnar = emit == "directives" and log is None
-        self.plan = FramePlan(policy, department) if columnar else None
+        self.plan = FramePlan(policy, department, as_of=as_of) if columnar else None
         self.kinds = {fact.name: fact.type for fact in policy.schema}
         self.directive_texts: dict[tuple[Any, ...], str] = {}
 

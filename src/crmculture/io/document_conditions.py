@@ -36,6 +36,7 @@ from crmculture.model.conditions import (
 )
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
+from crmculture.model.values import MAX_DAYS, AsOf
 
 __all__ = ["DocumentConditions"]
 
@@ -227,6 +228,9 @@ class DocumentConditions:
         kind = _value_type(name, schema, directives)
 
         def typed(item: Any) -> Any:
+            shift = item.get("as_of") if isinstance(item, dict) and len(item) == 1 else None
+            if isinstance(shift, int) and not isinstance(shift, bool) and abs(shift) <= MAX_DAYS:
+                return AsOf(shift)  # `{as_of: -365}`: 365 days before the as-of date
             return item if kind is None else text_value(kind, item)
 
         condition: Condition

@@ -26,6 +26,7 @@ from crmculture.io.converter import (
     DepartmentDoc,
     DirectiveDoc,
     FactDoc,
+    FreshnessDoc,
     HandoffDoc,
     LayerDoc,
     OrgDoc,
@@ -65,6 +66,11 @@ def _fact_doc(fact: Fact) -> FactDoc:
         default=ABSENT if fact.default is NO_DEFAULT else fact.default,
         better=fact.better,
         description=fact.description,
+        fresh_for=(
+            None
+            if fact.fresh_for is None
+            else FreshnessDoc(days=fact.fresh_for.days, since=fact.fresh_for.since)
+        ),
     )
 
 
@@ -98,6 +104,7 @@ def _rule_doc(rule: Rule, scope: tuple[str, ...] | None = None) -> RuleDoc:
         departments=None if departments is None or departments == scope else list(departments),
         rationale=rule.rationale,
         overrides=rule.overrides,
+        **_governance(rule),
     )
 
 
@@ -109,7 +116,22 @@ def _promise_doc(promise: Promise) -> PromiseDoc:
         then=str(promise.then) if values is None else {k: _listed(v) for k, v in values.items()},
         departments=None if promise.departments is None else list(promise.departments),
         rationale=promise.rationale,
+        **_governance(promise),
     )
+
+
+def _governance(item: Rule | Promise) -> dict[str, Any]:
+    """The governance metadata of a rule or promise as document fields (dates as ISO text)."""
+    return {
+        "owner": item.owner,
+        "approved_by": item.approved_by,
+        "ticket": item.ticket,
+        "tags": list(item.tags),
+        "effective_from": None if item.effective_from is None else item.effective_from.isoformat(),
+        "effective_until": (
+            None if item.effective_until is None else item.effective_until.isoformat()
+        ),
+    }
 
 
 def _policy_doc(policy: Policy, org: OrgDoc | None = None) -> CultureDoc:

@@ -10,6 +10,7 @@ handoff's ``target`` to its ``to`` key. No message is ever read back.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -47,7 +48,7 @@ from crmculture.model.conditions import (
     as_condition,
 )
 from crmculture.model.directives import Directive
-from crmculture.model.facts import Fact, Schema
+from crmculture.model.facts import Fact, Freshness, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
@@ -201,6 +202,16 @@ class _Loader:
                 self.broken_facts.add(str(name))
             else:
                 facts.append(fact)
+        dates = {fact.name for fact in facts if fact.type == "date"}
+        for position, fact in enumerate(facts):
+            if fact.fresh_for is not None and fact.fresh_for.since not in dates:
+                since = fact.fresh_for.since
+                self.problem(
+                    ("facts", fact.name, "fresh_for", "since"),
+                    f"`since` names a date fact, not `{since}`" + did_you_mean(since, dates),
+                    since,
+                )
+                facts[position] = attrs.evolve(fact, fresh_for=None)
         return Schema(facts)
 
     def fact(self, name: str, doc: FactDoc, path: Path) -> Fact | None:
@@ -225,6 +236,11 @@ class _Loader:
                 default=NO_DEFAULT if doc.default is ABSENT else typed(doc.default),
                 better=doc.better,  # type: ignore[arg-type]
                 description=doc.description,
+                fresh_for=(
+                    None
+                    if doc.fresh_for is None
+                    else Freshness(doc.fresh_for.days, doc.fresh_for.since)
+                ),
             )
         except SchemaError as error:
             # The model's path is ("facts", name, field): the document's, too.
@@ -306,12 +322,39 @@ class _Loader:
                 rules.append(rule)
         return rules
 
+    def governance(self, doc: RuleDoc | PromiseDoc, path: Path) -> dict[str, Any] | None:
+        """The governance metadata of a rule or promise, effective dates read as dates (a
+        YAML date, or ISO text); None after reporting a date that is not one."""
+        dates: dict[str, dt.date | None] = {}
+        for name in ("effective_from", "effective_until"):
+            value = getattr(doc, name)
+            if value is None or type(value) is dt.date:
+                dates[name] = value
+                continue
+            if isinstance(value, str):
+                try:
+                    dates[name] = dt.date.fromisoformat(value)
+                    continue
+                except ValueError:
+                    pass
+            self.problem((*path, name), f"`{name}` is a date YYYY-MM-DD, not `{value}`", value)
+        if len(dates) < 2:
+            return None
+        return {
+            "owner": doc.owner,
+            "approved_by": doc.approved_by,
+            "ticket": doc.ticket,
+            "tags": doc.tags,
+            **dates,
+        }
+
     def rule(
         self, doc: RuleDoc, path: Path, schema: Schema, directives: Mapping[str, Directive]
     ) -> Rule | None:
         when = self.conditions.condition(doc.when, (*path, "when"), schema)
         then = self.directive_values(doc.then, (*path, "then"), directives)
-        if when is None or len(then) != len(doc.then):
+        governance = self.governance(doc, path)
+        if when is None or len(then) != len(doc.then) or governance is None:
             return None
         try:
             return Rule(
@@ -322,6 +365,7 @@ class _Loader:
                 departments=doc.departments,
                 rationale=doc.rationale,
                 overrides=doc.overrides,
+                **governance,
             )
         except PolicyError as error:
             # The model's path is ("rules", id, field).
@@ -420,11 +464,17 @@ class _Loader:
                 f"not {type(doc.then).__name__}",
             )
             return None
-        if when is None or then is None:
+        governance = self.governance(doc, path)
+        if when is None or then is None or governance is None:
             return None
         try:
             return Promise(
-                doc.id, when=when, then=then, departments=doc.departments, rationale=doc.rationale
+                doc.id,
+                when=when,
+                then=then,
+                departments=doc.departments,
+                rationale=doc.rationale,
+                **governance,
             )
         except PolicyError as error:
             self.model_problems(error, lambda found: (*path, *found[2:]))

@@ -17,17 +17,19 @@ from crmculture.model.conditions import (
     Or,
 )
 from crmculture.model.directives import Combine, Directive
-from crmculture.model.facts import Fact, Schema
+from crmculture.model.facts import Fact, Freshness, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
-from crmculture.model.values import NO_DEFAULT
+from crmculture.model.values import AS_OF, NO_DEFAULT, AsOf
 
 __all__ = [
     "ALWAYS",
+    "AS_OF",
     "NEVER",
     "NO_DEFAULT",
     "And",
+    "AsOf",
     "Between",
     "Combine",
     "Compare",
@@ -38,6 +40,7 @@ __all__ = [
     "F",
     "Fact",
     "FactRef",
+    "Freshness",
     "In",
     "Layer",
     "Missing",

@@ -37,7 +37,7 @@ from crmculture.model.conditions import (
 )
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Fact, Schema
-from crmculture.model.values import literal_text
+from crmculture.model.values import AsOf, literal_text
 
 __all__ = ["ConditionProblem", "Part", "atoms", "check_condition", "condition_problems"]
 
@@ -135,6 +135,27 @@ def _exact_float(
     return exact
 
 
+def _as_of_allowed(
+    check: Callable[[Any], tuple[Any, str | None]], fact: Fact, listed: bool, allowed: bool
+) -> Callable[[Any], tuple[Any, str | None]]:
+    """`check`, letting the as-of date (`AsOf`) through where a date fact of a rule's or a
+    promise's condition is compared with it (handoff guards, which read the decision, cannot)."""
+
+    def checked(value: Any) -> tuple[Any, str | None]:
+        if not isinstance(value, AsOf):
+            return check(value)
+        if not allowed:
+            return value, f"`{value}` is for rules and promises; a handoff guard cannot use it"
+        if listed:
+            return value, f"`{value}` cannot be listed; compare with it (`<`, `between`)"
+        if fact.type != "date":
+            article = "an" if fact.type[0] in "aeiou" else "a"
+            return value, f"`{value}` is a date; `{fact.name}` is {article} `{fact.type}` fact"
+        return value, None
+
+    return checked
+
+
 class _Checker:
     def __init__(self, schema: Schema, directives: Mapping[str, Directive] | None) -> None:
         self.schema = schema
@@ -221,11 +242,14 @@ class _Checker:
         elif isinstance(node, Between):
             self.ordered_fact(fact, "between")
         check = _exact_float(fact.check) if fact.type == "float" else fact.check
+        check = _as_of_allowed(check, fact, isinstance(node, In), self.directives is None)
         checked = self.values(node, check, f"fact `{fact.name}`")
         if isinstance(checked, Between) and fact.ordered and fact.type != "bool":
             low, high = checked.low, checked.high
             try:
-                key = fact.rank if fact.type == "enum" else (lambda value: value)
+                key: Callable[[Any], Any] = (
+                    fact.rank if fact.type == "enum" else (lambda value: value)
+                )
                 reversed_ends = key(low) > key(high)
             except (TypeError, ValueError, ArithmeticError):  # a bad constant, already reported
                 reversed_ends = False

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, assert_never
 import attrs
 
 from crmculture.errors import PolicyError, Problem
-from crmculture.model.values import Scalar, literal_text
+from crmculture.model.values import AsOf, Operand, Scalar, literal_text
 
 __all__ = [
     "ALWAYS",
@@ -140,6 +140,23 @@ class ConditionNode:
         names = {n.fact for n in self.walk() if isinstance(n, Atom)}
         return tuple(sorted(n.removeprefix(DECISION) for n in names if n.startswith(DECISION)))
 
+    def uses_as_of(self) -> bool:
+        """Whether the condition compares a fact with the as-of date (`crmculture.AS_OF`).
+
+        Examples:
+            >>> from crmculture.model.values import AS_OF
+            >>> (F.verified_on < AS_OF.minus(days=365)).uses_as_of(), (F.days > 3).uses_as_of()
+            (True, False)
+        """
+        for node in self.walk():
+            if isinstance(node, Compare) and isinstance(node.value, AsOf):
+                return True
+            if isinstance(node, Between) and (
+                isinstance(node.low, AsOf) or isinstance(node.high, AsOf)
+            ):
+                return True
+        return False
+
     def depth(self) -> int:
         """How deeply the condition nests: 1 for an atom (recorded when the node was built).
 
@@ -182,7 +199,7 @@ class Compare(ConditionNode):
 
     fact: str
     op: Op
-    value: Scalar
+    value: Operand
 
 
 def _sorted_values(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
@@ -223,8 +240,8 @@ class Between(ConditionNode):
     """
 
     fact: str
-    low: Scalar
-    high: Scalar
+    low: Operand
+    high: Operand
 
 
 @attrs.frozen
@@ -401,22 +418,22 @@ class FactRef:
     def __hash__(self) -> int:
         return hash(("FactRef", self.name))
 
-    def __eq__(self, value: Scalar) -> Compare:  # type: ignore[override]
+    def __eq__(self, value: Operand) -> Compare:  # type: ignore[override]
         return Compare(self.name, "==", value)
 
-    def __ne__(self, value: Scalar) -> Compare:  # type: ignore[override]
+    def __ne__(self, value: Operand) -> Compare:  # type: ignore[override]
         return Compare(self.name, "!=", value)
 
-    def __lt__(self, value: Scalar) -> Compare:
+    def __lt__(self, value: Operand) -> Compare:
         return Compare(self.name, "<", value)
 
-    def __le__(self, value: Scalar) -> Compare:
+    def __le__(self, value: Operand) -> Compare:
         return Compare(self.name, "<=", value)
 
-    def __gt__(self, value: Scalar) -> Compare:
+    def __gt__(self, value: Operand) -> Compare:
         return Compare(self.name, ">", value)
 
-    def __ge__(self, value: Scalar) -> Compare:
+    def __ge__(self, value: Operand) -> Compare:
         return Compare(self.name, ">=", value)
 
     def isin(self, values: Iterable[Scalar]) -> In:
@@ -427,7 +444,7 @@ class FactRef:
         """``fact not in [values]`` (false when the fact is missing)."""
         return In(self.name, values, negated=True)
 
-    def between(self, low: Scalar, high: Scalar) -> Between:
+    def between(self, low: Operand, high: Operand) -> Between:
         """``fact between low and high``, both ends included."""
         return Between(self.name, low, high)
 

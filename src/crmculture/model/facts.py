@@ -31,7 +31,16 @@ from crmculture.errors import (
 )
 from crmculture.model.values import NO_DEFAULT, Scalar, literal_text, number_problem
 
-__all__ = ["BETTER", "FACT_TYPES", "Better", "Fact", "FactType", "Schema", "check_name"]
+__all__ = [
+    "BETTER",
+    "FACT_TYPES",
+    "Better",
+    "Fact",
+    "FactType",
+    "Freshness",
+    "Schema",
+    "check_name",
+]
 
 FactType: TypeAlias = Literal["bool", "int", "float", "decimal", "enum", "date"]
 """The types a fact can have."""
@@ -91,6 +100,32 @@ def _type_name(value: object) -> str:
 
 
 @attrs.frozen
+class Freshness:
+    """How long a fact's value stays fresh: `days` days after the date in fact `since`.
+
+    As of a day later than that (``since < as_of - days``), or when `since` is missing, the
+    value is *stale*: present, but not to be trusted. `crmculture.quality.report` counts stale
+    values and treats them like missing ones when it asks whether knowing a fact would change
+    a decision. Freshness never changes a decision itself.
+
+    Examples:
+        >>> fresh = Freshness(365, since="verified_on")
+        >>> fresh.is_stale(dt.date(2025, 1, 1), dt.date(2026, 1, 2))
+        True
+        >>> day = dt.date(2026, 1, 2)
+        >>> fresh.is_stale(dt.date(2025, 1, 2), day), fresh.is_stale(None, day)
+        (False, True)
+    """
+
+    days: int
+    since: str
+
+    def is_stale(self, since: dt.date | None, as_of: dt.date) -> _Bool:
+        """Whether a value dated `since` (None: undated) is stale as of `as_of`."""
+        return since is None or (as_of - since).days > self.days
+
+
+@attrs.frozen
 class Fact:
     """One thing a culture knows about a customer.
 
@@ -110,6 +145,7 @@ class Fact:
             so that only ``is missing`` tests are true of it.
         better: For ordered facts, which direction is better for the company.
         description: Free text for documentation.
+        fresh_for: How long a value stays fresh (`Freshness`), or None: values never go stale.
 
     Examples:
         >>> Fact.int("days_overdue", min=0, max=3650, better="lower").check(12)
@@ -128,6 +164,7 @@ class Fact:
     default: Any = NO_DEFAULT
     better: Better | None = None
     description: str = ""
+    fresh_for: Freshness | None = None
 
     def __attrs_post_init__(self) -> None:
         problems = [
@@ -187,6 +224,19 @@ class Fact:
             yield "better", f"better must be `higher` or `lower`, not `{self.better}`"
         if self.better is not None and not self.ordered:
             yield "better", "an unordered enum has no better direction; declare it ordered"
+        fresh = self.fresh_for
+        if fresh is not None and (
+            not isinstance(fresh, Freshness)
+            or isinstance(fresh.days, bool)
+            or not isinstance(fresh.days, int)
+            or fresh.days < 0
+            or not isinstance(fresh.since, str)
+        ):
+            yield (
+                "fresh_for",
+                "fresh_for is `Freshness(days, since=DATE_FACT)` with days a whole number >= 0, "
+                f"not `{fresh!r}`",
+            )
         if self.default is not NO_DEFAULT:
             if not self.optional:
                 yield "default", "only optional facts have a default"
@@ -300,6 +350,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """A yes/no fact, e.g. ``credit_hold``. For ``better``, ``higher`` means true is better.
 
@@ -308,7 +359,13 @@ class Fact:
             'bool'
         """
         return cls(
-            name, "bool", optional=optional, default=default, better=better, description=description
+            name,
+            "bool",
+            optional=optional,
+            default=default,
+            better=better,
+            description=description,
+            fresh_for=fresh_for,
         )
 
     @classmethod
@@ -322,6 +379,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """A whole-number fact with an optional inclusive range.
 
@@ -338,6 +396,7 @@ class Fact:
             default=default,
             better=better,
             description=description,
+            fresh_for=fresh_for,
         )
 
     @classmethod
@@ -351,6 +410,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """A floating-point fact (finite values only), e.g. a satisfaction score.
 
@@ -367,6 +427,7 @@ class Fact:
             default=default,
             better=better,
             description=description,
+            fresh_for=fresh_for,
         )
 
     @classmethod
@@ -380,6 +441,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """An exact decimal fact, for money.
 
@@ -396,6 +458,7 @@ class Fact:
             default=default,
             better=better,
             description=description,
+            fresh_for=fresh_for,
         )
 
     @classmethod
@@ -409,6 +472,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """A fact taking one of a fixed list of strings.
 
@@ -429,6 +493,7 @@ class Fact:
             default=default,
             better=better,
             description=description,
+            fresh_for=fresh_for,
         )
 
     @classmethod
@@ -442,6 +507,7 @@ class Fact:
         default: Any = NO_DEFAULT,
         better: Better | None = None,
         description: str = "",
+        fresh_for: Freshness | None = None,
     ) -> Fact:
         """A calendar date (`datetime.date`, not a datetime).
 
@@ -458,6 +524,7 @@ class Fact:
             default=default,
             better=better,
             description=description,
+            fresh_for=fresh_for,
         )
 
 
@@ -535,6 +602,20 @@ class Schema:
                 problems.append(Problem(("facts", fact.name), "fact is declared twice"))
             else:
                 by_name[fact.name] = fact
+        for fact in by_name.values():
+            if fact.fresh_for is None:
+                continue
+            since = by_name.get(fact.fresh_for.since)
+            if since is None or since.type != "date":
+                dates = [f.name for f in by_name.values() if f.type == "date"]
+                hint = did_you_mean(fact.fresh_for.since, dates) if since is None else ""
+                problems.append(
+                    Problem(
+                        ("facts", fact.name, "fresh_for", "since"),
+                        f"`since` names a date fact of the schema, not `{fact.fresh_for.since}`"
+                        + hint,
+                    )
+                )
         if problems:
             raise SchemaError("invalid schema", problems)
         object.__setattr__(self, "_by_name", by_name)

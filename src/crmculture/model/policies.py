@@ -8,6 +8,7 @@ when the policy is built, and every problem is reported at once in one `PolicyEr
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -249,8 +250,10 @@ class Policy:
     def canonical(self) -> dict[str, Any]:
         """The policy as a JSON-ready dict in canonical order (the input of `fingerprint`).
 
-        Promises and a rule's ``overrides`` appear only when there are any, so that a policy
-        without them keeps the canonical form (and fingerprint) it always had.
+        Promises, a rule's ``overrides`` and effective dates appear only when there are any, so
+        that a policy without them keeps the canonical form (and fingerprint) it always had.
+        Governance metadata (owner, approver, ticket, tags) is left out: it never changes a
+        decision, so it does not change the fingerprint decisions carry.
         """
         document: dict[str, Any] = {
             "name": self.name,
@@ -272,6 +275,60 @@ class Policy:
         if self.promises:
             document["promises"] = [_promise_document(promise) for promise in self.promises]
         return document
+
+    @functools.cached_property
+    def uses_as_of(self) -> bool:
+        """Whether the policy's decisions need an as-of date: a rule compares a fact with
+        `crmculture.AS_OF` or has effective dates (see `crmculture.Rule`).
+
+        Examples:
+            >>> from crmculture.stories import acme_policy
+            >>> acme_policy().uses_as_of
+            False
+        """
+        return any(rule.uses_as_of for rule in self.effective_rules)
+
+    @property
+    def as_of_users(self) -> tuple[str, ...]:
+        """The ids of the rules, then the promises, that use the as-of date."""
+        return tuple(rule.id for rule in self.effective_rules if rule.uses_as_of) + tuple(
+            promise.id for promise in self.promises if promise.uses_as_of
+        )
+
+    def at(self, as_of: dt.date) -> Policy:
+        """The policy as it decides on `as_of`: dates relative to the as-of date resolved, rules
+        out of force never matching (condition ``false``), promises out of force left out.
+
+        A policy that does not use the as-of date is returned as is. The analysis runs on
+        the result (`crmculture.analysis` asks for it); evaluators use it inside, and show the
+        policy as written. Results are memoised for the latest few dates.
+
+        Examples:
+            >>> import datetime as dt
+            >>> from crmculture import AS_OF, Directive, F, Fact, Rule, Schema
+            >>> policy = Policy("kyc", Schema([Fact.date("verified_on")]),
+            ...     [Directive.bool("reverify", default=False)],
+            ...     [Rule("stale", when=F.verified_on < AS_OF.minus(days=365),
+            ...           then={"reverify": True})])
+            >>> str(policy.at(dt.date(2026, 3, 1)).rule("stale").when)
+            'verified_on < 2025-03-01'
+        """
+        if type(as_of) is not dt.date:
+            raise TypeError(f"as_of must be a datetime.date, not `{as_of!r}`")
+        cache = self._at_cache
+        resolved = cache.get(as_of)
+        if resolved is None:
+            from crmculture.model.as_of import policy_at
+
+            resolved = policy_at(self, as_of)
+            if len(cache) >= _AT_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[as_of] = resolved
+        return resolved
+
+    @functools.cached_property
+    def _at_cache(self) -> dict[dt.date, Policy]:
+        return {}
 
     def compile(self) -> CompiledPolicy:
         """The policy compiled to a fast evaluator; see `crmculture.CompiledPolicy`.
@@ -300,6 +357,9 @@ class Policy:
         from crmculture.evaluate.compiler import _compile
 
         return _compile(self)
+
+
+_AT_CACHE = 64
 
 
 def _default_document(default: Any) -> Any:
@@ -348,6 +408,11 @@ def _rule_document(rule: Rule) -> dict[str, Any]:
     }
     if rule.overrides:
         document["overrides"] = True
+    # Effective dates change decisions; owner, approver, ticket and tags do not, and stay out.
+    if rule.effective_from is not None:
+        document["effective_from"] = rule.effective_from.isoformat()
+    if rule.effective_until is not None:
+        document["effective_until"] = rule.effective_until.isoformat()
     return document
 
 
@@ -357,13 +422,18 @@ def _promise_document(promise: Promise) -> dict[str, Any]:
         then = {name: json_value(value) for name, value in promise.then}
     else:
         then = str(promise.then)
-    return {
+    document = {
         "id": promise.id,
         "when": str(promise.when),
         "then": then,
         "departments": None if promise.departments is None else list(promise.departments),
         "rationale": promise.rationale,
     }
+    if promise.effective_from is not None:
+        document["effective_from"] = promise.effective_from.isoformat()
+    if promise.effective_until is not None:
+        document["effective_until"] = promise.effective_until.isoformat()
+    return document
 
 
 def _decision_only(

@@ -10,6 +10,7 @@ fact space, or refutes them with a customer.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,6 +19,7 @@ import attrs
 
 from crmculture.errors import PolicyError, Problem
 from crmculture.model.conditions import Condition, FactRef, as_condition
+from crmculture.model.rules import tags_of
 
 __all__ = ["Promise", "PromiseThen"]
 
@@ -107,6 +109,36 @@ def _check_rationale(instance: Promise, attribute: Any, value: Any) -> None:
         raise _invalid(instance.id, "rationale", f"a rationale is text, not `{value!r}`", value)
 
 
+def _check_text(instance: Promise, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _invalid(instance.id, attribute.name, f"`{attribute.name}` is text, not `{value!r}`")
+
+
+def _check_tags(instance: Promise, attribute: Any, value: tuple[Any, ...]) -> None:
+    for tag in value:
+        if not isinstance(tag, str) or not tag:
+            raise _invalid(instance.id, "tags", f"a tag is non-empty text, not `{tag!r}`", tag)
+
+
+def _check_date(instance: Promise, attribute: Any, value: Any) -> None:
+    if value is not None and type(value) is not dt.date:
+        raise _invalid(
+            instance.id, attribute.name, f"`{attribute.name}` is a date, not `{value!r}`", value
+        )
+
+
+def _check_until(instance: Promise, attribute: Any, value: dt.date | None) -> None:
+    _check_date(instance, attribute, value)
+    start = instance.effective_from
+    if value is not None and start is not None and value < start:
+        raise _invalid(
+            instance.id,
+            "effective_until",
+            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
+            value,
+        )
+
+
 @attrs.frozen
 class Promise:
     """For every customer for whom `when` holds, asking any department in scope, the decision
@@ -121,6 +153,13 @@ class Promise:
         departments: The departments whose decisions it is about; ``None`` (the default)
             means every department, and decisions asked without a department.
         rationale: Why the culture will not compromise on it, in business words.
+        owner: Who answers for the promise; governance metadata, as for `crmculture.Rule`.
+        approved_by: Who approved it; governance metadata.
+        ticket: The change request it came from; governance metadata.
+        tags: Free labels, stored sorted; governance metadata.
+        effective_from: The first day the promise is in force (inclusive), or None.
+        effective_until: The last day it is in force (inclusive), or None. The analysis
+            proves a promise with effective dates only as of a day within them.
 
     A customer whose decision cannot be made (rules conflict on, or leave undecided, a
     directive the promise names) does not get what was promised: the promise is broken.
@@ -143,6 +182,30 @@ class Promise:
         default=None, converter=_departments, kw_only=True
     )
     rationale: str = attrs.field(default="", validator=_check_rationale, kw_only=True)
+    owner: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    approved_by: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    ticket: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=tags_of, validator=_check_tags, kw_only=True
+    )
+    effective_from: dt.date | None = attrs.field(default=None, validator=_check_date, kw_only=True)
+    effective_until: dt.date | None = attrs.field(
+        default=None, validator=_check_until, kw_only=True
+    )
+
+    @property
+    def uses_as_of(self) -> bool:
+        """Whether proving the promise needs the as-of date: it has effective dates, or a
+        condition of it compares a fact with `crmculture.AS_OF`."""
+        dated = self.effective_from is not None or self.effective_until is not None
+        then_uses = isinstance(self.then, Condition) and self.then.uses_as_of()
+        return dated or self.when.uses_as_of() or then_uses
+
+    def in_force(self, as_of: dt.date) -> bool:
+        """Whether the promise is in force as of `as_of` (within its effective dates)."""
+        if self.effective_from is not None and as_of < self.effective_from:
+            return False
+        return self.effective_until is None or as_of <= self.effective_until
 
     @property
     def values(self) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -11,7 +12,7 @@ import attrs
 from crmculture.errors import PolicyError, Problem
 from crmculture.model.conditions import Condition, as_condition
 
-__all__ = ["Rule"]
+__all__ = ["Rule", "in_force_text", "tags_of"]
 
 _RULE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*\Z")
 
@@ -65,6 +66,53 @@ def _check_overrides(instance: Rule, attribute: Any, value: bool) -> None:
         )
 
 
+def tags_of(value: str | Iterable[str]) -> tuple[str, ...]:
+    """Tags as stored: sorted, each once (a lone string is one tag)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(sorted(set(value)))
+
+
+def _check_text(instance: Rule, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _invalid(instance.id, attribute.name, f"`{attribute.name}` is text, not `{value!r}`")
+
+
+def _check_tags(instance: Rule, attribute: Any, value: tuple[Any, ...]) -> None:
+    for tag in value:
+        if not isinstance(tag, str) or not tag:
+            raise _invalid(instance.id, "tags", f"a tag is non-empty text, not `{tag!r}`", tag)
+
+
+def _check_date(instance: Rule, attribute: Any, value: Any) -> None:
+    if value is not None and (type(value) is not dt.date):
+        raise _invalid(
+            instance.id, attribute.name, f"`{attribute.name}` is a date, not `{value!r}`", value
+        )
+
+
+def _check_until(instance: Rule, attribute: Any, value: dt.date | None) -> None:
+    _check_date(instance, attribute, value)
+    start = instance.effective_from
+    if value is not None and start is not None and value < start:
+        raise _invalid(
+            instance.id,
+            "effective_until",
+            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
+            value,
+        )
+
+
+def in_force_text(effective_from: dt.date | None, effective_until: dt.date | None) -> str:
+    """When a rule or promise is in force, in words: ``from 2026-01-01 until 2026-06-30``."""
+    parts = []
+    if effective_from is not None:
+        parts.append(f"from {effective_from.isoformat()}")
+    if effective_until is not None:
+        parts.append(f"until {effective_until.isoformat()}")
+    return " ".join(parts) or "always"
+
+
 def _check_priority(instance: Rule, attribute: Any, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(instance.id, "priority", f"priority must be an int, not `{value!r}`", value)
@@ -85,6 +133,18 @@ class Rule:
         overrides: Whether the rule *overrides*: for each directive it sets, its value wins
             over the values of every matching rule that does not override, whatever the
             directive's combine strategy; among overriding rules the strategy applies as usual.
+        owner: Who answers for the rule (a person or a team); governance metadata.
+        approved_by: Who approved it; governance metadata.
+        ticket: The change request it came from; governance metadata.
+        tags: Free labels, stored sorted; governance metadata.
+        effective_from: The first day the rule is in force (inclusive), or None.
+        effective_until: The last day the rule is in force (inclusive), or None. A rule with
+            effective dates matches only in decisions made as of a day within them, so a
+            policy holding one needs an ``as_of`` for every decision.
+
+    Governance metadata (`owner`, `approved_by`, `ticket`, `tags`) never changes a decision:
+    it is not part of the policy's fingerprint, nor of any decision's JSON. Effective dates
+    change decisions, and are part of both.
 
     Examples:
         >>> from crmculture.model.conditions import F
@@ -95,6 +155,11 @@ class Rule:
         ...            overrides=True)
         >>> cap.overrides
         True
+        >>> import datetime as dt
+        >>> promo = Rule("spring-promo", when=True, then={"discount_pct": 5}, owner="sales-ops",
+        ...              effective_from=dt.date(2026, 3, 1), effective_until=dt.date(2026, 5, 31))
+        >>> promo.in_force(dt.date(2026, 6, 1)), promo.uses_as_of
+        (False, True)
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -106,6 +171,30 @@ class Rule:
     )
     rationale: str = attrs.field(default="", kw_only=True)
     overrides: bool = attrs.field(default=False, validator=_check_overrides, kw_only=True)
+    owner: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    approved_by: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    ticket: str = attrs.field(default="", validator=_check_text, kw_only=True)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=tags_of, validator=_check_tags, kw_only=True
+    )
+    effective_from: dt.date | None = attrs.field(default=None, validator=_check_date, kw_only=True)
+    effective_until: dt.date | None = attrs.field(
+        default=None, validator=_check_until, kw_only=True
+    )
+
+    @property
+    def uses_as_of(self) -> bool:
+        """Whether deciding with the rule needs the as-of date: it has effective dates, or its
+        condition compares a fact with `crmculture.AS_OF`."""
+        dated = self.effective_from is not None or self.effective_until is not None
+        return dated or self.when.uses_as_of()
+
+    def in_force(self, as_of: dt.date) -> bool:
+        """Whether the rule is in force in a decision made as of `as_of` (within its
+        effective dates, both ends included)."""
+        if self.effective_from is not None and as_of < self.effective_from:
+            return False
+        return self.effective_until is None or as_of <= self.effective_until
 
     @property
     def sets(self) -> dict[str, Any]:

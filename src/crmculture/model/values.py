@@ -15,10 +15,16 @@ import math
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
+import attrs
+
 __all__ = [
+    "AS_OF",
+    "MAX_DAYS",
     "MAX_DIGITS",
     "MAX_EXPONENT",
     "NO_DEFAULT",
+    "AsOf",
+    "Operand",
     "Scalar",
     "Value",
     "canonical_json",
@@ -34,6 +40,82 @@ Scalar: TypeAlias = bool | int | float | Decimal | str | dt.date
 
 Value: TypeAlias = Scalar | tuple[Scalar, ...]
 """A directive value: a scalar, or a sorted tuple of scalars for ``collect`` directives."""
+
+
+MAX_DAYS: Final = 3_000_000
+"""The largest shift from the as-of date a condition may name, in days (about 8,200 years,
+beyond the span of `datetime.date`)."""
+
+
+def _check_days(instance: AsOf, attribute: Any, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"an as-of shift is a whole number of days, not `{value!r}`")
+    if abs(value) > MAX_DAYS:
+        raise ValueError(f"an as-of shift of `{value}` days is beyond ±{MAX_DAYS}")
+
+
+@attrs.frozen(order=True)
+class AsOf:
+    """The decision's as-of date shifted by `days`: a value conditions compare date facts with.
+
+    `AS_OF` is the as-of date itself; ``AS_OF.minus(days=365)`` (or ``AS_OF -
+    datetime.timedelta(days=365)``) is 365 days before it, written ``as_of - 365 days`` in
+    the condition syntax. The as-of date is an input of each decision, never read from a
+    clock; a policy whose conditions name it needs it (`crmculture.AsOfRequiredError`).
+
+    Examples:
+        >>> str(AS_OF.minus(days=365)), str(AS_OF.plus(days=1)), str(AS_OF)
+        ('as_of - 365 days', 'as_of + 1 day', 'as_of')
+        >>> (AS_OF - dt.timedelta(days=30)).resolve(dt.date(2026, 3, 31))
+        datetime.date(2026, 3, 1)
+    """
+
+    days: int = attrs.field(default=0, validator=_check_days)
+
+    def minus(self, *, days: int) -> AsOf:
+        """`days` days earlier."""
+        return AsOf(self.days - days)
+
+    def plus(self, *, days: int) -> AsOf:
+        """`days` days later."""
+        return AsOf(self.days + days)
+
+    def __sub__(self, other: dt.timedelta) -> AsOf:
+        if not isinstance(other, dt.timedelta):
+            return NotImplemented
+        return self.minus(days=_whole_days(other))
+
+    def __add__(self, other: dt.timedelta) -> AsOf:
+        if not isinstance(other, dt.timedelta):
+            return NotImplemented
+        return self.plus(days=_whole_days(other))
+
+    def resolve(self, as_of: dt.date) -> dt.date:
+        """The date this names for a decision made as of `as_of`.
+
+        Raises:
+            OverflowError: when the date is before 0001-01-01 or after 9999-12-31.
+        """
+        return as_of + dt.timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        if self.days == 0:
+            return "as_of"
+        unit = "day" if abs(self.days) == 1 else "days"
+        return f"as_of {'-' if self.days < 0 else '+'} {abs(self.days)} {unit}"
+
+
+def _whole_days(delta: dt.timedelta) -> int:
+    if delta.seconds or delta.microseconds:
+        raise ValueError(f"an as-of shift is a whole number of days, not `{delta}`")
+    return delta.days
+
+
+AS_OF: Final = AsOf(0)
+"""The decision's as-of date, for conditions: ``F.verified_on < AS_OF.minus(days=365)``."""
+
+Operand: TypeAlias = Scalar | AsOf
+"""What a condition compares a fact with: a value, or a date relative to the as-of date."""
 
 
 class _NoDefault(enum.Enum):
@@ -145,7 +227,7 @@ def canonical_json(document: Any) -> str:
     )
 
 
-def literal_text(value: Scalar) -> str:
+def literal_text(value: Operand) -> str:
     """Spell a value as a literal of the condition syntax.
 
     Strings are double-quoted with JSON escapes, booleans are ``true``/``false``, dates are ISO
@@ -165,7 +247,7 @@ def literal_text(value: Scalar) -> str:
         return decimal_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return str(value)  # ints, and as-of dates (`as_of - 365 days`)
 
 
 def value_text(value: Any) -> str:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         org_graphs,
     )
     from crmculture.testing.policy_strategies import (
+        as_of_dates,
         conditions,
         departments_for,
         directive_values,
@@ -53,6 +54,7 @@ __all__ = [
     "CoverageReport",
     "Fault",
     "RuleCoverage",
+    "as_of_dates",
     "assert_always",
     "assert_deterministic",
     "assert_journey_bound",
@@ -86,6 +88,7 @@ _MODULES = {
     "journey_checks": ("assert_journey_bound",),
     "org_strategies": ("cultures", "guards_for", "journey_cases", "org_graphs"),
     "policy_strategies": (
+        "as_of_dates",
         "conditions",
         "departments_for",
         "directive_values",

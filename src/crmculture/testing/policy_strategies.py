@@ -14,6 +14,7 @@ Examples:
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -37,9 +38,11 @@ from crmculture.model.directives import ALLOWED_COMBINE, DIRECTIVE_TYPES, Combin
 from crmculture.model.facts import Fact, Schema
 from crmculture.model.policies import Layer, Policy
 from crmculture.model.rules import Rule
-from crmculture.testing.strategies import _check_size, fact_values, schemas
+from crmculture.model.values import AsOf
+from crmculture.testing.strategies import _EPOCH, _check_size, fact_values, schemas
 
 __all__ = [
+    "as_of_dates",
     "conditions",
     "departments_for",
     "directive_values",
@@ -55,11 +58,38 @@ _DEPARTMENTS = ("billing", "sales", "support")
 # -- conditions -----------------------------------------------------------------------------
 
 
+_SHIFTS = 900
+"""The largest shift from the as-of date that generated conditions name, in days: as-of dates
+and date facts are drawn around one epoch, so comparisons with them go both ways."""
+
+
+def as_of_dates() -> st.SearchStrategy[dt.date]:
+    """As-of dates around the dates generated facts and effective dates hold, so that
+    relative conditions and effective dates go either way.
+
+    Examples:
+        >>> from hypothesis import find
+        >>> find(as_of_dates(), lambda day: True)
+        datetime.date(2026, 1, 1)
+    """
+    return st.integers(-_SHIFTS, _SHIFTS).map(lambda days: _EPOCH + dt.timedelta(days=days))
+
+
+def _shifts() -> st.SearchStrategy[AsOf]:
+    return st.integers(-_SHIFTS, _SHIFTS).map(AsOf)
+
+
 @functools.lru_cache(maxsize=512)
-def _atoms(fact: Fact) -> st.SearchStrategy[Condition]:
+def _atoms(fact: Fact, relative: bool = False) -> st.SearchStrategy[Condition]:
     name = fact.name
     values = fact_values(fact)
     options: list[st.SearchStrategy[Condition]] = []
+    if relative and fact.type == "date":
+        ops = st.sampled_from(["<", "<=", ">", ">=", "==", "!="])
+        options.append(st.builds(Compare, st.just(name), ops, _shifts()))
+        options.append(
+            st.tuples(_shifts(), _shifts()).map(lambda pair: Between(name, *sorted(pair)))
+        )
     if fact.type == "bool":
         options.append(
             st.builds(Compare, st.just(name), st.sampled_from(["==", "!="]), st.booleans())
@@ -82,9 +112,12 @@ def _atoms(fact: Fact) -> st.SearchStrategy[Condition]:
     return st.one_of(options)
 
 
-def conditions(schema: Schema, *, max_leaves: int = 6) -> st.SearchStrategy[Condition]:
+def conditions(
+    schema: Schema, *, max_leaves: int = 6, as_of: bool = False
+) -> st.SearchStrategy[Condition]:
     """Valid conditions over `schema`: comparisons, membership, ranges, missing tests, and
-    ``and``/``or``/``not`` around them.
+    ``and``/``or``/``not`` around them; with ``as_of=True``, date facts are also compared
+    with dates relative to the as-of date (``verified_on < as_of - 365 days``).
 
     Examples:
         >>> from crmculture.stories import acme_schema
@@ -96,7 +129,7 @@ def conditions(schema: Schema, *, max_leaves: int = 6) -> st.SearchStrategy[Cond
         raise InvalidArgument(f"conditions() needs a Schema, not {schema!r}")
     if max_leaves < 1:
         raise InvalidArgument(f"conditions(): max_leaves={max_leaves!r} must be at least 1")
-    atoms = st.one_of([_atoms(fact) for fact in schema])
+    atoms = st.one_of([_atoms(fact, as_of) for fact in schema])
     leaves = st.one_of(atoms, st.sampled_from([ALWAYS, NEVER])) if len(schema) else atoms
     return st.recursive(
         leaves,
@@ -192,6 +225,7 @@ def _rule(
     when: st.SearchStrategy[Condition],
     choices: Sequence[Directive],
     departments: Sequence[str] | None,
+    dated: bool = False,
 ) -> Rule:
     chosen = draw(
         st.lists(
@@ -203,6 +237,11 @@ def _rule(
     if departments and draw(st.integers(0, 3)) == 0:
         scope = draw(st.lists(st.sampled_from(departments), min_size=1, unique=True))
     overrides = draw(st.integers(0, 3)) == 0  # about one rule in four overrides
+    start = until = None
+    if dated and draw(st.integers(0, 2)) == 0:  # about one rule in three has dates
+        start, until = sorted(draw(st.lists(as_of_dates(), min_size=2, max_size=2)))
+        start = draw(st.sampled_from([None, start]))
+        until = draw(st.sampled_from([until, None]))
     return Rule(
         rule_id,
         when=draw(when),
@@ -210,6 +249,8 @@ def _rule(
         priority=draw(st.integers(0, 3)),
         departments=scope,
         overrides=overrides,
+        effective_from=start,
+        effective_until=until,
     )
 
 
@@ -220,8 +261,10 @@ def rules(
     min_size: int = 0,
     max_size: int = 6,
     departments: Sequence[str] | None = None,
+    as_of: bool = False,
 ) -> st.SearchStrategy[list[Rule]]:
-    """Lists of valid rules ``r0``, ``r1``, ... over `schema` setting `directive_list`.
+    """Lists of valid rules ``r0``, ``r1``, ... over `schema` setting `directive_list`; with
+    ``as_of=True`` some compare date facts with the as-of date, or have effective dates.
 
     Examples:
         >>> from crmculture.stories import acme_policy
@@ -236,10 +279,11 @@ def rules(
     _check_size("rules", "min_size", min_size, "max_size", max_size)
     if not directive_list:
         raise InvalidArgument("rules(): directive_list must hold at least one directive to set")
-    when = conditions(schema, max_leaves=4)  # built once: strategies are costly to validate
+    # Built once: strategies are costly to validate.
+    when = conditions(schema, max_leaves=4, as_of=as_of)
     return st.integers(min_size, max_size).flatmap(
         lambda count: st.tuples(
-            *[_rule(f"r{i}", when, directive_list, departments) for i in range(count)]
+            *[_rule(f"r{i}", when, directive_list, departments, as_of) for i in range(count)]
         ).map(list)
     )
 
@@ -251,6 +295,7 @@ def _policy(
     min_rules: int,
     max_rules: int,
     with_layers: bool,
+    as_of: bool = False,
 ) -> Policy:
     schema = draw(schema_strategy)
     directive_list = draw(directives())
@@ -258,16 +303,29 @@ def _policy(
     departments = declared or _DEPARTMENTS
     company = draw(
         rules(
-            schema, directive_list, min_size=min_rules, max_size=max_rules, departments=departments
+            schema,
+            directive_list,
+            min_size=min_rules,
+            max_size=max_rules,
+            departments=departments,
+            as_of=as_of,
         )
     )
     layers = []
     free = [d for d in directive_list if not d.uniform]
     if with_layers and free and draw(st.booleans()):
         scope = draw(st.lists(st.sampled_from(departments), min_size=1, max_size=2, unique=True))
-        layer_rules = draw(rules(schema, free, max_size=2))
+        layer_rules = draw(rules(schema, free, max_size=2, as_of=as_of))
         renamed = [
-            Rule(f"l{n}", when=r.when, then=r.then, priority=r.priority, overrides=r.overrides)
+            Rule(
+                f"l{n}",
+                when=r.when,
+                then=r.then,
+                priority=r.priority,
+                overrides=r.overrides,
+                effective_from=r.effective_from,
+                effective_until=r.effective_until,
+            )
             for n, r in enumerate(layer_rules)
         ]
         layers.append(Layer("layer", scope, renamed))
@@ -280,15 +338,18 @@ def policies(
     min_rules: int = 0,
     max_rules: int = 6,
     layers: bool = True,
+    as_of: bool = False,
 ) -> st.SearchStrategy[Policy]:
     """Valid policies: a schema, directives of every kind, rules (about one in four
-    overriding), maybe a department layer.
+    overriding), maybe a department layer; with ``as_of=True``, rules may compare date facts
+    with the as-of date and have effective dates (decide them with `as_of_dates`).
 
     Args:
         schema: A fixed schema, a strategy for schemas, or None for generated schemas.
         min_rules: The fewest company rules.
         max_rules: The most company rules.
         layers: Whether a department layer may be generated.
+        as_of: Whether rules may use the as-of date.
 
     Examples:
         >>> from hypothesis import given, settings
@@ -308,7 +369,7 @@ def policies(
         schema_strategy = schema
     else:
         raise InvalidArgument(f"policies(): schema must be a Schema or a strategy, not {schema!r}")
-    return _policy(schema_strategy, min_rules, max_rules, layers)
+    return _policy(schema_strategy, min_rules, max_rules, layers, as_of)
 
 
 def departments_for(policy: Policy) -> st.SearchStrategy[str | None]:
