@@ -241,3 +241,29 @@ def test_values_are_counted_as_their_json_text(rows: list[dict[str, Any]]) -> No
             text = json.dumps(value, sort_keys=True, ensure_ascii=False)
             naive.setdefault(name, Counter())[text] += 1
     assert counts.values == naive
+
+
+def test_redecide_decides_as_of_the_logged_date(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from crmculture import AS_OF, Directive, Fact, Policy, Schema
+
+    schema = Schema([Fact.date("verified_on")])
+    route = Directive.text("route_to", default="frontline")
+    old = Policy("p", schema, [route], [
+        Rule("re-verify", F.verified_on < AS_OF.minus(days=365), {"route_to": "data_desk"})
+    ])  # fmt: skip
+    new = Policy("p", schema, [route], [
+        Rule("re-verify", F.verified_on < AS_OF.minus(days=180), {"route_to": "data_desk"})
+    ], version="2")  # fmt: skip
+    path = tmp_path / "d.log"
+    day = dt.date(2026, 12, 1)
+    with DecisionLog(path) as log:
+        for days in (10, 200, 400):
+            customer = {"verified_on": day - dt.timedelta(days=days)}
+            log.write(old.compile()(customer, as_of=day))
+    rejected: Counter[str] = Counter()
+    records = list(redecide(path, new, rejected))
+    assert not rejected
+    assert [r.directives["route_to"] for r in records] == ["frontline", "data_desk", "data_desk"]
+    assert all(isinstance(r, LoggedDecision) and r.as_of == day for r in records)

@@ -177,3 +177,24 @@ def test_diff_mistakes_are_one_line(cli: Cli, files: dict[str, str]) -> None:
     code, _, err = cli("diff", files["old"], "missing.yaml")
     assert code == 2
     assert "missing.yaml" in err
+
+
+def test_versions_that_use_the_as_of_date_are_compared_on_a_day() -> None:
+    import datetime as dt
+
+    from crmculture import AS_OF, AsOfRequiredError, Directive, Fact, Schema
+
+    schema = Schema([Fact.date("verified_on")])
+    route = Directive.text("route_to", default="frontline")
+    stale = Rule("re-verify", F.verified_on < AS_OF.minus(days=365), {"route_to": "data_desk"})
+    old = Policy("p", schema, [route], [stale])
+    sooner = Rule("re-verify", F.verified_on < AS_OF.minus(days=180), {"route_to": "data_desk"})
+    new = Policy("p", schema, [route], [sooner], version="2")
+    with pytest.raises(AsOfRequiredError):
+        review(old, new)
+    day = dt.date(2026, 12, 1)
+    customers = [{"verified_on": day - dt.timedelta(days=days)} for days in (10, 200, 400)]
+    found = review(old, new, customers=customers, as_of=day)
+    assert (found.affected, found.customers) == (1, 3)
+    (region,) = found.diff.regions
+    assert str(region.condition) == "verified_on between 2025-12-01 and 2026-06-03"

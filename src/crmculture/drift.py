@@ -423,10 +423,10 @@ def redecide(
     policy: Policy,
     rejected: Counter[str] | None = None,
 ) -> Iterator[LoggedDecision | LogProblem]:
-    """Every logged customer decided again by `policy`, for the logged department, as log
-    records: with `drift`, compare two versions of a culture over one log. A record `policy`
-    cannot decide is left out and counted by reason in `rejected`; a line that is not a
-    record stays in place.
+    """Every logged customer decided again by `policy`, for the logged department and as of
+    the logged date (when there is one), as log records: with `drift`, compare two versions
+    of a culture over one log. A record `policy` cannot decide is left out and counted by
+    reason in `rejected`; a line that is not a record stays in place.
 
     Examples:
         >>> import pathlib, tempfile
@@ -452,9 +452,11 @@ def redecide(
             continue
         try:
             try:
-                decision = decide(typed(item.facts), item.department)
+                decision = decide(typed(item.facts), item.department, as_of=item.as_of)
             except InvalidCustomer:
-                decision = decide(policy.schema.parse(item.facts), item.department)
+                decision = decide(
+                    policy.schema.parse(item.facts), item.department, as_of=item.as_of
+                )
         except InvalidCustomer as error:
             if rejected is not None:
                 first = error.problems[0]
@@ -474,4 +476,5 @@ def redecide(
             matched=tuple(whole["matched"]),
             fingerprint=whole["fingerprint"],
             keep=item.keep,
+            as_of=item.as_of,
         )

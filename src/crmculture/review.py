@@ -34,6 +34,7 @@ Examples:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -274,6 +275,7 @@ def review(
     department: str | None = None,
     departments: Iterable[str | None] | None = None,
     log: str | os.PathLike[str] | Iterable[LoggedDecision | LogProblem] | None = None,
+    as_of: dt.date | None = None,
 ) -> ChangeReview:
     """Review the change from `old` to `new` (see the module).
 
@@ -285,18 +287,23 @@ def review(
         department: Count customers as asking this department only.
         departments: Count customers in these department contexts (default: every context
             the diff compares; ignored with `department`).
-        log: A decision log to replay against `new`.
+        log: A decision log to replay against `new` (each record as of its logged date).
+        as_of: The day to compare the versions on, for cultures that use the as-of date or
+            effective dates (`crmculture.Policy.at`); customers are decided as of it too.
 
     Raises:
         AnalysisError: when the two versions have different schemas.
+        AsOfRequiredError: when a version uses the as-of date and `as_of` is not given.
     """
-    found = diff(old, new)
+    found = diff(old, new, as_of=as_of)
+    replayed = replay(log, new) if log is not None else None
+    if as_of is not None:
+        old, new = old.at(as_of), new.at(as_of)
     before, after = _statuses(old), _statuses(new)
     promises = tuple(
         PromiseChange(name, before.get(name, "not stated"), after.get(name, "not stated"))
         for name in sorted(set(before) | set(after))
     )
-    replayed = replay(log, new) if log is not None else None
     if customers is None:
         return ChangeReview(diff=found, promises=promises, replayed=replayed)
     contexts: tuple[str | None, ...]

@@ -30,7 +30,14 @@ def _diff(args: argparse.Namespace, out: IO[str]) -> int:
     customers = None
     if args.customers is not None:
         customers = _without(_records(args.customers, new, "customers", unread), args.id_field)
-    found = review(old, new, customers=customers, department=args.department, log=args.log)
+    found = review(
+        old,
+        new,
+        customers=customers,
+        department=args.department,
+        log=args.log,
+        as_of=args.as_of,
+    )
     target = _open_output(args.output, out)
     try:
         if args.format == "json":

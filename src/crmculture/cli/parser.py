@@ -445,6 +445,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--log", metavar="FILE", help="a decision log to replay against NEW")
     diff.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="compare the versions as they decide on this day (YYYY-MM-DD): for conditions "
+        "on `as_of` and rules' effective dates",
+    )
+    diff.add_argument(
         "--format",
         choices=["text", "json", "markdown"],
         default="text",

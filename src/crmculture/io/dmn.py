@@ -45,7 +45,7 @@ from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import RESERVED_WORDS, Fact, Schema
 from crmculture.model.policies import Policy
 from crmculture.model.rules import Rule
-from crmculture.model.values import NO_DEFAULT
+from crmculture.model.values import NO_DEFAULT, AsOf
 
 __all__ = [
     "DMN_NAMESPACES",
@@ -310,8 +310,12 @@ class _UnaryParser:
             tests.append(self.test())
         if len(tests) == 1:
             return tests[0]
-        if all(isinstance(t, Compare) and t.op == "==" for t in tests):
-            values = [t.value for t in tests if isinstance(t, Compare)]
+        values = [
+            t.value
+            for t in tests
+            if isinstance(t, Compare) and t.op == "==" and not isinstance(t.value, AsOf)
+        ]
+        if len(values) == len(tests):
             return In(self.fact.name, tuple(values))
         return Or(tuple(tests))
 
