@@ -27,6 +27,7 @@ from crmculture.cli.org import _journeys, _render
 from crmculture.cli.parser import _parser
 from crmculture.cli.problems import _error_document, _write_json, _write_problems
 from crmculture.cli.quality import _quality
+from crmculture.cli.serve import _serve
 from crmculture.demo import run as run_demo
 from crmculture.errors import CrmCultureError, Problem, _ProblemsError
 
@@ -49,6 +50,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "quality": lambda args, out, err: _quality(args, out),
     "render": lambda args, out, err: _render(args, out),
     "replay": lambda args, out, err: _replay(args, out),
+    "serve": _serve,
 }
 
 
