@@ -45,7 +45,7 @@ def _serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     service_log = logging.getLogger("crmculture.service")
     service_log.addHandler(handler)
     service_log.setLevel(logging.INFO)
-    served = app.state.service.current
+    served = app.current
     err.write(
         f"crmculture: serving `{served.policy.name}` version {served.policy.version} "
         f"({served.fingerprint}) on http://{args.host}:{args.port}; reload with SIGHUP"

@@ -30,7 +30,15 @@ import math
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, cast
 
 import anyio.to_thread
@@ -40,6 +48,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from crmculture.errors import (
     ConflictError,
@@ -51,7 +60,8 @@ from crmculture.errors import (
 )
 from crmculture.evaluate.decision import Decision
 from crmculture.io.decision_stream import Emit, OutputChunk, decide_records
-from crmculture.io.records import RecordError, read_records
+from crmculture.io.records import RecordError, read_records, typed_customer
+from crmculture.model.facts import Schema
 from crmculture.service.metrics import ServiceMetrics
 from crmculture.service.openapi import PROBLEM_BASE
 from crmculture.service.served import CultureRejected, ServedCulture, load_served
@@ -65,6 +75,7 @@ _JSON = ("application/json",)
 _NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _NDJSON_OUT = "application/x-ndjson"
 _PROBLEM = "application/problem+json"
+_PROBLEM_BYTES = _PROBLEM.encode("ascii")
 _REQUEST_KEYS = ("as_of", "customer", "department", "explain")
 _BATCH_PARAMETERS = ("as_of", "department", "emit", "explain")
 
@@ -126,6 +137,17 @@ class _Refusal(Exception):
         self.problems = tuple(problems)
         self.keep = keep
         self.headers = headers
+
+
+class _Endpoint:
+    """A plain ASGI handler as a Starlette endpoint (Starlette calls functions with a
+    request; it calls other objects as ASGI applications)."""
+
+    def __init__(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
 
 
 def _problem_body(refusal: _Refusal, fingerprint: str) -> bytes:
@@ -197,7 +219,7 @@ class Service:
         self._reloading = asyncio.Lock()
         self.app = Starlette(
             routes=[
-                Route("/v1/decide", self.decide, methods=["POST"]),
+                Route("/v1/decide", _Endpoint(self.decide), methods=["POST"]),
                 Route("/v1/decide-batch", self.decide_batch, methods=["POST"]),
                 Route("/v1/culture", self.culture, methods=["GET"]),
                 Route("/v1/reload", self.reload_route, methods=["POST"]),
@@ -229,6 +251,14 @@ class Service:
             fields.update(headers)
         return Response(body, status, fields, media)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI application: ``POST /v1/decide``, the hot path, straight to its handler;
+        everything else through Starlette's router."""
+        if scope["type"] == "http" and scope["path"] == "/v1/decide" and scope["method"] == "POST":
+            await self.decide(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
     def _refuse(self, served: ServedCulture, refusal: _Refusal) -> Response:
         self.metrics.errors.labels(refusal.kind).inc()
         return self._bytes(
@@ -251,9 +281,18 @@ class Service:
 
     # -- the body --------------------------------------------------------------------------
 
-    async def _body(self, request: Request, accepted: tuple[str, ...]) -> tuple[bytes, str]:
+    async def _body(
+        self, scope: Scope, receive: Receive, accepted: tuple[str, ...], started: float
+    ) -> tuple[bytes, str]:
         """The request's body and its media type, within the limits; a problem otherwise."""
-        media, _, parameters = request.headers.get("content-type", "").partition(";")
+        content_type = b""
+        declared = b""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
+        media, _, parameters = content_type.decode("latin-1").partition(";")
         media = media.strip().lower()
         if media not in accepted:
             wanted = " or ".join(f"`{m}`" for m in accepted)
@@ -270,14 +309,27 @@ class Service:
                 f"`{parameters.strip()}`: the body is read as UTF-8 only",
             )
         limit = self.limits.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared.isdigit() and int(declared) > limit:
             raise self._too_large(int(declared))
-        chunks = []
-        size = 0
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect
+        body: bytes = message.get("body", b"")
+        if len(body) > limit:
+            raise self._too_large(len(body))
+        if not message.get("more_body", False):
+            return body, media  # the common case: the whole body at once
+        chunks = [body]
+        size = len(body)
         try:
-            async with asyncio.timeout(self.limits.timeout):
-                async for chunk in request.stream():
+            async with asyncio.timeout(
+                max(0.0, started + self.limits.timeout - time.perf_counter())
+            ):
+                while message.get("more_body", False):
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        raise ClientDisconnect
+                    chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > limit:
                         raise self._too_large(size)
@@ -301,24 +353,40 @@ class Service:
 
     # -- POST /v1/decide -------------------------------------------------------------------
 
-    async def decide(self, request: Request) -> Response:
+    async def decide(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/decide``, as a plain ASGI handler: the hot path."""
         served = self.current  # INVARIANT: the one culture this request sees
         started = time.perf_counter()
+        status = 200
+        media = b"application/json"
+        extra: Mapping[str, str] | None = None
         try:
-            body, _ = await self._body(request, _JSON)
+            body, _ = await self._body(scope, receive, _JSON, started)
             customer, department, explain, as_of = _decide_request(_loads(body), served)
             unsupported_as_of(as_of)
-            response = self._decide(served, customer, department, explain)
+            answer = self._decide(served, customer, department, explain)
         except _Refusal as refusal:
-            response = self._refuse(served, refusal)
+            self.metrics.errors.labels(refusal.kind).inc()
+            status, media, extra = refusal.status, _PROBLEM_BYTES, refusal.headers
+            answer = _problem_body(refusal, served.fingerprint)
         except ClientDisconnect:
-            response = Response(status_code=400)
+            return
+        headers = [
+            (b"content-type", media),
+            (b"content-length", b"%d" % len(answer)),
+            (b"culture-fingerprint", served.fingerprint.encode("ascii")),
+        ]
+        if extra:
+            headers.extend(
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()
+            )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
         self.metrics.latency_one.observe(time.perf_counter() - started)
-        return response
 
     def _decide(
         self, served: ServedCulture, record: dict[str, Any], department: str | None, explain: bool
-    ) -> Response:
+    ) -> bytes:
         keep = served.keep
         kept: dict[str, Any] | None = None
         if keep:
@@ -330,19 +398,21 @@ class Service:
             and policy.departments is not None
             and department not in policy.departments
         ):
-            error = UnknownDepartmentError(department, policy.departments)
+            unknown = UnknownDepartmentError(department, policy.departments)
             raise _Refusal(
                 404,
                 "unknown-department",
                 "unknown department",
-                str(error),
-                [Problem(("department",), str(error))],
+                str(unknown),
+                [Problem(("department",), str(unknown))],
                 kept,
             )
         try:
-            parsed = policy.schema.parse(record)
-            decision = served.decide({name: parsed[name] for name in record}, department)
-        except InvalidCustomer as error:
+            # Typed as `Schema.parse` types text, then checked once, by the evaluator; a
+            # record it rejects is parsed again for the problems in intake's words.
+            decision = served.decide(typed_customer(policy.schema, record), department)
+        except InvalidCustomer as rejected:
+            error = _intake_problems(policy.schema, record, rejected)
             raise _Refusal(
                 422,
                 "invalid-customer",
@@ -359,9 +429,7 @@ class Service:
                 409, kind, title, str(error), [Problem(("directives", directive), str(error))], kept
             ) from None
         self.metrics.decided_one.inc()
-        return self._bytes(
-            served, _decision_body(served, decision, explain, kept), "application/json"
-        )
+        return _decision_body(served, decision, explain, kept)
 
     # -- POST /v1/decide-batch -------------------------------------------------------------
 
@@ -371,7 +439,9 @@ class Service:
         try:
             department, emit, explain, as_of = _batch_parameters(request, served)
             unsupported_as_of(as_of)
-            body, media = await self._body(request, (*_JSON, *_NDJSON))
+            body, media = await self._body(
+                request.scope, request.receive, (*_JSON, *_NDJSON), started
+            )
             text = body.decode("utf-8", "surrogateescape")
             form = "json" if media in _JSON else "jsonl"
             count = _record_count(text, form, self.limits.max_records)
@@ -582,8 +652,8 @@ def create_app(
     batch_chunk: int = BATCH_CHUNK,
     reload_token: str | None = None,
     sighup: bool = False,
-) -> Starlette:
-    """The decision service for a culture file, as an ASGI application.
+) -> Service:
+    """The decision service for a culture file: an ASGI application.
 
     Args:
         culture: The culture file (loaded again by each reload).
@@ -603,15 +673,13 @@ def create_app(
 
     Examples:
         >>> app = create_app("examples/acme-culture.yaml", keep=["customer_id"])
-        >>> sorted(route.path for route in app.routes)[:3]
+        >>> sorted(route.path for route in app.app.routes)[:3]
         ['/healthz', '/metrics', '/openapi.json']
-        >>> app.state.service.current.policy.name
+        >>> app.current.policy.name
         'acme'
     """
     limits = Limits(max_body_bytes, max_records, timeout, batch_chunk)
-    service = Service(culture, keep=keep, limits=limits, reload_token=reload_token, sighup=sighup)
-    service.app.state.service = service
-    return service.app
+    return Service(culture, keep=keep, limits=limits, reload_token=reload_token, sighup=sighup)
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -735,6 +803,18 @@ def _batch_parameters(
             [Problem(("department",), str(error))],
         )
     return department, emit, explain, as_of  # type: ignore[return-value]
+
+
+def _intake_problems(
+    schema: Schema, record: dict[str, Any], rejected: InvalidCustomer
+) -> InvalidCustomer:
+    """The error `crmculture.Schema.parse` raises for a record the evaluator `rejected`
+    (the same problems, in intake's words: ``"42.5" is not a whole number``)."""
+    try:
+        schema.parse(record)
+    except InvalidCustomer as error:
+        return error
+    return rejected
 
 
 def _json_type(value: Any) -> str:
