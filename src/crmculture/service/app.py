@@ -76,6 +76,8 @@ _NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _NDJSON_OUT = "application/x-ndjson"
 _PROBLEM = "application/problem+json"
 _PROBLEM_BYTES = _PROBLEM.encode("ascii")
+_CHUNKED_FROM = 1024
+"""Batches of this many records or more are read in chunks through Arrow (`decide_records`)."""
 _REQUEST_KEYS = ("as_of", "customer", "department", "explain")
 _BATCH_PARAMETERS = ("as_of", "department", "emit", "explain")
 
@@ -457,7 +459,7 @@ class Service:
             return self._refuse(served, refusal)
         except ClientDisconnect:
             return Response(status_code=400)
-        lines = self._batch_lines(served, text, form, department, emit, explain, started)
+        lines = self._batch_lines(served, text, form, department, emit, explain, started, count)
         return StreamingResponse(
             lines, media_type=_NDJSON_OUT, headers={FINGERPRINT_HEADER: served.fingerprint}
         )
@@ -471,6 +473,7 @@ class Service:
         emit: Emit,
         explain: bool,
         started: float,
+        count: int,
     ) -> AsyncIterator[bytes]:
         """The answer lines, a chunk at a time, decided in a worker thread so that the event
         loop keeps answering other requests; past the time limit, an error line in place for
@@ -485,6 +488,8 @@ class Service:
                 emit=emit,
                 explain=explain,
                 keep=served.keep,
+                # Reading through Arrow pays off for large batches only.
+                chunked=None if count >= _CHUNKED_FROM else False,
                 chunk_size=self.limits.batch_chunk,
             ),
         )
@@ -832,8 +837,9 @@ def _json_type(value: Any) -> str:
 
 
 def _record_count(text: str, form: str, limit: int) -> int:
-    """How many records a batch holds (at least: as soon as it is over `limit`, it stops
-    counting), or a problem when a JSON array batch is not a JSON array."""
+    """How many records a batch holds: exactly for a JSON array; for NDJSON, at most (its
+    line breaks, when that is within `limit`) or exactly up to one over `limit`. A problem
+    when a JSON array batch is not a JSON array."""
     if form == "json":
         try:
             document = json.loads(text, parse_constant=_reject_constant)
@@ -854,8 +860,9 @@ def _record_count(text: str, form: str, limit: int) -> int:
                 "(or NDJSON: send it as application/x-ndjson)",
             )
         return len(document)
-    if text.count("\n") + text.count("\r") < limit:
-        return limit  # not over: no need to count exactly
+    breaks = text.count("\n") + text.count("\r") + 1
+    if breaks <= limit:
+        return breaks  # at most this many: under the limit, no need to count exactly
     count = 0
     for line in io.StringIO(text, newline=""):
         if line.strip():
