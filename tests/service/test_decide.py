@@ -179,9 +179,7 @@ class TestProblems:
             running(create_app(HERE / "conflict-culture.yaml")) as served,
             httpx.Client(base_url=served.url) as session,
         ):
-            answer = session.post(
-                "/v1/decide", json={"customer": {"vip": True, "region": "south"}}
-            )
+            answer = session.post("/v1/decide", json={"customer": {"vip": True, "region": "south"}})
             document = problem(answer, 409)
             assert document["title"] == "rule conflict"
             assert "`south-desk`" in document["detail"]

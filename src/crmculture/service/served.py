@@ -100,6 +100,11 @@ def load_served(path: str | os.PathLike[str], *, keep: Sequence[str] = ()) -> Se
         crmculture.service.served.CultureRejected: culture not served: keep[0]: kept field `tier` is a fact: keep fields that are not facts
     """  # noqa: E501 - an error's text is one line
     where = Path(path)
+    if not where.is_file():
+        reason = "not a file" if where.exists() else "no such file"
+        raise CultureRejected(
+            "culture not served", [Problem((), f"cannot read `{where}`: {reason}")]
+        )
     try:
         culture = load(where)
     except OSError as error:
