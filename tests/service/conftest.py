@@ -2,8 +2,9 @@
 
 `running(app)` serves an application until the block ends; the `acme` fixture serves the
 ACME culture (customer ids kept, HTTP reload on with the token ``TOKEN``) for a whole module,
-and `client` is an httpx client for it (module-wide too, so that hypothesis tests may use it). Tests that change the culture (reloads) copy it to a
-file of their own and start their own server.
+and `client` is an httpx client for it (module-wide too, so that hypothesis tests may use
+it). Tests that change the culture (reloads) copy it to a file of their own and start their
+own server.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 from crmculture import load
 from crmculture.service import CultureRejected, create_app
 
-from .conftest import ACME, TOKEN, running, retitled
+from .conftest import ACME, TOKEN, retitled, running
 from .test_decide import GOOD, problem
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}

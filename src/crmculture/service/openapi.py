@@ -369,6 +369,8 @@ def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, An
                     ],
                     "requestBody": {
                         "required": True,
+                        "description": "The customers: a JSON array, or NDJSON (one customer "
+                        "record per line, each as the schema says).",
                         "content": {
                             "application/json": {
                                 "schema": {
@@ -376,10 +378,7 @@ def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, An
                                     "items": {"$ref": "#/components/schemas/Customer"},
                                 }
                             },
-                            _NDJSON: {
-                                "schema": {"$ref": "#/components/schemas/Customer"},
-                                "description": "one customer record per line",
-                            },
+                            _NDJSON: {"schema": {"$ref": "#/components/schemas/Customer"}},
                         },
                     },
                     "responses": {
