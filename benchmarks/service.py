@@ -74,8 +74,19 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "crmculture", "serve", str(CULTURE), "--port", str(port)]
-        + ["--keep", "customer_id", "--max-records", "1000000"],
+        [
+            sys.executable,
+            "-m",
+            "crmculture",
+            "serve",
+            str(CULTURE),
+            "--port",
+            str(port),
+            "--keep",
+            "customer_id",
+            "--max-records",
+            "1000000",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

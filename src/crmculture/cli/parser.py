@@ -126,8 +126,8 @@ _SERVE_EXAMPLES = """\
 examples:
   crmculture example acme -o acme.yaml   # the culture file the examples use
   crmculture serve acme.yaml --host 127.0.0.1 --port 8080 --keep customer_id
-  curl -s localhost:8080/v1/decide -H 'Content-Type: application/json' \\
-      -d '{"customer": {"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}}'
+  curl -s localhost:8080/v1/decide -H 'Content-Type: application/json' -d '{"customer":
+      {"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}}'
   curl -s 'localhost:8080/v1/decide-batch?department=sales' \\
       -H 'Content-Type: application/x-ndjson' --data-binary @customers.jsonl
   kill -HUP "$(pgrep -f 'crmculture serve')"   # reload acme.yaml after editing it
