@@ -39,6 +39,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).parent.parent
 CULTURE = ROOT / "examples" / "acme-culture.yaml"
@@ -129,6 +130,25 @@ async def _client(port: int, requests: list[bytes], latencies: list[float], dead
     finally:
         writer.close()
     return failed
+
+
+def server_cpu(pid: int) -> float | None:
+    """The CPU seconds the server process has used (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(coroutine: Any) -> Any:
+    """Run the load generator on uvloop when it is installed (the client then takes less of
+    the machine the server shares), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def decide_requests(port: int, bodies: list[bytes]) -> list[bytes]:
@@ -273,15 +293,20 @@ def main() -> None:
     p50s: list[float] = []
     p99s: list[float] = []
     base_rates: list[float] = []
+    cpus: list[float] = []
     batch_rates: dict[str, list[float]] = {"directives": [], "full": []}
     base_batch: dict[str, list[float]] = {"directives": [], "full": []}
     try:
         # A short warm-up: the first requests fill the encoder's tables.
-        asyncio.run(_decide_round(port, requests[:2000], args.clients, args.budget))
+        run(_decide_round(port, requests[:2000], args.clients, args.budget))
         for round_ in range(1, args.rounds + 1):
-            rate, p50, p99, done, failed = asyncio.run(
+            cpu_before = server_cpu(server.pid)
+            rate, p50, p99, done, failed = run(
                 _decide_round(port, requests, args.clients, args.budget)
             )
+            cpu_after = server_cpu(server.pid)
+            if cpu_before is not None and cpu_after is not None:
+                cpus.append((cpu_after - cpu_before) / done)
             if failed:
                 raise SystemExit(f"{failed} requests were not answered 200")
             base = baseline_decide(items, departments)
@@ -315,11 +340,20 @@ def main() -> None:
             server.kill()
     median = statistics.median
     print()
-    print(f"medians of {args.rounds} rounds (one uvicorn worker, loopback):")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"medians of {args.rounds} rounds (one uvicorn worker, loopback; "
+        f"{os.cpu_count()} cores, load average {load:.1f} at the end):"
+    )
     print(
         f"  /v1/decide        {median(rates):>10,.0f} req/s   p50 {median(p50s) * 1000:.2f} ms   "
         f"p99 {median(p99s) * 1000:.2f} ms   (target >= 2,000 req/s, p99 < 20 ms)"
     )
+    if cpus:
+        print(
+            f"  server CPU        {median(cpus) * 1e6:>10,.0f} us per /v1/decide request "
+            f"(capacity {1 / median(cpus):,.0f} req/s on one free core)"
+        )
     print(
         f"  baseline          {median(base_rates):>10,.0f} decisions/s in-process "
         f"(parse + decide + encode); service/baseline {median(rates) / median(base_rates):.2f}"

@@ -7,6 +7,7 @@ on the core install.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 from typing import IO
@@ -61,6 +62,10 @@ def _serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         log_level="info",
         timeout_graceful_shutdown=5,
     )
+    # What is loaded now lives as long as the process: the collector need not scan it again
+    # and again, which shortens the pauses that show in the slowest answers.
+    gc.collect()
+    gc.freeze()
     try:
         uvicorn.Server(config).run()
     finally:

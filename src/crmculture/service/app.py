@@ -59,7 +59,7 @@ from crmculture.errors import (
     did_you_mean,
 )
 from crmculture.evaluate.decision import Decision
-from crmculture.io.decision_stream import Emit, OutputChunk, decide_records
+from crmculture.io.decision_stream import CHUNK_SIZE, Emit, OutputChunk, decide_records
 from crmculture.io.records import RecordError, read_records, typed_customer
 from crmculture.model.facts import Schema
 from crmculture.service.metrics import ServiceMetrics
@@ -88,8 +88,8 @@ MAX_RECORDS = 100_000
 """The default most records in one batch."""
 TIMEOUT = 30.0
 """The default time limit of a request, in seconds."""
-BATCH_CHUNK = 4096
-"""The default number of records a batch decides at a time."""
+BATCH_CHUNK = CHUNK_SIZE
+"""The default number of records a batch decides at a time: as many as `crmculture decide`."""
 
 
 @attrs.frozen
