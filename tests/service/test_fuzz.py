@@ -51,7 +51,7 @@ def records(draw: st.DrawFn) -> Any:
 @st.composite
 def bodies(draw: st.DrawFn) -> tuple[str, bytes, str]:
     """A path, a body and a media type."""
-    path = draw(st.sampled_from(["/v1/decide", "/v1/decide-batch", "/v1/reload", "/v1/culture"]))
+    path = draw(st.sampled_from(["/v1/decide"] * 4 + ["/v1/decide-batch"] * 4 + ["/v1/reload"]))
     if path == "/v1/decide":
         document: Any = {"customer": draw(records())}
         for key in draw(st.sets(st.sampled_from(["department", "explain", "as_of", "other"]))):
@@ -66,7 +66,7 @@ def bodies(draw: st.DrawFn) -> tuple[str, bytes, str]:
     else:
         text = json.dumps(draw(st.lists(records(), max_size=6)))
     body = text.encode("utf-8", "surrogatepass")
-    if draw(st.booleans()):  # mutate the bytes: flip, cut, insert
+    if draw(st.integers(0, 2)) == 0:  # mutate the bytes: flip, cut, insert
         data = bytearray(body)
         for _ in range(draw(st.integers(1, 4))):
             if not data:
@@ -80,9 +80,11 @@ def bodies(draw: st.DrawFn) -> tuple[str, bytes, str]:
             else:
                 data[where:where] = draw(st.binary(min_size=1, max_size=4))
         body = bytes(data)
+    fitting = "application/x-ndjson" if path == "/v1/decide-batch" and "\n" in text else None
     media = draw(
         st.sampled_from(
-            [
+            [fitting or "application/json"] * 6
+            + [
                 "application/json",
                 "application/x-ndjson",
                 "application/json; charset=utf-8",
@@ -129,4 +131,5 @@ class TestNoServerErrors:
                 assert all(("decision" in line) != ("error" in line) for line in lines)
 
         post()
-        assert {200, 400, 404, 405, 415, 422} <= set(statuses), statuses
+        assert {200, 400, 404, 415, 422} <= set(statuses), statuses
+        assert statuses[200] >= 20, statuses
