@@ -190,15 +190,15 @@ def _loads(body: bytes) -> Any:
 
 
 class Service:
-    """The state of one decision service: the culture served, its limits, its metrics.
-
-    `create_app` builds one and returns its ASGI application (``service.app``).
+    """One decision service, and its ASGI application: the culture served, its limits, its
+    metrics. `create_app` builds one.
 
     Attributes:
         current: The culture served now: replaced whole by a reload, never changed.
         limits: The limits of a request.
         metrics: The application's metrics.
-        app: The ASGI application.
+        app: The Starlette application that answers every route but the hot one,
+            ``POST /v1/decide``, which the service answers itself.
     """
 
     def __init__(
