@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/adherence.py
 	$(BIN)/python benchmarks/as_of.py
+	$(BIN)/python benchmarks/service.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

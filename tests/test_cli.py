@@ -563,6 +563,7 @@ COMMANDS = [
     "quality",
     "replay",
     "adherence",
+    "serve",
 ]
 
 

@@ -37,6 +37,10 @@ NOT_ON_IMPORT = [
     "crmculture.batch",
     "crmculture.io",
     "crmculture.testing",
+    "crmculture.service",
+    "starlette",
+    "uvicorn",
+    "prometheus_client",
 ]
 
 

@@ -70,6 +70,10 @@ LAYERS: list[dict[str, str]] = [
         "imports it, so it sits right below cli"
     },
     {
+        "service": "the decision service (the service extra): an ASGI app over the library, "
+        "outside the core layers; only cli imports it, inside `crmculture serve`"
+    },
+    {
         "cli": "the console script",
         "__main__": "`python -m crmculture` runs the console script",
     },

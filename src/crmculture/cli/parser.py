@@ -36,6 +36,7 @@ examples:
   crmculture render acme.yaml --request replacement_part --door sales \\
       --customer '{_CUSTOMER}' \\
       --output org.mmd
+  crmculture serve acme.yaml --port 8080   # needs pip install 'crmculture[service]'
 """
 
 _DECIDE_EXAMPLES = """\
@@ -157,6 +158,23 @@ examples:
 A DMN model must hold one decision table; its inputs become facts and its outputs
 directives (see the how-to "Import DMN decision tables"). The spreadsheet layout is in the
 how-to "Turn the spreadsheet into a culture".
+"""
+
+_SERVE_EXAMPLES = """\
+examples:
+  crmculture example acme -o acme.yaml   # the culture file the examples use
+  crmculture serve acme.yaml --host 127.0.0.1 --port 8080 --keep customer_id
+  curl -s localhost:8080/v1/decide -H 'Content-Type: application/json' -d '{"customer":
+      {"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}}'
+  curl -s 'localhost:8080/v1/decide-batch?department=sales' \\
+      -H 'Content-Type: application/x-ndjson' --data-binary @customers.jsonl
+  kill -HUP "$(pgrep -f 'crmculture serve')"   # reload acme.yaml after editing it
+
+Endpoints: POST /v1/decide, POST /v1/decide-batch, GET /v1/culture, GET /healthz, GET /metrics,
+GET /openapi.json, POST /v1/reload. A reload (SIGHUP, or POST /v1/reload with the bearer token
+set in CRMCULTURE_RELOAD_TOKEN; without it HTTP reload is off) serves the file again only when
+it loads and keeps its promises: otherwise the old culture keeps serving. Needs the service
+extra: pip install 'crmculture[service]'.
 """
 
 _EXAMPLE_EXAMPLES = """\
@@ -609,6 +627,53 @@ def _parser() -> argparse.ArgumentParser:
         "fact, are more than PCT percent of all",
     )
     quality.add_argument("--json", action="store_true", help="write the report as JSON")
+    serve = commands.add_parser(
+        "serve",
+        parents=[verbose],
+        help="serve decisions over HTTP (needs the service extra)",
+        description="Serve the culture's decisions over HTTP, with safe reload, metrics and an "
+        "OpenAPI document generated from the culture. Every answer names the fingerprint of the "
+        "culture that gave it; anything wrong in a request is answered with an RFC 9457 problem "
+        "listing every problem.",
+        epilog=_SERVE_EXAMPLES,
+        formatter_class=raw,
+    )
+    serve.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=_port, default=8080, help="the port (default: 8080)")
+    serve.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field of each record that is not a fact (a customer id): copied into its "
+        "answer and errors, never checked; repeatable",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=32 * 1024 * 1024,
+        metavar="N",
+        help="the largest request body (default: 33554432, 32 MiB)",
+    )
+    serve.add_argument(
+        "--max-records",
+        type=_positive,
+        default=100_000,
+        metavar="N",
+        help="the most records in one batch (default: 100000)",
+    )
+    serve.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="the time a request's body may take to arrive, and a batch to be decided "
+        "(default: 30)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (costs throughput)"
+    )
     return parser
 
 
@@ -652,6 +717,26 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got `{text}`") from None
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got `{text}`") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, not `{value}`")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got `{text}`") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not `{text}`")
+    return value
 
 
 def _positive(text: str) -> int:

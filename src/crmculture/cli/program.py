@@ -31,6 +31,7 @@ from crmculture.cli.parser import _parser
 from crmculture.cli.problems import _error_document, _write_json, _write_problems
 from crmculture.cli.quality import _quality
 from crmculture.cli.report import _html_report
+from crmculture.cli.serve import _serve
 from crmculture.demo import run as run_demo
 from crmculture.errors import CrmCultureError, Problem, _ProblemsError
 
@@ -57,6 +58,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
     "render": lambda args, out, err: _render(args, out),
     "report": _html_report,
     "replay": lambda args, out, err: _replay(args, out),
+    "serve": _serve,
 }
 
 
