@@ -117,12 +117,16 @@ class TestProblems:
         paths = [p["path"] for p in problem(answer, 400)["problems"]]
         assert paths == ["departmnt", "emit", "explain"]
 
-    def test_as_of_is_refused(self, client: httpx.Client) -> None:
-        """`as_of` for a batch: 422 until decisions take a date."""
+    def test_as_of_is_passed_on(self, client: httpx.Client) -> None:
+        """`as_of` for a batch: every decision is made for that day."""
         answer = client.post(
             "/v1/decide-batch", params={"as_of": "2026-12-01"}, content=TEXT, headers=NDJSON
         )
-        assert problem(answer, 422)["type"].endswith("/as-of-unsupported")
+        assert answer.status_code == 200
+        lines = [json.loads(line) for line in answer.iter_lines()]
+        decisions = [line["decision"] for line in lines if "decision" in line]
+        assert decisions
+        assert {decision["as_of"] for decision in decisions} == {"2026-12-01"}
 
     def test_a_json_batch_that_is_not_an_array(self, client: httpx.Client) -> None:
         """JSON that is not an array: 422 (it says to send NDJSON as such); not JSON: 400."""

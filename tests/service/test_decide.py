@@ -3,6 +3,7 @@ and every kind of wrong request answered with its problem."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import time
@@ -234,13 +235,60 @@ class TestProblems:
         problem(client.get("/v1/decide"), 405)
 
 
+AS_OF_CULTURE = """\
+format: crmculture/1
+name: verification
+version: "1"
+facts:
+  verified_on: {type: date}
+directives:
+  route_to: {type: text, default: frontline}
+rules:
+  - id: re-verify
+    when: verified_on < as_of - 365 days
+    then: {route_to: data_desk}
+"""
+
+
 class TestAsOf:
-    def test_as_of_is_refused_until_supported(self, client: httpx.Client) -> None:
-        """A decision for a given date: 422, saying this version does not support it."""
+    def test_a_decision_for_a_given_date(self, client: httpx.Client) -> None:
+        """`as_of` is passed to the evaluator: the decision is the library's for that day,
+        with the date in its JSON and fingerprint."""
         answer = client.post("/v1/decide", json={"customer": GOOD, "as_of": "2026-12-01"})
-        document = problem(answer, 422)
-        assert document["type"].endswith("/as-of-unsupported")
-        assert document["detail"].startswith("as_of is not supported yet by this version")
+        assert answer.status_code == 200, answer.text
+        expected = DECIDE(POLICY.schema.parse(GOOD), None, as_of=dt.date(2026, 12, 1))
+        document = answer.json()
+        assert document["decision"] == json.loads(expected.to_json())
+        assert document["decision"]["as_of"] == "2026-12-01"
+        undated = client.post("/v1/decide", json={"customer": GOOD}).json()
+        assert document["decision"]["fingerprint"] != undated["decision"]["fingerprint"]
+
+    def test_a_culture_that_decides_by_the_date(self, tmp_path: Path) -> None:
+        """A culture with dates relative to `as_of`: without one, 422 naming the rule; with
+        one, the day's decision; a batch the same."""
+        culture = tmp_path / "verification.yaml"
+        culture.write_text(AS_OF_CULTURE)
+        with running(create_app(culture)) as served, httpx.Client(base_url=served.url) as web:
+            record = {"verified_on": "2025-06-01"}
+            refused = problem(web.post("/v1/decide", json={"customer": record}), 422)
+            assert refused["type"].endswith("/as-of-required")
+            assert "`re-verify`" in refused["detail"]
+            answer = web.post("/v1/decide", json={"customer": record, "as_of": "2026-12-01"})
+            assert answer.json()["decision"]["directives"]["route_to"] == "data_desk"
+            answer = web.post("/v1/decide", json={"customer": record, "as_of": "2026-01-01"})
+            assert answer.json()["decision"]["directives"]["route_to"] == "frontline"
+            lines = b'{"verified_on": "2025-06-01"}\n{"verified_on": "2026-11-01"}\n'
+            headers = {"content-type": "application/x-ndjson"}
+            batch = web.post(
+                "/v1/decide-batch",
+                params={"as_of": "2026-12-01", "emit": "directives"},
+                content=lines,
+                headers=headers,
+            )
+            routes = [json.loads(line)["directives"]["route_to"] for line in batch.iter_lines()]
+            assert routes == ["data_desk", "frontline"]
+            refused = web.post("/v1/decide-batch", content=lines, headers=headers)
+            assert problem(refused, 422)["type"].endswith("/as-of-required")
 
     def test_as_of_null_is_no_date(self, client: httpx.Client) -> None:
         """`as_of: null` is the same as no `as_of`."""

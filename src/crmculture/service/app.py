@@ -365,8 +365,8 @@ class Service:
         try:
             body, _ = await self._body(scope, receive, _JSON, started)
             customer, department, explain, as_of = _decide_request(_loads(body), served)
-            unsupported_as_of(as_of)
-            answer = self._decide(served, customer, department, explain)
+            required_as_of(served, as_of)
+            answer = self._decide(served, customer, department, explain, as_of)
         except _Refusal as refusal:
             self.metrics.errors.labels(refusal.kind).inc()
             status, media, extra = refusal.status, _PROBLEM_BYTES, refusal.headers
@@ -387,7 +387,12 @@ class Service:
         self.metrics.latency_one.observe(time.perf_counter() - started)
 
     def _decide(
-        self, served: ServedCulture, record: dict[str, Any], department: str | None, explain: bool
+        self,
+        served: ServedCulture,
+        record: dict[str, Any],
+        department: str | None,
+        explain: bool,
+        as_of: dt.date | None = None,
     ) -> bytes:
         keep = served.keep
         kept: dict[str, Any] | None = None
@@ -412,7 +417,7 @@ class Service:
         try:
             # Typed as `Schema.parse` types text, then checked once, by the evaluator; a
             # record it rejects is parsed again for the problems in intake's words.
-            decision = served.decide(typed_customer(policy.schema, record), department)
+            decision = served.decide(typed_customer(policy.schema, record), department, as_of=as_of)
         except InvalidCustomer as rejected:
             error = _intake_problems(policy.schema, record, rejected)
             raise _Refusal(
@@ -440,7 +445,7 @@ class Service:
         started = time.perf_counter()
         try:
             department, emit, explain, as_of = _batch_parameters(request, served)
-            unsupported_as_of(as_of)
+            required_as_of(served, as_of)
             body, media = await self._body(
                 request.scope, request.receive, (*_JSON, *_NDJSON), started
             )
@@ -459,7 +464,9 @@ class Service:
             return self._refuse(served, refusal)
         except ClientDisconnect:
             return Response(status_code=400)
-        lines = self._batch_lines(served, text, form, department, emit, explain, started, count)
+        lines = self._batch_lines(
+            served, text, form, department, emit, explain, started, count, as_of
+        )
         return StreamingResponse(
             lines, media_type=_NDJSON_OUT, headers={FINGERPRINT_HEADER: served.fingerprint}
         )
@@ -474,6 +481,7 @@ class Service:
         explain: bool,
         started: float,
         count: int,
+        as_of: dt.date | None = None,
     ) -> AsyncIterator[bytes]:
         """The answer lines, a chunk at a time, decided in a worker thread so that the event
         loop keeps answering other requests; past the time limit, an error line in place for
@@ -491,6 +499,7 @@ class Service:
                 # Reading through Arrow pays off for large batches only.
                 chunked=None if count >= _CHUNKED_FROM else False,
                 chunk_size=self.limits.batch_chunk,
+                as_of=as_of,
             ),
         )
         deadline = started + self.limits.timeout
@@ -747,19 +756,17 @@ def _as_of(value: Any) -> tuple[dt.date | None, str | None]:
     return None, f"as_of is a date written YYYY-MM-DD, not `{value}`"
 
 
-def unsupported_as_of(as_of: dt.date | None) -> None:
-    """Refuse a decision for a given date: this version decides without one.
-
-    INVARIANT: the one place the service turns ``as_of`` away. When decisions take an
-    ``as_of``, remove this refusal and pass `as_of` on where this is called.
-    """
-    if as_of is not None:
+def required_as_of(served: ServedCulture, as_of: dt.date | None) -> None:
+    """Refuse a request without ``as_of`` for a culture that decides by the date (relative
+    dates, rules' effective dates): the caller must say which day it asks about."""
+    if as_of is None and served.policy.uses_as_of:
+        users = ", ".join(f"`{name}`" for name in served.policy.as_of_users)
         raise _Refusal(
             422,
-            "as-of-unsupported",
-            "as_of is not supported",
-            "as_of is not supported yet by this version: send the request without it",
-            [Problem(("as_of",), "as_of is not supported yet by this version")],
+            "as-of-required",
+            "as_of required",
+            f"this culture decides by the date ({users}): send as_of, a date YYYY-MM-DD",
+            [Problem(("as_of",), "required: the culture decides by the date")],
         )
 
 

@@ -206,11 +206,12 @@ def culture_schemas(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, Any
                 "as_of": {
                     "type": ["string", "null"],
                     "format": "date",
-                    "description": "The date the decision is for; not supported by this "
-                    "version yet: a request that gives one is answered 422.",
+                    "description": "The date the decision is for (YYYY-MM-DD): dates relative "
+                    "to it in conditions, rules' effective dates; part of the decision's JSON "
+                    "and fingerprint when given. Required when the culture decides by the date.",
                 },
             },
-            "required": ["customer"],
+            "required": ["customer", "as_of"] if policy.uses_as_of else ["customer"],
             "additionalProperties": False,
         },
         "Directives": directives,
@@ -362,8 +363,9 @@ def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, An
                         {
                             "name": "as_of",
                             "in": "query",
-                            "required": False,
-                            "description": "not supported by this version yet (422)",
+                            "required": policy.uses_as_of,
+                            "description": "the date every decision is for (YYYY-MM-DD); "
+                            "required when the culture decides by the date",
                             "schema": {"type": "string", "format": "date"},
                         },
                     ],
