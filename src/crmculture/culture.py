@@ -19,7 +19,7 @@ from crmculture.evaluate.truth import holds
 from crmculture.model.checker import check_condition, condition_problems
 from crmculture.model.conditions import ALWAYS, DECISION, Condition
 from crmculture.model.policies import Policy
-from crmculture.org.graph import Handoff, OrgGraph
+from crmculture.org.graph import Handoff, OrgGraph, Referral
 from crmculture.org.journeys import MAX_ROUTES, Journey, Suffixes, Walk
 
 __all__ = ["Culture"]
@@ -70,6 +70,7 @@ class Culture:
     _guards: dict[Handoff, Condition] = attrs.field(init=False, eq=False, repr=False)
     _tests: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
     _resolutions: dict[tuple[str, str], _Test] = attrs.field(init=False, eq=False, repr=False)
+    _referrals: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
     _decide: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -108,6 +109,15 @@ class Culture:
                 where = ("departments", department.name, "resolves_when", request)
                 problems.extend(condition_problems(found, where))
                 resolutions[department.name, request] = checked
+        referrals: dict[int, tuple[Condition, str]] = {}
+        for department in org.departments:
+            for position, referral in enumerate(department.refers):
+                checked, found = check_condition(
+                    referral.when, policy.schema, directives=policy.directive_index
+                )
+                place = ("departments", department.name, "refers", position, "when")
+                problems.extend(condition_problems(found, place))
+                referrals[id(referral)] = (checked, department.name)
         if problems:
             raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
         # INVARIANT: the culture is frozen; only this method sets its derived fields.
@@ -139,6 +149,12 @@ class Culture:
             self,
             "_resolutions",
             {(name, request): test(guard, name) for (name, request), guard in resolutions.items()},
+        )
+        # Referral guards too, by the identity of the org's own referral objects.
+        object.__setattr__(
+            self,
+            "_referrals",
+            {key: test(guard, name) for key, (guard, name) in referrals.items()},
         )
         # Memoised on the policy: many cultures of one policy share one compiled evaluator.
         object.__setattr__(self, "_decide", policy.compile())
@@ -339,6 +355,9 @@ class Culture:
         def applies(handoff: Handoff) -> bool:
             return answer(tests[id(handoff)])
 
+        def refers(referral: Referral) -> bool:
+            return answer(self._referrals[id(referral)])
+
         # The customer's answers are the same on every walk: routes found walking from one
         # door are told again, not walked again, from the others (one memo per request).
         suffixes: dict[str, Suffixes] = {}
@@ -353,6 +372,6 @@ class Culture:
             walking = Walk(
                 self.org, request, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo
             )
-            return walking.run(applies, resolves)
+            return walking.run(applies, resolves, refers=refers)
 
         return journey

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from crmculture.culture import Culture
 from crmculture.model import D, Directive, F, Fact, Layer, Policy, Promise, Rule, Schema
-from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph, Referral
 
 __all__ = [
     "ACME_DEPARTMENTS",
@@ -253,15 +255,30 @@ def example_customers() -> dict[str, dict[str, object]]:
 # -- the org: the replacement-part story ----------------------------------------------------
 
 
+_ON_HOLD_MESSAGE = (
+    "Your account is on hold until accounts receivable clears the balance;"
+    " I'll put you through to them."
+)
+"""What every ACME department tells a customer on hold who asks for a replacement part."""
+
+_CLEAR_THE_HOLD_MESSAGE = (
+    "Your account is on hold: we can clear the balance or set up a payment plan now,"
+    " and the part ships once the hold is lifted."
+)
+"""What accounts receivable itself tells that customer."""
+
+
 def acme_org() -> OrgGraph:
     """ACME's six departments and the handoffs between them, as they are today.
 
     The replacement-part story:
 
-    - From any department, a customer the policy routes to accounts receivable (credit hold,
-      or more than 60 days overdue) is sent there, whatever they asked for.
+    - A customer the policy routes to accounts receivable (credit hold, or more than 60 days
+      overdue) who asks any department for a replacement part is *referred* to accounts
+      receivable, with a message saying why: that is the culture's answer, not a dead end
+      (`crmculture.Referral`). For anything else they are sent there (a redirect).
     - Sales sends a customer in good standing to engineering, which identifies the part and
-      hands it to shipping; support does the same.
+      hands it to shipping; support and billing do the same.
     - But sales will not pass on a customer with any overdue days without a detour: billing,
       then accounts receivable, which releases the order to engineering. That customer talks
       to five departments to get one part.
@@ -275,16 +292,30 @@ def acme_org() -> OrgGraph:
     """
     good_standing = D.route_to != "accounts_receivable"
     on_hold = D.route_to == "accounts_receivable"
+    part = ["replacement_part"]
+    hold = Referral(
+        "accounts_receivable",
+        part,
+        when=on_hold,
+        message=_ON_HOLD_MESSAGE,
+    )
     # The model covers two requests: a replacement part, and a payment plan.
     departments = [
-        Department("accounts_receivable", ["payment_plan"]),
-        Department("billing"),
-        Department("engineering"),
-        Department("sales"),
         Department(
-            "shipping", ["replacement_part"], resolves_when={"replacement_part": D.may_ship}
+            "accounts_receivable",
+            ["payment_plan"],
+            refers=[attrs.evolve(hold, message=_CLEAR_THE_HOLD_MESSAGE)],
         ),
-        Department("support"),
+        Department("billing", refers=[hold]),
+        Department("engineering", refers=[hold]),
+        Department("sales", refers=[hold]),
+        Department(
+            "shipping",
+            ["replacement_part"],
+            resolves_when={"replacement_part": D.may_ship},
+            refers=[hold],
+        ),
+        Department("support", refers=[hold]),
     ]
     redirects = [
         Handoff(source, "accounts_receivable", when=on_hold, kind="redirect", minutes=5)
@@ -294,7 +325,6 @@ def acme_org() -> OrgGraph:
         Handoff(source, "accounts_receivable", ["payment_plan"], when=good_standing, minutes=5)
         for source in ("billing", "engineering", "sales", "shipping", "support")
     ]
-    part = ["replacement_part"]
     parts = [
         Handoff(
             "sales", "engineering", part, when=good_standing & (F.days_overdue == 0), minutes=20
@@ -309,6 +339,13 @@ def acme_org() -> OrgGraph:
         ),
         Handoff("accounts_receivable", "engineering", part, when=good_standing, minutes=15),
         Handoff("support", "engineering", part, when=good_standing, minutes=10),
+        Handoff(
+            "billing",
+            "engineering",
+            part,
+            when=good_standing & (F.days_overdue == 0),
+            minutes=10,
+        ),
         Handoff("engineering", "shipping", part, when=D.may_ship, minutes=30),
     ]
     return OrgGraph(departments, [*redirects, *payment_plans, *parts])

@@ -14,7 +14,9 @@ walk of partial customers it splits with in `crmculture.analysis.symbolic_walk`.
 Findings:
 
 - ``long_journey``: the journey touches more than `max_departments` departments;
-- ``dead_end``: the request cannot be resolved from this door for this segment;
+- ``dead_end``: the request cannot be resolved from this door for this segment, and no
+  referral answers it (a journey ending with a referral, the culture's intended answer, is
+  *referred*: counted apart from resolved, and never a finding);
 - ``loop``: the journey comes back to a department it left (a ping-pong);
 - ``ambiguous``: handoffs to different departments apply at the same step;
 - ``cutoff``: the walk stopped at a bound (`cutoff` departments, `max_routes` routes).
@@ -184,12 +186,14 @@ class RequestMetrics:
         cases: The number of (door, segment) cases.
         resolved: Cases whose journey resolves the request.
         first_contact: Cases resolved by the door itself.
-        dead_ends: Cases ending where nothing applies.
+        dead_ends: Cases ending where nothing applies (neither resolved nor referred).
         loops: Cases ending in a loop.
         ambiguous: Cases with more than one route.
         long_journeys: Cases touching more than the bound of departments.
         departments_to_resolution: Departments touched, added up over resolved cases.
         max_departments: The most departments any case's journey touches.
+        referred: Cases whose journey ends with a referral (`crmculture.Referral`): the
+            culture's intended answer, counted apart from `resolved`, never a dead end.
     """
 
     request: str
@@ -202,6 +206,7 @@ class RequestMetrics:
     long_journeys: int = 0
     departments_to_resolution: int = 0
     max_departments: int = 0
+    referred: int = 0
 
     @property
     def mean_departments(self) -> float | None:
@@ -220,12 +225,18 @@ class RequestMetrics:
         """The share of cases resolved at all (None when there are no cases)."""
         return round(self.resolved / self.cases, 6) if self.cases else None
 
+    @property
+    def referred_share(self) -> float | None:
+        """The share of cases referred (None when there are no cases)."""
+        return round(self.referred / self.cases, 6) if self.cases else None
+
 
 def _count(request: str, cases: Iterable[Case], max_departments: int) -> RequestMetrics:
     totals = dict.fromkeys(
         (
             "cases",
             "resolved",
+            "referred",
             "first_contact",
             "dead_ends",
             "loops",
@@ -246,6 +257,7 @@ def _count(request: str, cases: Iterable[Case], max_departments: int) -> Request
             totals["departments_to_resolution"] += touched
             if len(journey.departments) == 1:
                 totals["first_contact"] += 1
+        totals["referred"] += journey.referred
         totals["dead_ends"] += journey.dead_end
         totals["loops"] += bool(journey.loop)
         totals["ambiguous"] += journey.ambiguous

@@ -41,6 +41,7 @@ __all__ = ["ChangedJourney", "Comparison", "MetricDelta", "compare", "match_door
 _METRICS = (
     "cases",
     "resolved_share",
+    "referred_share",
     "first_contact_share",
     "mean_departments",
     "max_departments",
@@ -57,10 +58,12 @@ class MetricDelta:
 
     Attributes:
         request: The request type, or ``*`` for all.
-        metric: The metric's name: ``cases``, ``resolved_share``, ``first_contact_share``,
+        metric: The metric's name: ``cases``, ``resolved_share``, ``referred_share``,
+            ``first_contact_share``,
             ``mean_departments``, ``max_departments``, ``long_journeys``, ``dead_ends``,
             ``loops`` or ``ambiguous`` (each an attribute or property of `RequestMetrics`).
-            The counts ``resolved`` and ``first_contact`` are compared as shares, since two
+            The counts ``resolved``, ``referred`` and ``first_contact`` are compared as
+            shares, since two
             cultures may have different numbers of cases.
         before: Its value in the first culture (None when undefined there).
         after: Its value in the second culture.
@@ -318,11 +321,17 @@ def compare(
 
 def _same_walk(before: Journey, after: Journey, doors: Mapping[str, str]) -> bool:
     """Whether two journeys take the same departments (renamed by the door matching) with
-    the same outcomes and minutes."""
+    the same outcomes, minutes and referrals (their targets renamed too)."""
     if len(before.routes) != len(after.routes) or before.truncated != after.truncated:
         return False
     for old, new in zip(before.routes, after.routes, strict=True):
         renamed = tuple(doors.get(name, "") for name in old.departments)
         if (renamed, old.outcome, old.minutes) != (new.departments, new.outcome, new.minutes):
             return False
+        if (old.referral is None) != (new.referral is None):
+            return False
+        if old.referral is not None and new.referral is not None:
+            target = old.referral.to if old.referral.outside else doors.get(old.referral.to, "")
+            if (target, old.referral.message) != (new.referral.to, new.referral.message):
+                return False
     return True

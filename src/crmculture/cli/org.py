@@ -72,6 +72,13 @@ def _journey_document(
             ],
         }
     )
+    referral = journey.referral
+    if referral is not None:
+        document["referral"] = {
+            "to": referral.to,
+            "outside": referral.outside,
+            "message": referral.message,
+        }
     return document
 
 
@@ -79,6 +86,7 @@ def _metrics_document(metrics: RequestMetrics) -> dict[str, Any]:
     return {
         "cases": metrics.cases,
         "resolved": metrics.resolved,
+        "referred": metrics.referred,
         "first_contact": metrics.first_contact,
         "dead_ends": metrics.dead_ends,
         "loops": metrics.loops,
@@ -143,9 +151,11 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
                 door = here
             out.write(f"  {segment}\n      {journey}\n")
         total = report.total
+        referred = f"; {total.referred} referred" if total.referred else ""
         out.write(
             f"\n{total.resolved} of {total.cases} cases resolved, {total.first_contact} by the "
-            f"door itself; the longest journey touches {total.max_departments} departments\n"
+            f"door itself{referred}; the longest journey touches {total.max_departments} "
+            "departments\n"
         )
     else:
         out.write(f"{args.culture}: request `{args.request}` for {_show(customer)}\n\n")

@@ -1,6 +1,6 @@
 """Who the customer talks to: departments, handoffs and journeys (a networkx facade)."""
 
-from crmculture.org.graph import Department, Handoff, OrgError, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgError, OrgGraph, Referral
 from crmculture.org.journeys import MAX_ROUTES, Journey, Outcome, Route, walk
 from crmculture.org.render import to_dot, to_mermaid
 
@@ -12,6 +12,7 @@ __all__ = [
     "OrgError",
     "OrgGraph",
     "Outcome",
+    "Referral",
     "Route",
     "to_dot",
     "to_mermaid",

@@ -1,8 +1,8 @@
 """Pictures of the org: Mermaid and Graphviz DOT, with a journey highlighted.
 
 A department's label is its name, and on a second line the requests it resolves, each with
-its ``resolves_when`` guard. Node ids are generated (``d0``, ``d1``, ... in department-name
-order), never taken from names:
+its ``resolves_when`` guard, then a line for each referral it makes (`crmculture.Referral`).
+Node ids are generated (``d0``, ``d1``, ... in department-name order), never taken from names:
 a department may be called anything, quotes, brackets, arrows and newlines included, and its
 name only ever appears as an escaped label. Output is deterministic: nodes by name, edges in the
 org's canonical handoff order.
@@ -46,14 +46,16 @@ def _dot_text(text: str) -> str:
 
 def _node_lines(department: Department) -> list[str]:
     """The lines of a department's label: its name, then what it resolves (and when)."""
-    if not department.resolves:
-        return [department.name]
-    guards = dict(department.resolves_when)
-    requests = [
-        request if request not in guards else f"{request} when {guards[request]}"
-        for request in department.resolves
-    ]
-    return [department.name, "resolves " + ", ".join(requests)]
+    lines = [department.name]
+    if department.resolves:
+        guards = dict(department.resolves_when)
+        requests = [
+            request if request not in guards else f"{request} when {guards[request]}"
+            for request in department.resolves
+        ]
+        lines.append("resolves " + ", ".join(requests))
+    lines.extend(f"{referral}".replace("refer ", "refers ", 1) for referral in department.refers)
+    return lines
 
 
 def _edge_label(handoff: Handoff) -> str:
