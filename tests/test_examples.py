@@ -185,7 +185,8 @@ def test_the_example_culture_walks_the_replacement_part_story() -> None:
     good = culture.journey(base, "replacement_part", door="sales")
     late = culture.journey({**base, "days_overdue": 12}, "replacement_part", door="sales")
     assert on_hold.routes[0].departments == ("sales",)
-    assert on_hold.referral is not None and on_hold.referral.to == "accounts_receivable"
+    assert on_hold.referral is not None
+    assert on_hold.referral.to == "accounts_receivable"
     assert good.routes[0].departments == ("sales", "engineering", "shipping")
     assert good.resolved
     assert len(late.routes[0].departments) == 5

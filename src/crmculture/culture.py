@@ -61,7 +61,7 @@ class Culture:
         >>> culture.decide(customer, department="sales")["route_to"]
         'accounts_receivable'
         >>> print(culture.journey(customer, "replacement_part", door="sales"))
-        sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
+        sales (referred to accounts_receivable, 0 handoffs, 0 minutes)
     """
 
     policy: Policy

@@ -34,7 +34,9 @@ class TestTheStory:
         journey = acme_culture().journey(ON_HOLD, "replacement_part", door="sales")
         assert journey.departments == ("sales",)
         assert journey.outcome == "referred"
-        assert journey.referred and not journey.dead_end and not journey.resolved
+        assert journey.referred
+        assert not journey.dead_end
+        assert not journey.resolved
         assert journey.referral is not None
         assert journey.referral.to == "accounts_receivable"
         assert "accounts receivable clears the balance" in journey.referral.message

@@ -324,7 +324,7 @@ def test_guarded_resolvers_and_interrupted_walks_equal_the_plain_walk(seed: int)
         interrupting, interrupting_resolves = interrupted(applies, resolves, Interrupt)
         asked: set[int] = set()
 
-        def interrupting_refers(referral: Referral) -> bool:
+        def interrupting_refers(referral: Referral, asked: set[int] = asked) -> bool:
             if id(referral) not in asked:
                 asked.add(id(referral))
                 raise Interrupt
@@ -332,9 +332,7 @@ def test_guarded_resolvers_and_interrupted_walks_equal_the_plain_walk(seed: int)
 
         while True:
             try:
-                got = walking.run(
-                    interrupting, interrupting_resolves, refers=interrupting_refers
-                )
+                got = walking.run(interrupting, interrupting_resolves, refers=interrupting_refers)
                 break
             except Interrupt:
                 walking = walking.copy()

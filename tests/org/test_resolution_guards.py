@@ -78,7 +78,8 @@ class TestCulture:
         held = culture.journey(ON_HOLD, "replacement_part", door="shipping")
         assert held.departments == ("shipping",)
         assert held.referred
-        assert held.referral is not None and held.referral.to == "accounts_receivable"
+        assert held.referral is not None
+        assert held.referral.to == "accounts_receivable"
         good = culture.journey(GOOD, "replacement_part", door="shipping")
         assert good.departments == ("shipping",)
         assert good.resolved

@@ -227,8 +227,6 @@ def compare(
         ...         print(change.segment, "|", change.before.departments, "=>", change.after.departments)
         not credit_hold and not days_overdue > 0 | ('sales', 'engineering', 'shipping') => ('commercial', 'engineering', 'shipping')
         not credit_hold and days_overdue > 0 and not days_overdue > 60 | ('sales', 'billing', 'accounts_receivable', 'engineering', 'shipping') => ('commercial', 'engineering', 'shipping')
-        not credit_hold and days_overdue > 60 | ('sales', 'accounts_receivable') => ('commercial',)
-        credit_hold | ('sales', 'accounts_receivable') => ('commercial',)
     """  # noqa: E501
     if before.policy.schema != after.policy.schema:
         raise OrgError(
