@@ -184,6 +184,19 @@ class Culture:
         found = self._resolutions.get((department, request))
         return ALWAYS if found is None else found[1]
 
+    def referral_guard(self, referral: Referral) -> Condition:
+        """The guard of one of the org's referrals (`crmculture.Department.refers`, the org's
+        own object), as checked against the policy.
+
+        Raises:
+            KeyError: for a referral that is not one of the org's own.
+        """
+        # The org keeps its referrals alive, so no other live object has one of their ids.
+        found = self._referrals.get(id(referral))
+        if found is None:
+            raise KeyError(f"referral `{referral}` is not one of the org's")
+        return found[1]
+
     def policy_department(self, department: str) -> str:
         """The policy department the org department `department` decides as.
 

@@ -35,6 +35,7 @@ __all__ = [
     "crm_initiative_policy",
     "example_customers",
     "profitable_customer_policy",
+    "warehouse_culture",
 ]
 
 ACME_DEPARTMENTS = (
@@ -364,6 +365,82 @@ def acme_culture() -> Culture:
         5
     """
     return Culture(acme_policy(), acme_org())
+
+
+def warehouse_culture() -> Culture:
+    """Eight departments where a warehouse releases a part to shipping only for a customer
+    who owes nothing; anyone else goes through receivables, the credit check, first.
+
+    The reorganisation story: merging the warehouse and shipping into one fulfilment desk
+    shortens every long journey, and makes the warehouse's guarded handoff to shipping
+    (``days_overdue == 0``) an internal step: the customers it stopped now skip the credit
+    check. `crmculture.analysis.what_if.compare` reports that dropped checkpoint, and the
+    customers, next to the metrics. Customers on credit hold (or more than 60 days overdue)
+    are referred to receivables by every department.
+
+    Examples:
+        >>> culture = warehouse_culture()
+        >>> late = {"credit_hold": False, "days_overdue": 12}
+        >>> print(culture.journey(late, "part", door="sales"))
+        sales -> engineering -> warehouse -> receivables -> shipping (resolved, 4 handoffs, 60 minutes)
+    """  # noqa: E501
+    schema = Schema(
+        [
+            Fact.bool("credit_hold", better="lower"),
+            Fact.int("days_overdue", min=0, max=3650, better="lower"),
+        ]
+    )
+    directives = [
+        Directive.text("route_to", default="frontline"),
+        Directive.bool("may_ship", default=True, combine="all"),
+    ]
+    hold_rule = Rule(
+        "credit-hold",
+        F.credit_hold | (F.days_overdue > 60),
+        {"route_to": "receivables", "may_ship": False},
+        rationale="Whoever the customer talks to sends them to receivables.",
+    )
+    policy = Policy("warehouse", schema, directives, [hold_rule], version="1")
+    part = ["part"]
+    on_hold = Referral(
+        "receivables",
+        part,
+        when=D.route_to == "receivables",
+        message="Your account is on hold until receivables clears the balance.",
+    )
+    names = [
+        "billing",
+        "engineering",
+        "receivables",
+        "returns",
+        "sales",
+        "shipping",
+        "support",
+        "warehouse",
+    ]
+    departments = [
+        Department(name, refers=[on_hold])
+        if name != "shipping"
+        else Department(name, part, resolves_when={"part": D.may_ship}, refers=[on_hold])
+        for name in names
+    ]
+    handoffs = [
+        Handoff("sales", "engineering", part, minutes=10),
+        Handoff("support", "engineering", part, minutes=10),
+        Handoff("billing", "engineering", part, minutes=10),
+        Handoff("returns", "warehouse", part, minutes=10),
+        Handoff("engineering", "warehouse", part, minutes=20),
+        Handoff("warehouse", "shipping", part, when=F.days_overdue == 0, minutes=10),
+        Handoff(
+            "warehouse",
+            "receivables",
+            part,
+            when=(D.route_to != "receivables") & (F.days_overdue > 0),
+            minutes=15,
+        ),
+        Handoff("receivables", "shipping", part, when=D.route_to != "receivables", minutes=15),
+    ]
+    return Culture(policy, OrgGraph(departments, handoffs))
 
 
 # -- identify, attract, retain the most profitable customer ---------------------------------

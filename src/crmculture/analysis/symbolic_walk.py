@@ -189,7 +189,7 @@ class _Symbolic:
             for request, _ in department.resolves_when
         )
         conditions.extend(
-            culture._referrals[id(referral)][1]
+            culture.referral_guard(referral)
             for department in culture.org.departments
             for referral in department.refers
         )
