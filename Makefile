@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/adherence.py
+	$(BIN)/python benchmarks/org_customers.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

@@ -9,10 +9,20 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from crmculture.analysis.org_metrics import OrgFinding, RequestMetrics, analyze_org
+from crmculture.analysis.org_metrics import (
+    CustomerMetrics,
+    OrgFinding,
+    OrgReport,
+    RequestMetrics,
+    analyze_org,
+    customer_metrics,
+)
 from crmculture.cli.arguments import _check_request, _customer, _load_culture, _open_output
+from crmculture.cli.decisions import _PARQUET, _close_records, _open_records, _record_format
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
+from crmculture.culture import Culture
 from crmculture.evaluate.truth import holds
+from crmculture.io.records import RecordError, read_records
 from crmculture.model.values import json_value
 from crmculture.org.journeys import Journey
 from crmculture.org.render import to_dot, to_mermaid
@@ -97,7 +107,51 @@ def _metrics_document(metrics: RequestMetrics) -> dict[str, Any]:
     }
 
 
+def _weigh(args: argparse.Namespace, culture: Culture, report: OrgReport) -> CustomerMetrics:
+    """The metrics of `report` weighed by the customers of ``--customers``."""
+    path = args.customers
+    volume, door = args.volume_field, args.door_field
+    if args.input_format == "parquet" or (
+        args.input_format is None and path.lower().endswith(_PARQUET)
+    ):
+        try:
+            import pyarrow.parquet as pq
+
+            from crmculture.batch.org_customers import frame_customer_metrics
+        except ImportError:
+            raise _UsageError(
+                "Parquet customers need the batch extra: pip install 'crmculture[batch]'"
+            ) from None
+        try:
+            table = pq.read_table(path)
+        except OSError as error:
+            raise _UsageError(f"cannot read `{path}`: {error}") from None
+        return frame_customer_metrics(culture, report, table, volume=volume, door=door)
+    stream = _open_records(path)
+    try:
+        records = []
+        for item in read_records(
+            stream, culture.policy.schema, _record_format(path, args.input_format)
+        ):
+            if isinstance(item, RecordError):
+                raise _UsageError(f"{path}: line {item.line}: {item.message}")
+            records.append(item.customer)
+    finally:
+        _close_records(stream, path)
+    return customer_metrics(culture, report, records, volume=volume, door=door)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
 def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.customers is None and (args.volume_field or args.door_field or args.input_format):
+        raise _UsageError("--input-format, --volume-field and --door-field go with --customers")
+    if args.customers is not None and args.customer is not None:
+        raise _UsageError("--customer and --customers: give one or the other")
+    if args.door_field is not None and args.door is not None:
+        raise _UsageError("--door and --door-field: give one or the other")
     culture = _load_culture(args.culture)
     _check_request(culture, args.request)
     if args.door is not None:
@@ -111,6 +165,7 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
         culture, max_departments=args.max_departments, doors=doors, requests=[args.request]
     )
     findings: Sequence[OrgFinding] = report.findings
+    weighed = None if args.customers is None else _weigh(args, culture, report)
     entries: list[tuple[str, Journey, str | None, dict[str, Any]]] = []
     if customer is None:
         entries = [(c.door, c.journey, str(c.segment), c.record) for c in report.cases]
@@ -137,6 +192,13 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
             "metrics": None if customer is not None else _metrics_document(report.total),
             "findings": [_org_finding_document(f) for f in findings],
         }
+        if weighed is not None:
+            document["customers_file"] = args.customers
+            document["customers"] = {
+                "customers": weighed.customers,
+                "metrics": _metrics_document(weighed.total),
+                "touched": {str(n): w for name, n, w in weighed.touched if name == "*"},
+            }
         out.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return EXIT_FINDINGS if findings else EXIT_OK
     if customer is None:
@@ -157,6 +219,18 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
             f"door itself{referred}; the longest journey touches {total.max_departments} "
             "departments\n"
         )
+        if weighed is not None:
+            counted = weighed.total
+            where = "at their own door" if args.door_field else "at every door"
+            out.write(
+                f"\n{weighed.customers} customers in {args.customers}, counted {where}"
+                f"{' by volume' if args.volume_field else ''}: {counted.cases} in all\n"
+                f"  {_share(counted.resolved, counted.cases)} resolved, "
+                f"{_share(counted.referred, counted.cases)} referred, "
+                f"{_share(counted.dead_ends, counted.cases)} dead ends; "
+                f"{_share(counted.long_journeys, counted.cases)} touch more than "
+                f"{args.max_departments} departments\n"
+            )
     else:
         out.write(f"{args.culture}: request `{args.request}` for {_show(customer)}\n\n")
         width = max(len(door) for door in doors)

@@ -84,6 +84,8 @@ examples:
   # one customer's journeys, from every door
   crmculture journeys acme.yaml --request replacement_part \\
       --customer '{_CUSTOMER}'
+  # the metrics over your customers (JSON Lines, JSON, CSV or Parquet), not cases
+  crmculture journeys acme.yaml --request replacement_part --customers customers.csv
 """
 
 _RENDER_EXAMPLES = f"""\
@@ -261,6 +263,28 @@ def _parser() -> argparse.ArgumentParser:
         help="a journey touching more departments is a finding (default: 3)",
     )
     journeys.add_argument("--json", action="store_true", help="write the journeys as JSON")
+    journeys.add_argument(
+        "--customers",
+        metavar="FILE",
+        help="weigh the metrics by these customers (JSON Lines, JSON, CSV or Parquet, read "
+        "as `crmculture decide` reads them): each counted at every door, or at its own "
+        "with --door-field",
+    )
+    journeys.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv", "parquet"],
+        help="the format of --customers (default: from the extension, else jsonl)",
+    )
+    journeys.add_argument(
+        "--volume-field",
+        metavar="FIELD",
+        help="with --customers: the field holding each customer's number of requests",
+    )
+    journeys.add_argument(
+        "--door-field",
+        metavar="FIELD",
+        help="with --customers: the field holding the department each customer contacts first",
+    )
 
     render = commands.add_parser(
         "render",
