@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import pathlib
+import random
 
 import pytest
 
@@ -19,6 +20,8 @@ from crmculture.org import (
     Journey,
     OrgError,
     OrgGraph,
+    to_condensed_dot,
+    to_condensed_mermaid,
     to_dot,
     to_mermaid,
     walk,
@@ -126,3 +129,98 @@ class TestEscaping:
         _org, journey = acme_story()
         with pytest.raises(OrgError, match="department `sales` is not in the org"):
             to_mermaid(hostile_org(), journey=journey)
+
+
+class TestCondensed:
+    """Condensed pictures: parallel handoffs with the same guard merged, guards as short
+    labels with a legend, and a journey-only view."""
+
+    def test_acme_condensed_mermaid(self) -> None:
+        """ACME condensed, the five-department journey highlighted (golden file)."""
+        org, journey = acme_story()
+        check_golden("acme-condensed.mmd", to_condensed_mermaid(org, journey=journey))
+
+    def test_acme_condensed_dot(self) -> None:
+        org, journey = acme_story()
+        check_golden("acme-condensed.dot", to_condensed_dot(org, journey=journey))
+
+    def test_acme_journey_only(self) -> None:
+        """Only the journey's departments and the handoffs it takes."""
+        org, journey = acme_story()
+        text = to_condensed_mermaid(org, journey=journey, journey_only=True)
+        check_golden("acme-journey.mmd", text)
+        assert text.count("-->") == len(journey.handoffs)
+        assert "support" not in text
+
+    def test_every_guard_has_one_short_label_in_the_legend(self) -> None:
+        """Each distinct guard is spelled out once; labels only name legend entries; no
+        edge label carries a guard's text."""
+        org, _ = acme_story()
+        text = to_condensed_dot(org)
+        (legend,) = [line for line in text.splitlines() if line.strip().startswith("legend")]
+        entries = legend.split('label="', 1)[1].rsplit('"', 1)[0].split("\\l")[:-1]
+        labels = [entry.split(":", 1)[0] for entry in entries]
+        assert labels == [f"G{n}" for n in range(1, len(labels) + 1)]
+        guards = {str(h.when) for h in org.handoffs} | {
+            str(r.when) for d in org.departments for r in d.refers
+        }
+        guards |= {str(g) for d in org.departments for _, g in d.resolves_when}
+        assert len(entries) == len(guards)
+        edge_labels = [line.split('label="')[1] for line in text.splitlines() if "->" in line]
+        assert all("decision." not in label for label in edge_labels)
+        assert max(map(len, edge_labels)) < 45
+
+    def test_parallel_handoffs_with_the_same_guard_become_one_edge(self) -> None:
+        """Two handoffs, same guard, different requests and minutes: one edge."""
+        org = OrgGraph(
+            [Department("a"), Department("b", ["x", "y"])],
+            [
+                Handoff("a", "b", ["x"], when=F.late, minutes=5),
+                Handoff("a", "b", ["y"], when=F.late, minutes=9),
+                Handoff("a", "b", ["y"], when=F.vip, minutes=1),
+            ],
+        )
+        lines = [line for line in to_condensed_dot(org).splitlines() if "->" in line]
+        assert [line.split('label="')[1] for line in lines] == [
+            'x, y if G1 (5-9 min)"];',
+            'y if G2 (1 min)"];',
+        ]
+
+    def test_a_generated_twenty_department_org_stays_readable(self) -> None:
+        """20 departments, 60 handoffs with guards: short edge labels, a legend per guard."""
+        org = twenty_departments()
+        text = to_condensed_mermaid(org)
+        edges = [line.split("|")[1] for line in text.splitlines() if "-->" in line]
+        assert len(edges) <= len(org.handoffs)
+        assert max(map(len, edges)) < 60
+        assert text == to_condensed_mermaid(OrgGraph(org.departments[::-1], org.handoffs[::-1]))
+
+    def test_hostile_names_stay_escaped(self) -> None:
+        """Condensed output escapes names as the full pictures do."""
+        text = to_condensed_mermaid(hostile_org())
+        for bad in ['"EMEA"', "<lab>", "]b[", "\nlines", "--> injected", "|pipe", "%%"]:
+            assert bad not in text
+        for line in to_condensed_dot(hostile_org()).splitlines()[3:-1]:
+            unescaped = line.replace("\\\\", "").replace('\\"', "")
+            assert unescaped.count('"') % 2 == 0
+
+
+def twenty_departments() -> OrgGraph:
+    """A seeded org of 20 departments and 60 guarded handoffs over 4 requests."""
+    rng = random.Random(20)
+    names = [f"dept_{index:02d}" for index in range(20)]
+    requests = ["part", "quote", "refund", "repair"]
+    guards = [F.late, F.vip, ~F.vip, F.late & F.vip, F.tier >= "gold"]
+    departments = [
+        Department(name, rng.sample(requests, rng.choice([0, 0, 1])), refers=[]) for name in names
+    ]
+    handoffs: dict[tuple[str, str, str, str], Handoff] = {}
+    while len(handoffs) < 60:
+        source, target = rng.sample(names, 2)
+        request = rng.choice(requests)
+        guard = rng.choice(guards)
+        handoffs.setdefault(
+            (source, target, request, str(guard)),
+            Handoff(source, target, [request], when=guard, minutes=rng.choice([5, 10, 15])),
+        )
+    return OrgGraph(departments, handoffs.values())

@@ -25,7 +25,7 @@ from crmculture.evaluate.truth import holds
 from crmculture.io.records import RecordError, read_records
 from crmculture.model.values import json_value
 from crmculture.org.journeys import Journey
-from crmculture.org.render import to_dot, to_mermaid
+from crmculture.org.render import to_condensed_dot, to_condensed_mermaid, to_dot, to_mermaid
 
 # -- org findings ---------------------------------------------------------------------------
 
@@ -263,8 +263,14 @@ def _render(args: argparse.Namespace, out: IO[str]) -> int:
         journeys = [culture.journey(customer, args.request, door=door) for door in doors]
         # The longest journey (most departments, then minutes), ties by door name.
         journey = min(journeys, key=lambda j: (-j.touched, -j.minutes, j.door))
-    draw = to_mermaid if args.format == "mermaid" else to_dot
-    text = draw(culture.org, journey=journey) + "\n"
+    if args.journey_only and journey is None:
+        raise _UsageError("--journey-only needs --request and --customer")
+    if args.condensed or args.journey_only:
+        condensed = to_condensed_mermaid if args.format == "mermaid" else to_condensed_dot
+        text = condensed(culture.org, journey=journey, journey_only=args.journey_only) + "\n"
+    else:
+        draw = to_mermaid if args.format == "mermaid" else to_dot
+        text = draw(culture.org, journey=journey) + "\n"
     target = _open_output(args.output, out)
     try:
         target.write(text)

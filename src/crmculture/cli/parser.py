@@ -304,6 +304,17 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--customer", metavar="JSON", help="the customer, as a JSON object")
     render.add_argument("--door", help="the department the customer contacts first")
     render.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    render.add_argument(
+        "--condensed",
+        action="store_true",
+        help="merge parallel handoffs with the same guard, and write guards as short labels "
+        "(G1, G2, ...) with a legend: readable at page width",
+    )
+    render.add_argument(
+        "--journey-only",
+        action="store_true",
+        help="with --request and --customer: draw only the journey (implies --condensed)",
+    )
 
     demo = commands.add_parser(
         "demo",

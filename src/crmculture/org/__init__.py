@@ -2,7 +2,7 @@
 
 from crmculture.org.graph import Department, Handoff, OrgError, OrgGraph, Referral
 from crmculture.org.journeys import MAX_ROUTES, Journey, Outcome, Route, walk
-from crmculture.org.render import to_dot, to_mermaid
+from crmculture.org.render import to_condensed_dot, to_condensed_mermaid, to_dot, to_mermaid
 
 __all__ = [
     "MAX_ROUTES",
@@ -14,6 +14,8 @@ __all__ = [
     "Outcome",
     "Referral",
     "Route",
+    "to_condensed_dot",
+    "to_condensed_mermaid",
     "to_dot",
     "to_mermaid",
     "walk",
