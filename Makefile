@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 CORE_STAMP := $(VENV)/.installed-core
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help install install-core demo test lint format typecheck pytest docs test-slow bench clean
+.PHONY: help install install-core test-setup demo test lint format typecheck pytest docs test-slow bench clean
 
 help:
 	@echo "make demo       run the built-in example culture end to end (installs the core only)"
@@ -63,10 +63,18 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules src/crmculture
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-glob='*.md' README.md docs
 
-docs: $(STAMP)
+# Debian packages the docs need: Graphviz draws the org diagrams when the site is built, and
+# headless Chromium checks them in tests/test_docs_diagrams.py. Does nothing when both are
+# installed.
+test-setup:
+	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
+	    sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$sudo apt-get update && $$sudo apt-get install -y graphviz chromium; }
+
+docs: $(STAMP) test-setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) test-setup
 	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

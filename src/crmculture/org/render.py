@@ -207,6 +207,7 @@ def _condense(org: OrgGraph, journey: Journey | Route | None, journey_only: bool
     def when(guard: Condition) -> str:
         return "" if guard == ALWAYS else f" if {short(guard)}"
 
+    referrals: dict[str, str] = {}
     kept = set(org.names) if route is None or not journey_only else set(route.departments)
     names = tuple(name for name in org.names if name in kept)
     lines: dict[str, list[str]] = {}
@@ -215,13 +216,15 @@ def _condense(org: OrgGraph, journey: Journey | Route | None, journey_only: bool
         text = [name]
         if department.resolves:
             guards = dict(department.resolves_when)
-            text.append(
-                "resolves "
-                + ", ".join(
-                    request + (when(guards[request]) if request in guards else "")
-                    for request in department.resolves
-                )
-            )
+            resolved = [
+                request + (when(guards[request]) if request in guards else "")
+                for request in department.resolves
+            ]
+            # Two a line: a box as narrow as its name, more or less.
+            for start in range(0, len(resolved), 2):
+                lead = "resolves " if start == 0 else ""
+                more = "," if start + 2 < len(resolved) else ""
+                text.append(lead + ", ".join(resolved[start : start + 2]) + more)
         for referral in department.refers:
             if journey_only and route is not None and referral is not route.referral:
                 continue
@@ -229,7 +232,12 @@ def _condense(org: OrgGraph, journey: Journey | Route | None, journey_only: bool
                 "every request" if referral.requests is None else ", ".join(referral.requests)
             )
             where = f"{referral.to} (outside)" if referral.outside else referral.to
-            text.append(f"refers {requests} to {where}{when(referral.when)}")
+            spelled = f"refers {requests} to {where}"
+            if spelled not in referrals:
+                referrals[spelled] = f"R{len(referrals) + 1}"
+            line = f"{referrals[spelled]}{when(referral.when)}"
+            if line not in text:  # referrals differing only in their message
+                text.append(line)
         lines[name] = text
     taken = set() if route is None else set(route.handoffs)
     groups: dict[tuple[str, str, str], list[Handoff]] = {}
@@ -239,7 +247,9 @@ def _condense(org: OrgGraph, journey: Journey | Route | None, journey_only: bool
         if journey_only and route is not None and handoff not in taken:
             continue
         groups.setdefault((handoff.source, handoff.target, str(handoff.when)), []).append(handoff)
-    edges = []
+    # One edge per pair of departments, one label line per guard: parallel handoffs with
+    # the same guard share a line.
+    pairs: dict[tuple[str, str], tuple[list[str], list[Handoff]]] = {}
     for (source, target, _), members in groups.items():
         if any(member.requests is None for member in members):
             requests = "every request"
@@ -247,10 +257,39 @@ def _condense(org: OrgGraph, journey: Journey | Route | None, journey_only: bool
             requests = ", ".join(sorted({r for member in members for r in member.requests or ()}))
         minutes = sorted({member.minutes for member in members})
         spent = f"{minutes[0]}" if len(minutes) == 1 else f"{minutes[0]}-{minutes[-1]}"
-        label = f"{requests}{when(members[0].when)} ({spent} min)"
-        edges.append(_Edge(source, target, label, tuple(members)))
+        texts, handoffs = pairs.setdefault((source, target), ([], []))
+        texts.append(f"{requests}{when(members[0].when)} ({spent} min)")
+        handoffs.extend(members)
+    edges = [
+        _Edge(source, target, "\n".join(texts), tuple(handoffs))
+        for (source, target), (texts, handoffs) in pairs.items()
+    ]
     legend = tuple((label, text) for text, label in labels.items())
+    legend += tuple((label, text) for text, label in referrals.items())
     return _Condensed(names, lines, tuple(edges), legend)
+
+
+def _direction(picture: _Condensed) -> tuple[str, str | None]:
+    """``TB`` (top to bottom) unless the org is much wider than deep, then ``LR``: a page is
+    narrower than it is long, so the long side goes down. Width and depth are those of the
+    breadth-first levels from the departments nobody hands on to (all of them, if none).
+    Also a department of the last level, next to which a left-to-right picture puts its
+    legend (a top-to-bottom one puts it at the bottom)."""
+    following: dict[str, set[str]] = {name: set() for name in picture.names}
+    reached = set()
+    for edge in picture.edges:
+        following[edge.source].add(edge.target)
+        reached.add(edge.target)
+    level = [name for name in picture.names if name not in reached] or list(picture.names)
+    seen = set(level)
+    widths = []
+    last = None
+    while level:
+        widths.append(len(level))
+        last = level[0]
+        level = sorted({t for name in level for t in following[name]} - seen)
+        seen.update(level)
+    return ("LR" if max(widths, default=0) > 1.5 * len(widths) else "TB"), last
 
 
 def to_condensed_mermaid(
@@ -258,10 +297,12 @@ def to_condensed_mermaid(
 ) -> str:
     """The org as a Mermaid flowchart that stays readable at page width.
 
-    Parallel handoffs with the same guard become one edge (their requests listed together,
-    their minutes as a range), and every guard (on handoffs, resolutions and referrals) is
+    Parallel handoffs with the same guard become one label line (their requests listed
+    together, their minutes as a range), parallel handoffs between two departments one edge
+    (a line per guard), and every guard (on handoffs, resolutions and referrals) is
     replaced by a short label, ``G1``, ``G2``, ... in order of appearance, spelled out in a
-    legend node. With `journey`, its best route is highlighted; with ``journey_only=True``
+    legend node, and a department's referrals (``refers ... to ...``) likewise as ``R1``,
+    ``R2``, ... With `journey`, its best route is highlighted; with ``journey_only=True``
     only its departments and the handoffs it takes are drawn (the journey of one request
     and one customer segment).
 
@@ -292,7 +333,8 @@ def to_condensed_mermaid(
         lines.append(f'    {ids[name]}["{label}"]')
     styled = []
     for index, edge in enumerate(picture.edges):
-        lines.append(f"    {ids[edge.source]} -->|{_mermaid_text(edge.label)}| {ids[edge.target]}")
+        label = "<br>".join(_mermaid_text(line) for line in edge.label.split("\n"))
+        lines.append(f"    {ids[edge.source]} -->|{label}| {ids[edge.target]}")
         if taken & set(edge.handoffs):
             styled.append(str(index))
     if picture.legend:
@@ -321,18 +363,28 @@ def to_condensed_dot(
         ...                [Handoff("sales", "ar", ["plan"], when=F.late, minutes=5)])
         >>> print(to_condensed_dot(org))
         digraph org {
-            rankdir=LR;
-            node [shape=box];
+            rankdir=TB;
+            node [shape=box, fontname="Helvetica", fontsize=16];
+            edge [fontname="Helvetica", fontsize=14];
+            nodesep=0.25;
             d0 [label="ar\\nresolves plan"];
             d1 [label="sales"];
             d1 -> d0 [label="plan if G1 (5 min)"];
-            legend [shape=note, label="G1: late\\l"];
+            legend [shape=note, fontsize=14, label="G1: late\\l"];
+            { rank=sink; legend; }
         }
     """
     nodes, taken = _highlight(org, journey)
     picture = _condense(org, journey, journey_only)
     ids = {name: f"d{index}" for index, name in enumerate(org.names)}
-    lines = ["digraph org {", "    rankdir=LR;", "    node [shape=box];"]
+    direction, last = _direction(picture)
+    lines = [
+        "digraph org {",
+        f"    rankdir={direction};",
+        '    node [shape=box, fontname="Helvetica", fontsize=16];',
+        '    edge [fontname="Helvetica", fontsize=14];',
+        "    nodesep=0.25;",
+    ]
     for name in picture.names:
         style = ', style=filled, fillcolor="#ffe08a", color="#d9480f"' if name in nodes else ""
         label = "\\n".join(_dot_text(line) for line in picture.lines[name])
@@ -343,6 +395,10 @@ def to_condensed_dot(
         lines.append(f'    {ids[edge.source]} -> {ids[edge.target]} [label="{label}"{style}];')
     if picture.legend:
         legend = "".join(_dot_text(f"{label}: {text}") + "\\l" for label, text in picture.legend)
-        lines.append(f'    legend [shape=note, label="{legend}"];')
+        lines.append(f'    legend [shape=note, fontsize=14, label="{legend}"];')
+        if direction == "LR" and last is not None:
+            lines.append(f"    {{ rank=same; legend; {ids[last]}; }}")
+        else:
+            lines.append("    { rank=sink; legend; }")
     lines.append("}")
     return "\n".join(lines)
