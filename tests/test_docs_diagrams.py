@@ -119,7 +119,7 @@ def test_screenshots_at_page_width(site: Path, tmp_path: Path) -> None:
         frame = tmp_path / f"{name}.html"
         frame.write_text(
             f'<html><body style="margin:8px;width:{WIDTH}px;background:white">'
-            f'<style>.org-diagram svg{{width:100%;height:auto}}</style>{svg}</body></html>',
+            f"<style>.org-diagram svg{{width:100%;height:auto}}</style>{svg}</body></html>",
             encoding="utf-8",
         )
         shot = (IMAGES if update else tmp_path) / name
