@@ -17,6 +17,7 @@ from crmculture.analysis.org_metrics import (
     analyze_org,
     customer_metrics,
 )
+from crmculture.analysis.scripts import Script, front_line_scripts
 from crmculture.cli.arguments import _check_request, _customer, _load_culture, _open_output
 from crmculture.cli.decisions import _PARQUET, _close_records, _open_records, _record_format
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
@@ -166,6 +167,11 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
     )
     findings: Sequence[OrgFinding] = report.findings
     weighed = None if args.customers is None else _weigh(args, culture, report)
+    scripts: Sequence[Script] = ()
+    if args.scripts:
+        scripts = front_line_scripts(culture, report)
+        if facts is not None:
+            scripts = [s for s in scripts if holds(s.segment, facts, schema)]
     entries: list[tuple[str, Journey, str | None, dict[str, Any]]] = []
     if customer is None:
         entries = [(c.door, c.journey, str(c.segment), c.record) for c in report.cases]
@@ -192,6 +198,17 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
             "metrics": None if customer is not None else _metrics_document(report.total),
             "findings": [_org_finding_document(f) for f in findings],
         }
+        if args.scripts:
+            document["scripts"] = [
+                {
+                    "door": s.door,
+                    "segment": str(s.segment),
+                    "say": s.say,
+                    "why": list(s.why),
+                    "note": s.note,
+                }
+                for s in scripts
+            ]
         if weighed is not None:
             document["customers_file"] = args.customers
             document["customers"] = {
@@ -235,6 +252,12 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"{args.culture}: request `{args.request}` for {_show(customer)}\n\n")
         width = max(len(door) for door in doors)
         out.writelines(f"  from {door:<{width}}  {journey}\n" for door, journey, _, _ in entries)
+    if scripts:
+        out.write(f"\nscripts for `{args.request}`:\n")
+        out.writelines(
+            "\n" + "\n".join("  " + line for line in str(script).splitlines()) + "\n"
+            for script in scripts
+        )
     if findings:
         out.write(f"\nfindings ({len(findings)}):\n")
         _write_org_findings(out, findings)

@@ -84,6 +84,8 @@ examples:
   # one customer's journeys, from every door
   crmculture journeys acme.yaml --request replacement_part \\
       --customer '{_CUSTOMER}'
+  # what staff at the sales door say to each customer segment, and why
+  crmculture journeys acme.yaml --request replacement_part --door sales --scripts
   # the metrics over your customers (JSON Lines, JSON, CSV or Parquet), not cases
   crmculture journeys acme.yaml --request replacement_part --customers customers.csv
 """
@@ -263,6 +265,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a journey touching more departments is a finding (default: 3)",
     )
     journeys.add_argument("--json", action="store_true", help="write the journeys as JSON")
+    journeys.add_argument(
+        "--scripts",
+        action="store_true",
+        help="also write what staff at each door say to each customer segment, in plain "
+        "language, with the rationales behind it",
+    )
     journeys.add_argument(
         "--customers",
         metavar="FILE",
