@@ -70,7 +70,7 @@ class Culture:
     _guards: dict[Handoff, Condition] = attrs.field(init=False, eq=False, repr=False)
     _tests: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
     _resolutions: dict[tuple[str, str], _Test] = attrs.field(init=False, eq=False, repr=False)
-    _referrals: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
+    _referrals: dict[tuple[str, int], _Test] = attrs.field(init=False, eq=False, repr=False)
     _decide: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -109,7 +109,9 @@ class Culture:
                 where = ("departments", department.name, "resolves_when", request)
                 problems.extend(condition_problems(found, where))
                 resolutions[department.name, request] = checked
-        referrals: dict[int, tuple[Condition, str]] = {}
+        # By department and the identity of the org's own referral objects: one object may
+        # be made by several departments, and each reads the decision where it stands.
+        referrals: dict[tuple[str, int], tuple[Condition, str]] = {}
         for department in org.departments:
             for position, referral in enumerate(department.refers):
                 checked, found = check_condition(
@@ -117,7 +119,7 @@ class Culture:
                 )
                 place = ("departments", department.name, "refers", position, "when")
                 problems.extend(condition_problems(found, place))
-                referrals[id(referral)] = (checked, department.name)
+                referrals[department.name, id(referral)] = (checked, department.name)
         if problems:
             raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
         # INVARIANT: the culture is frozen; only this method sets its derived fields.
@@ -150,7 +152,7 @@ class Culture:
             "_resolutions",
             {(name, request): test(guard, name) for (name, request), guard in resolutions.items()},
         )
-        # Referral guards too, by the identity of the org's own referral objects.
+        # Referral guards too, by department and referral.
         object.__setattr__(
             self,
             "_referrals",
@@ -192,10 +194,11 @@ class Culture:
             KeyError: for a referral that is not one of the org's own.
         """
         # The org keeps its referrals alive, so no other live object has one of their ids.
-        found = self._referrals.get(id(referral))
-        if found is None:
-            raise KeyError(f"referral `{referral}` is not one of the org's")
-        return found[1]
+        for department in self.org.departments:
+            found = self._referrals.get((department.name, id(referral)))
+            if found is not None:
+                return found[1]
+        raise KeyError(f"referral `{referral}` is not one of the org's")
 
     def policy_department(self, department: str) -> str:
         """The policy department the org department `department` decides as.
@@ -368,8 +371,8 @@ class Culture:
         def applies(handoff: Handoff) -> bool:
             return answer(tests[id(handoff)])
 
-        def refers(referral: Referral) -> bool:
-            return answer(self._referrals[id(referral)])
+        def refers(department: str, referral: Referral) -> bool:
+            return answer(self._referrals[department, id(referral)])
 
         # The customer's answers are the same on every walk: routes found walking from one
         # door are told again, not walked again, from the others (one memo per request).

@@ -118,8 +118,8 @@ class TestReferrals:
             [Department("a", refers=[refer("b", when=F.vip)]), Department("b", ["q"])],
             [Handoff("a", "b")],
         )
-        assert walk(org, "q", "a", always, refers=lambda r: False).resolved
-        assert walk(org, "q", "a", always, refers=lambda r: True).referred
+        assert walk(org, "q", "a", always, refers=lambda d, r: False).resolved
+        assert walk(org, "q", "a", always, refers=lambda d, r: True).referred
 
     def test_a_referral_midway_ends_the_route_there(self) -> None:
         """A department reached by a handoff can refer too."""

@@ -79,7 +79,7 @@ def reference(
     resolves: Callable[[str], bool] | None,
     cutoff: int | None,
     max_routes: int,
-    refers: Callable[[Referral], bool] | None = None,
+    refers: Callable[[str, Referral], bool] | None = None,
 ) -> Journey:
     """The walk of `crmculture.org.journeys`, written plainly: each branch holds its route."""
     resolvers, guarded, out, referrals = org._request_view(REQUEST)
@@ -95,7 +95,7 @@ def reference(
         if here in resolvers or (here in guarded and (resolves is None or resolves(here))):
             routes.append(Route(departments, taken, "resolved"))
             continue
-        made = [r for r in referrals.get(here, ()) if refers is None or refers(r)]
+        made = [r for r in referrals.get(here, ()) if refers is None or refers(here, r)]
         if made:
             routes.append(Route(departments, taken, "referred", made[0]))
             continue
@@ -277,9 +277,8 @@ def stretchy(seed: int) -> Case:
 
 def answers(
     org: OrgGraph, blocked: frozenset[int], refusing: frozenset[str]
-) -> tuple[Callable[[Handoff], bool], Callable[[str], bool], Callable[[Referral], bool]]:
+) -> tuple[Callable[[Handoff], bool], Callable[[str], bool], Callable[[str, Referral], bool]]:
     positions = {id(handoff): at for at, handoff in enumerate(org.handoffs)}
-    by_referral = {id(r): d.name for d in org.departments for r in d.refers}
 
     def applies(handoff: Handoff) -> bool:
         return positions[id(handoff)] not in blocked
@@ -287,8 +286,8 @@ def answers(
     def resolves(department: str) -> bool:
         return department not in refusing
 
-    def refers(referral: Referral) -> bool:
-        return referral.when == ALWAYS or by_referral[id(referral)] not in refusing
+    def refers(department: str, referral: Referral) -> bool:
+        return referral.when == ALWAYS or department not in refusing
 
     return applies, resolves, refers
 
@@ -324,11 +323,13 @@ def test_guarded_resolvers_and_interrupted_walks_equal_the_plain_walk(seed: int)
         interrupting, interrupting_resolves = interrupted(applies, resolves, Interrupt)
         asked: set[int] = set()
 
-        def interrupting_refers(referral: Referral, asked: set[int] = asked) -> bool:
+        def interrupting_refers(
+            department: str, referral: Referral, asked: set[int] = asked
+        ) -> bool:
             if id(referral) not in asked:
                 asked.add(id(referral))
                 raise Interrupt
-            return refers(referral)
+            return refers(department, referral)
 
         while True:
             try:

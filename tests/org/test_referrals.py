@@ -160,3 +160,40 @@ class TestDocuments:
             "when",
         ]
         assert definitions["ReferralDoc"]["required"] == ["to"]
+
+
+def test_one_referral_object_made_by_two_departments_reads_each_one_s_decision() -> None:
+    """The same Referral object in two departments: each reads the decision where it stands
+    (a department-scoped rule makes the guard hold at one and not the other)."""
+    from crmculture import Directive, Fact, Layer, Policy, Rule, Schema
+
+    schema = Schema([Fact.bool("vip")])
+    policy = Policy(
+        "scoped",
+        schema,
+        [Directive.text("route_to", default="desk")],
+        [],
+        layers=[
+            Layer(
+                "east",
+                ["east"],
+                [Rule("east-vips", F.vip, {"route_to": "partners"})],
+            )
+        ],
+        departments=["east", "west", "partners"],
+    )
+    shared = Referral("partners", when=D.route_to == "partners")
+    org = OrgGraph(
+        [
+            Department("east", refers=[shared]),
+            Department("west", refers=[shared]),
+            Department("partners", ["quote"]),
+        ]
+    )
+    culture = Culture(policy, org)
+    assert culture.journey({"vip": True}, "quote", door="east").referred
+    assert culture.journey({"vip": True}, "quote", door="west").dead_end
+    report = analyze_org(culture, requests=["quote"])
+    outcomes = {(c.door, str(c.segment)): c.journey.outcome for c in report.cases}
+    assert outcomes[("east", "vip")] == "referred"
+    assert outcomes[("west", "true")] == "dead_end"

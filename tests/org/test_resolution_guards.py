@@ -119,7 +119,7 @@ class TestCulture:
             "shipping",
             lambda handoff: False,
             resolves=lambda d: False,
-            refers=lambda r: False,
+            refers=lambda d, r: False,
         )
         assert neither.dead_end
 

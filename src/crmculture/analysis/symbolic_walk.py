@@ -153,8 +153,8 @@ class _Symbolic:
             self.tests[id(handoff)] = self._test(culture._tests[id(handoff)], answers)
         for key, test in culture._resolutions.items():
             self.tests[key] = self._test(test, answers)
-        for number, test in culture._referrals.items():
-            self.tests[("referral", number)] = self._test(test, answers)
+        for (name, number), test in culture._referrals.items():
+            self.tests[("referral", name, number)] = self._test(test, answers)
 
     def _test(
         self,
@@ -229,8 +229,8 @@ class _Symbolic:
         def resolves(department: str) -> bool:
             return answer((department, request))
 
-        def refers(referral: Referral) -> bool:
-            return answer(("referral", id(referral)))
+        def refers(department: str, referral: Referral) -> bool:
+            return answer(("referral", department, id(referral)))
 
         recording = self.recorder.current
         # Walks of the same request for the same partial customer get the same answers,

@@ -404,13 +404,13 @@ class Walk:
         applies: Callable[[Handoff], bool],
         resolves: Callable[[str], bool] | None = None,
         reuse: Callable[[dict[int, Any]], None] | None = None,
-        refers: Callable[[Referral], bool] | None = None,
+        refers: Callable[[str, Referral], bool] | None = None,
     ) -> Journey:
         """Walk on to the end, following the handoffs that `applies` accepts; `resolves` says
         whether a department resolving the request under a guard does so for the customer
         (None: every such guard holds), `refers` whether a referral's guard holds for the
-        customer (None: every one holds). `reuse` is given the notes of each remembered route
-        the walk takes instead of walking it."""
+        customer at the department making it (None: every one holds). `reuse` is given the
+        notes of each remembered route the walk takes instead of walking it."""
         resolvers, guarded, out, referrals = self.view
         cutoff, routes, stack = self.cutoff, self.routes, self.stack
         path, hops, on_path, single = self.path, self.hops, self.on_path, self.single
@@ -442,7 +442,7 @@ class Walk:
                 continue
             made = None
             for referral in referrals.get(here, ()):
-                if refers is None or refers(referral):
+                if refers is None or refers(here, referral):
                     made = referral
                     break
             if made is not None:
@@ -564,7 +564,7 @@ def walk(
     applies: Callable[[Handoff], bool],
     *,
     resolves: Callable[[str], bool] | None = None,
-    refers: Callable[[Referral], bool] | None = None,
+    refers: Callable[[str, Referral], bool] | None = None,
     cutoff: int | None = None,
     max_routes: int = MAX_ROUTES,
 ) -> Journey:
@@ -578,7 +578,8 @@ def walk(
         resolves: Whether a department that resolves the request under a guard
             (``Department.resolves_when``) resolves it for the customer; None: it does.
         refers: Whether a referral's guard (``Referral.when``) holds for the customer at
-            the referring department; None: every one holds.
+            the referring department, given that department and the referral; None: every
+            one holds.
         cutoff: The most departments a route may hold; None for no bound (loops still end
             every route).
         max_routes: The most routes enumerated when the journey is ambiguous.
