@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 CORE_STAMP := $(VENV)/.installed-core
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: help install install-core browser demo test lint format typecheck pytest docs test-slow bench clean
+.PHONY: help install install-core test-setup demo test lint format typecheck pytest docs test-slow bench clean
 
 help:
 	@echo "make demo       run the built-in example culture end to end (installs the core only)"
@@ -58,23 +58,24 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src tests/typing
 
-# The browser tests open pages in headless Chromium from Debian's `chromium` package (never a
-# browser download); installed here when missing, with sudo when not run as root.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
-
-pytest: $(STAMP) browser
+pytest: $(STAMP) test-setup
 	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider tests
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules src/crmculture
 	$(BIN)/pytest -q -p no:cacheprovider --doctest-glob='*.md' README.md docs
 
-docs: $(STAMP)
+# Debian packages the tests and docs need: Graphviz draws the org diagrams when the site is
+# built; headless Chromium (Debian's `chromium`, never a browser download) opens the built pages
+# and the HTML report in tests. Installed when missing, with sudo when not run as root.
+test-setup:
+	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
+	    sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq graphviz chromium >/dev/null; }
+
+docs: $(STAMP) test-setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
-test-slow: $(STAMP) browser
+test-slow: $(STAMP) test-setup
 	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
@@ -91,6 +92,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/adherence.py
 	$(BIN)/python benchmarks/as_of.py
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/org_customers.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache site

@@ -398,8 +398,9 @@ class TestJourneys:
             "  not credit_hold and days_overdue > 0 and not days_overdue > 60\n"
             "      sales -> billing -> accounts_receivable -> engineering -> shipping" in out
         )
-        assert "2 of 4 cases resolved" in out
-        assert "findings (3):" in out
+        assert "2 of 4 cases resolved, 0 by the door itself; 2 referred" in out
+        assert "      sales (referred to accounts_receivable, 0 handoffs, 0 minutes)" in out
+        assert "findings (1):" in out
         assert "`replacement_part` from `sales` touches 5 departments" in out
 
     def test_every_door_by_default(self) -> None:
@@ -440,7 +441,13 @@ class TestJourneys:
         assert late["departments"][0] == "sales"
         assert late["touched"] == 5
         assert late["customer"] == {"credit_hold": False, "days_overdue": 1}
-        assert [f["kind"] for f in document["findings"]] == ["long_journey", "dead_end", "dead_end"]
+        assert [f["kind"] for f in document["findings"]] == ["long_journey"]
+        assert document["metrics"]["referred"] == 2
+        on_hold = document["journeys"][-1]
+        assert on_hold["outcome"] == "referred"
+        assert on_hold["referral"]["to"] == "accounts_receivable"
+        assert on_hold["referral"]["outside"] is False
+        assert "clears the balance" in on_hold["referral"]["message"]
 
     def test_json_for_one_customer(self) -> None:
         """--json with a customer: one journey per door, no metrics."""

@@ -56,7 +56,7 @@ class TestFrozen:
 
     def test_repr_summarises_the_value(self) -> None:
         """The repr names the policy and sizes the org, without the derived fields."""
-        expected = "<Culture policy='acme' version='2026.11' departments=6 handoffs=16>"
+        expected = "<Culture policy='acme' version='2026.11' departments=6 handoffs=17>"
         assert expected == repr(acme_culture())
 
     def test_pickle_round_trip(self) -> None:

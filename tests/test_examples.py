@@ -175,8 +175,8 @@ def test_the_example_culture_document_is_the_acme_culture() -> None:
 
 
 def test_the_example_culture_walks_the_replacement_part_story() -> None:
-    """From the sales door: on hold -> accounts receivable; in good standing -> shipping;
-    a few days overdue -> five departments."""
+    """From the sales door: on hold -> referred to accounts receivable; in good standing ->
+    shipping; a few days overdue -> five departments."""
     from crmculture import load
 
     culture = load(EXAMPLES / "acme-culture.yaml")
@@ -184,7 +184,9 @@ def test_the_example_culture_walks_the_replacement_part_story() -> None:
     on_hold = culture.journey({**base, "credit_hold": True}, "replacement_part", door="sales")
     good = culture.journey(base, "replacement_part", door="sales")
     late = culture.journey({**base, "days_overdue": 12}, "replacement_part", door="sales")
-    assert on_hold.routes[0].departments == ("sales", "accounts_receivable")
+    assert on_hold.routes[0].departments == ("sales",)
+    assert on_hold.referral is not None
+    assert on_hold.referral.to == "accounts_receivable"
     assert good.routes[0].departments == ("sales", "engineering", "shipping")
     assert good.resolved
     assert len(late.routes[0].departments) == 5

@@ -1,6 +1,6 @@
 """The HTML report: its sections and charts, determinism, and a real browser drawing it.
 
-The browser is Debian's `chromium` package, which `make test` installs (the `browser` target of
+The browser is Debian's `chromium` package, which `make test` installs (the `test-setup` target of
 the Makefile); the tests open the page from disk, with no network.
 """
 
@@ -156,7 +156,7 @@ def test_report_on_the_command_line(cli: Cli, log: Path, tmp_path: Path) -> None
 
 def chromium() -> str:
     found = shutil.which("chromium")
-    assert found, "Debian's chromium package is needed: `make test` installs it (make browser)"
+    assert found, "Debian's chromium package is needed: `make test` installs it (make test-setup)"
     return found
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from crmculture import analyze, load_policy
 from crmculture.model import Policy
-from crmculture.org.render import to_mermaid
+from crmculture.org.render import to_condensed_dot
 from crmculture.stories import acme_culture, crm_initiative_policy, profitable_customer_policy
 
 ROOT = Path(__file__).parent.parent
@@ -78,10 +78,10 @@ class TestReplacementPartTutorial:
 
     def test_the_first_diagram_is_the_golden_file(self) -> None:
         """The 'today' diagram is included from the golden file that test_render checks."""
-        assert '```mermaid\n--8<-- "tests/org/golden/acme.mmd"\n```' in self.TEXT
+        assert '```dot\n--8<-- "tests/org/golden/acme-condensed.dot"\n```' in self.TEXT
 
-    def test_the_merged_diagram_is_what_to_mermaid_draws(self) -> None:
-        """The 'after the merger' diagram is exactly to_mermaid's output today."""
+    def test_the_merged_diagram_is_what_to_condensed_dot_draws(self) -> None:
+        """The 'after the merger' diagram is exactly to_condensed_dot's output today."""
         culture = acme_culture()
         merged = culture.with_org(
             culture.org.merge(["sales", "billing", "accounts_receivable"], into="commercial")
@@ -90,7 +90,7 @@ class TestReplacementPartTutorial:
         journey = merged.journey(late, "replacement_part", door="commercial")
         inline = [
             block
-            for block in re.findall(r"```mermaid\n(.*?)\n```", self.TEXT, flags=re.DOTALL)
+            for block in re.findall(r"```dot\n(.*?)\n```", self.TEXT, flags=re.DOTALL)
             if not block.startswith("--8<--")
         ]
-        assert inline == [to_mermaid(merged.org, journey=journey)]
+        assert inline == [to_condensed_dot(merged.org, journey=journey)]

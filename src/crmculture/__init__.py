@@ -68,7 +68,7 @@ from crmculture.model import (
     Rule,
     Schema,
 )
-from crmculture.org import Department, Handoff, Journey, OrgGraph, Route
+from crmculture.org import Department, Handoff, Journey, OrgGraph, Referral, Route
 
 if TYPE_CHECKING:
     from crmculture import analysis
@@ -156,6 +156,7 @@ __all__ = [
     "Problem",
     "Promise",
     "ReferenceEvaluator",
+    "Referral",
     "Route",
     "Rule",
     "Schema",

@@ -20,7 +20,7 @@ from crmculture.evaluate.truth import holds
 from crmculture.model.checker import check_condition, condition_problems
 from crmculture.model.conditions import ALWAYS, DECISION, Condition
 from crmculture.model.policies import Policy
-from crmculture.org.graph import Handoff, OrgGraph
+from crmculture.org.graph import Handoff, OrgGraph, Referral
 from crmculture.org.journeys import MAX_ROUTES, Journey, Suffixes, Walk
 
 __all__ = ["Culture"]
@@ -62,7 +62,7 @@ class Culture:
         >>> culture.decide(customer, department="sales")["route_to"]
         'accounts_receivable'
         >>> print(culture.journey(customer, "replacement_part", door="sales"))
-        sales -> accounts_receivable (dead end, 1 handoff, 5 minutes)
+        sales (referred to accounts_receivable, 0 handoffs, 0 minutes)
     """
 
     policy: Policy
@@ -71,6 +71,7 @@ class Culture:
     _guards: dict[Handoff, Condition] = attrs.field(init=False, eq=False, repr=False)
     _tests: dict[int, _Test] = attrs.field(init=False, eq=False, repr=False)
     _resolutions: dict[tuple[str, str], _Test] = attrs.field(init=False, eq=False, repr=False)
+    _referrals: dict[tuple[str, int], _Test] = attrs.field(init=False, eq=False, repr=False)
     _decide: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -109,6 +110,17 @@ class Culture:
                 where = ("departments", department.name, "resolves_when", request)
                 problems.extend(condition_problems(found, where))
                 resolutions[department.name, request] = checked
+        # By department and the identity of the org's own referral objects: one object may
+        # be made by several departments, and each reads the decision where it stands.
+        referrals: dict[tuple[str, int], tuple[Condition, str]] = {}
+        for department in org.departments:
+            for position, referral in enumerate(department.refers):
+                checked, found = check_condition(
+                    referral.when, policy.schema, directives=policy.directive_index
+                )
+                place = ("departments", department.name, "refers", position, "when")
+                problems.extend(condition_problems(found, place))
+                referrals[department.name, id(referral)] = (checked, department.name)
         if problems:
             raise OrgError(f"invalid culture: policy `{policy.name}` and its org", problems)
         # INVARIANT: the culture is frozen; only this method sets its derived fields.
@@ -141,6 +153,12 @@ class Culture:
             "_resolutions",
             {(name, request): test(guard, name) for (name, request), guard in resolutions.items()},
         )
+        # Referral guards too, by department and referral.
+        object.__setattr__(
+            self,
+            "_referrals",
+            {key: test(guard, name) for key, (guard, name) in referrals.items()},
+        )
         # Memoised on the policy: many cultures of one policy share one compiled evaluator.
         object.__setattr__(self, "_decide", policy.compile())
 
@@ -168,6 +186,20 @@ class Culture:
         ``ALWAYS`` when unconditional (see `crmculture.Department.resolves_when`)."""
         found = self._resolutions.get((department, request))
         return ALWAYS if found is None else found[1]
+
+    def referral_guard(self, referral: Referral) -> Condition:
+        """The guard of one of the org's referrals (`crmculture.Department.refers`, the org's
+        own object), as checked against the policy.
+
+        Raises:
+            KeyError: for a referral that is not one of the org's own.
+        """
+        # The org keeps its referrals alive, so no other live object has one of their ids.
+        for department in self.org.departments:
+            found = self._referrals.get((department.name, id(referral)))
+            if found is not None:
+                return found[1]
+        raise KeyError(f"referral `{referral}` is not one of the org's")
 
     def policy_department(self, department: str) -> str:
         """The policy department the org department `department` decides as.
@@ -348,6 +380,9 @@ class Culture:
         def applies(handoff: Handoff) -> bool:
             return answer(tests[id(handoff)])
 
+        def refers(department: str, referral: Referral) -> bool:
+            return answer(self._referrals[department, id(referral)])
+
         # The customer's answers are the same on every walk: routes found walking from one
         # door are told again, not walked again, from the others (one memo per request).
         suffixes: dict[str, Suffixes] = {}
@@ -362,6 +397,6 @@ class Culture:
             walking = Walk(
                 self.org, request, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo
             )
-            return walking.run(applies, resolves)
+            return walking.run(applies, resolves, refers=refers)
 
         return journey

@@ -119,6 +119,8 @@ def run(out: IO[str], *, full: bool = False) -> None:
         journey = culture.journey(customer, "replacement_part", door="sales")
         route = " -> ".join(journey.departments)
         outcome = journey.outcome.replace("_", " ")
+        if journey.referral is not None:
+            outcome = f"referred to {journey.referral.to} (the culture's answer)"
         print(f"     {label:<17} {route}: {outcome}, {journey.minutes} minutes", file=out)
     if full:
         _org_findings(out, culture)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from crmculture.culture import Culture
 from crmculture.model import D, Directive, F, Fact, Layer, Policy, Promise, Rule, Schema
-from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph, Referral
 
 __all__ = [
     "ACME_DEPARTMENTS",
@@ -33,6 +35,7 @@ __all__ = [
     "crm_initiative_policy",
     "example_customers",
     "profitable_customer_policy",
+    "warehouse_culture",
 ]
 
 ACME_DEPARTMENTS = (
@@ -253,15 +256,30 @@ def example_customers() -> dict[str, dict[str, object]]:
 # -- the org: the replacement-part story ----------------------------------------------------
 
 
+_ON_HOLD_MESSAGE = (
+    "Your account is on hold until accounts receivable clears the balance;"
+    " I'll put you through to them."
+)
+"""What every ACME department tells a customer on hold who asks for a replacement part."""
+
+_CLEAR_THE_HOLD_MESSAGE = (
+    "Your account is on hold: we can clear the balance or set up a payment plan now,"
+    " and the part ships once the hold is lifted."
+)
+"""What accounts receivable itself tells that customer."""
+
+
 def acme_org() -> OrgGraph:
     """ACME's six departments and the handoffs between them, as they are today.
 
     The replacement-part story:
 
-    - From any department, a customer the policy routes to accounts receivable (credit hold,
-      or more than 60 days overdue) is sent there, whatever they asked for.
+    - A customer the policy routes to accounts receivable (credit hold, or more than 60 days
+      overdue) who asks any department for a replacement part is *referred* to accounts
+      receivable, with a message saying why: that is the culture's answer, not a dead end
+      (`crmculture.Referral`). For anything else they are sent there (a redirect).
     - Sales sends a customer in good standing to engineering, which identifies the part and
-      hands it to shipping; support does the same.
+      hands it to shipping; support and billing do the same.
     - But sales will not pass on a customer with any overdue days without a detour: billing,
       then accounts receivable, which releases the order to engineering. That customer talks
       to five departments to get one part.
@@ -275,16 +293,30 @@ def acme_org() -> OrgGraph:
     """
     good_standing = D.route_to != "accounts_receivable"
     on_hold = D.route_to == "accounts_receivable"
+    part = ["replacement_part"]
+    hold = Referral(
+        "accounts_receivable",
+        part,
+        when=on_hold,
+        message=_ON_HOLD_MESSAGE,
+    )
     # The model covers two requests: a replacement part, and a payment plan.
     departments = [
-        Department("accounts_receivable", ["payment_plan"]),
-        Department("billing"),
-        Department("engineering"),
-        Department("sales"),
         Department(
-            "shipping", ["replacement_part"], resolves_when={"replacement_part": D.may_ship}
+            "accounts_receivable",
+            ["payment_plan"],
+            refers=[attrs.evolve(hold, message=_CLEAR_THE_HOLD_MESSAGE)],
         ),
-        Department("support"),
+        Department("billing", refers=[hold]),
+        Department("engineering", refers=[hold]),
+        Department("sales", refers=[hold]),
+        Department(
+            "shipping",
+            ["replacement_part"],
+            resolves_when={"replacement_part": D.may_ship},
+            refers=[hold],
+        ),
+        Department("support", refers=[hold]),
     ]
     redirects = [
         Handoff(source, "accounts_receivable", when=on_hold, kind="redirect", minutes=5)
@@ -294,7 +326,6 @@ def acme_org() -> OrgGraph:
         Handoff(source, "accounts_receivable", ["payment_plan"], when=good_standing, minutes=5)
         for source in ("billing", "engineering", "sales", "shipping", "support")
     ]
-    part = ["replacement_part"]
     parts = [
         Handoff(
             "sales", "engineering", part, when=good_standing & (F.days_overdue == 0), minutes=20
@@ -309,6 +340,13 @@ def acme_org() -> OrgGraph:
         ),
         Handoff("accounts_receivable", "engineering", part, when=good_standing, minutes=15),
         Handoff("support", "engineering", part, when=good_standing, minutes=10),
+        Handoff(
+            "billing",
+            "engineering",
+            part,
+            when=good_standing & (F.days_overdue == 0),
+            minutes=10,
+        ),
         Handoff("engineering", "shipping", part, when=D.may_ship, minutes=30),
     ]
     return OrgGraph(departments, [*redirects, *payment_plans, *parts])
@@ -327,6 +365,82 @@ def acme_culture() -> Culture:
         5
     """
     return Culture(acme_policy(), acme_org())
+
+
+def warehouse_culture() -> Culture:
+    """Eight departments where a warehouse releases a part to shipping only for a customer
+    who owes nothing; anyone else goes through receivables, the credit check, first.
+
+    The reorganisation story: merging the warehouse and shipping into one fulfilment desk
+    shortens every long journey, and makes the warehouse's guarded handoff to shipping
+    (``days_overdue == 0``) an internal step: the customers it stopped now skip the credit
+    check. `crmculture.analysis.what_if.compare` reports that dropped checkpoint, and the
+    customers, next to the metrics. Customers on credit hold (or more than 60 days overdue)
+    are referred to receivables by every department.
+
+    Examples:
+        >>> culture = warehouse_culture()
+        >>> late = {"credit_hold": False, "days_overdue": 12}
+        >>> print(culture.journey(late, "part", door="sales"))
+        sales -> engineering -> warehouse -> receivables -> shipping (resolved, 4 handoffs, 60 minutes)
+    """  # noqa: E501
+    schema = Schema(
+        [
+            Fact.bool("credit_hold", better="lower"),
+            Fact.int("days_overdue", min=0, max=3650, better="lower"),
+        ]
+    )
+    directives = [
+        Directive.text("route_to", default="frontline"),
+        Directive.bool("may_ship", default=True, combine="all"),
+    ]
+    hold_rule = Rule(
+        "credit-hold",
+        F.credit_hold | (F.days_overdue > 60),
+        {"route_to": "receivables", "may_ship": False},
+        rationale="Whoever the customer talks to sends them to receivables.",
+    )
+    policy = Policy("warehouse", schema, directives, [hold_rule], version="1")
+    part = ["part"]
+    on_hold = Referral(
+        "receivables",
+        part,
+        when=D.route_to == "receivables",
+        message="Your account is on hold until receivables clears the balance.",
+    )
+    names = [
+        "billing",
+        "engineering",
+        "receivables",
+        "returns",
+        "sales",
+        "shipping",
+        "support",
+        "warehouse",
+    ]
+    departments = [
+        Department(name, refers=[on_hold])
+        if name != "shipping"
+        else Department(name, part, resolves_when={"part": D.may_ship}, refers=[on_hold])
+        for name in names
+    ]
+    handoffs = [
+        Handoff("sales", "engineering", part, minutes=10),
+        Handoff("support", "engineering", part, minutes=10),
+        Handoff("billing", "engineering", part, minutes=10),
+        Handoff("returns", "warehouse", part, minutes=10),
+        Handoff("engineering", "warehouse", part, minutes=20),
+        Handoff("warehouse", "shipping", part, when=F.days_overdue == 0, minutes=10),
+        Handoff(
+            "warehouse",
+            "receivables",
+            part,
+            when=(D.route_to != "receivables") & (F.days_overdue > 0),
+            minutes=15,
+        ),
+        Handoff("receivables", "shipping", part, when=D.route_to != "receivables", minutes=15),
+    ]
+    return Culture(policy, OrgGraph(departments, handoffs))
 
 
 # -- identify, attract, retain the most profitable customer ---------------------------------

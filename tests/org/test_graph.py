@@ -6,7 +6,7 @@ import pytest
 
 from crmculture import D, F
 from crmculture.errors import UnknownDepartmentError
-from crmculture.org import Department, Handoff, OrgError, OrgGraph
+from crmculture.org import Department, Handoff, OrgError, OrgGraph, Referral
 from crmculture.stories import acme_org
 
 
@@ -198,3 +198,80 @@ class TestWhatIf:
         """Merging one department is an error."""
         with pytest.raises(OrgError, match="at least two departments"):
             small().merge(["billing"], into="finance")
+
+
+class TestReferrals:
+    """Referrals: a department's intended answer, validated and merged with the org."""
+
+    def test_referrals_are_stored_in_canonical_order(self) -> None:
+        """The same referrals in any order make equal departments."""
+        one, two = Referral("ar", ["plan"]), Referral("billing")
+        assert Department("s", refers=[one, two]) == Department("s", refers=[two, one])
+        assert Department("s", refers=[one, two]).refers == (two, one)
+
+    def test_every_referral_problem_is_reported_at_once(self) -> None:
+        """Unknown targets (with a suggestion), empty lists, repeats: one OrgError."""
+        with pytest.raises(OrgError) as info:
+            OrgGraph(
+                [
+                    Department("billing"),
+                    Department(
+                        "sales",
+                        refers=[
+                            Referral("biling"),
+                            Referral("billing", []),
+                            Referral(""),
+                            Referral("billing", ["x"]),
+                            Referral("billing", ["x"]),
+                            "billing",  # type: ignore[list-item]
+                        ],
+                    ),
+                ]
+            )
+        assert [str(problem) for problem in info.value.problems] == [
+            "departments.sales.refers[0].to: unknown department `biling` (did you mean "
+            "`billing`?); a referral outside the company says `outside: true`",
+            "departments.sales.refers[1].requests: an empty request list never applies; give "
+            "None for every request",
+            "departments.sales.refers[2].to: the target must be a non-empty string, not `''`",
+            "departments.sales.refers[4]: referral `refer x to billing` is listed twice",
+            "departments.sales.refers[5]: expected a Referral, got str",
+        ]
+
+    def test_a_referral_outside_the_company_names_anyone(self) -> None:
+        """With ``outside=True`` the target is not a department of the org."""
+        org = OrgGraph([Department("sales", refers=[Referral("the bank", outside=True)])])
+        assert org.department("sales").refers[0].outside
+
+    def test_referred_requests_are_request_types_of_the_org(self) -> None:
+        """A request only a referral names is still a request type of the org."""
+        org = OrgGraph([Department("sales", refers=[Referral("sales", ["refund"])])])
+        assert org.requests == ("refund",)
+
+    def test_to_networkx_carries_referrals(self) -> None:
+        """Nodes carry their referrals as plain dicts."""
+        graph = acme_org().to_networkx()
+        (referral,) = graph.nodes["sales"]["refers"]
+        assert referral["to"] == "accounts_receivable"
+        assert referral["requests"] == ["replacement_part"]
+        assert referral["when"] == 'decision.route_to == "accounts_receivable"'
+        assert not referral["outside"]
+
+    def test_a_merge_keeps_every_referral_and_renames_merged_targets(self) -> None:
+        """The merged department makes its members' referrals; referrals to a merged
+        department now name the merged one, elsewhere too."""
+        org = OrgGraph(
+            [
+                Department("sales", refers=[Referral("ar", ["part"], message="to ar")]),
+                Department("billing", refers=[Referral("bank", outside=True)]),
+                Department("ar", refers=[Referral("sales", ["part"])]),
+                Department("support", refers=[Referral("ar")]),
+            ]
+        )
+        merged = org.merge(["sales", "ar"], into="commercial")
+        assert merged.department("commercial").refers == (
+            Referral("commercial", ["part"]),
+            Referral("commercial", ["part"], message="to ar"),
+        )
+        assert merged.department("support").refers == (Referral("commercial"),)
+        assert merged.department("billing").refers == (Referral("bank", outside=True),)

@@ -8,7 +8,7 @@ import pytest
 
 from crmculture import D, F, InvalidCustomer, UnknownDepartmentError
 from crmculture.culture import Culture
-from crmculture.org import Department, Handoff, OrgError, OrgGraph, walk
+from crmculture.org import Department, Handoff, OrgError, OrgGraph, Referral, walk
 from crmculture.stories import acme_culture, acme_org, acme_policy
 
 GOOD = {"credit_hold": False, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
@@ -28,11 +28,19 @@ def line(*names: str, resolves: dict[str, list[str]] | None = None) -> list[Depa
 class TestTheStory:
     """The replacement-part story of the issue, with ACME's culture."""
 
-    def test_credit_hold_goes_from_sales_to_accounts_receivable(self) -> None:
-        """From the sales door a credit-hold customer meets two departments."""
+    def test_credit_hold_is_referred_to_accounts_receivable_by_sales(self) -> None:
+        """From the sales door a credit-hold customer is referred to accounts receivable:
+        the culture's answer, not a dead end."""
         journey = acme_culture().journey(ON_HOLD, "replacement_part", door="sales")
-        assert journey.departments == ("sales", "accounts_receivable")
-        assert journey.touched == 2
+        assert journey.departments == ("sales",)
+        assert journey.outcome == "referred"
+        assert journey.referred
+        assert not journey.dead_end
+        assert not journey.resolved
+        assert journey.referral is not None
+        assert journey.referral.to == "accounts_receivable"
+        assert "accounts receivable clears the balance" in journey.referral.message
+        assert str(journey) == "sales (referred to accounts_receivable, 0 handoffs, 0 minutes)"
 
     def test_good_standing_goes_to_engineering_then_shipping(self) -> None:
         """A customer in good standing gets the part in three departments."""
@@ -54,12 +62,105 @@ class TestTheStory:
         assert after.departments == ("commercial", "engineering", "shipping")
         assert after.touched <= 3
 
-    def test_every_door_sends_credit_hold_to_accounts_receivable(self) -> None:
-        """Whoever the customer contacts, the next stop is accounts receivable."""
+    def test_every_door_refers_credit_hold_to_accounts_receivable(self) -> None:
+        """Whoever the customer contacts, the answer is: talk to accounts receivable."""
         culture = acme_culture()
-        for door in ("billing", "engineering", "sales", "support"):
+        for door in culture.org.names:
             journey = culture.journey(ON_HOLD, "replacement_part", door=door)
-            assert journey.departments == (door, "accounts_receivable")
+            assert journey.departments == (door,)
+            assert journey.referral is not None
+            assert journey.referral.to == "accounts_receivable"
+
+    def test_a_credit_hold_payment_plan_is_still_resolved_at_accounts_receivable(self) -> None:
+        """Referrals answer replacement parts only: a payment plan is handed on and resolved."""
+        journey = acme_culture().journey(ON_HOLD, "payment_plan", door="sales")
+        assert journey.departments == ("sales", "accounts_receivable")
+        assert journey.resolved
+
+
+def refer(to: str = "ar", requests: list[str] | None = None, **kw: Any) -> Referral:
+    return Referral(to, requests, **kw)
+
+
+class TestReferrals:
+    """A referral ends the journey where it is made, as referred."""
+
+    def test_a_referral_ends_the_journey_at_the_door(self) -> None:
+        """The door refers: one department, outcome referred, the referral on the journey."""
+        org = OrgGraph(
+            [Department("a", refers=[refer("b", message="see b")]), Department("b", ["q"])],
+            [Handoff("a", "b")],
+        )
+        journey = walk(org, "q", "a", always)
+        assert journey.departments == ("a",)
+        assert journey.outcome == "referred"
+        assert journey.referral == Referral("b", message="see b")
+        assert not journey.dead_end
+
+    def test_resolving_comes_before_referring(self) -> None:
+        """A department that resolves the request does not refer it."""
+        org = OrgGraph([Department("a", ["q"], refers=[refer("a")])])
+        assert walk(org, "q", "a", always).outcome == "resolved"
+
+    def test_a_referral_for_other_requests_does_not_apply(self) -> None:
+        """Referrals answer the requests they name; others are handed on as usual."""
+        org = OrgGraph(
+            [Department("a", refers=[refer("b", ["other"])]), Department("b", ["q"])],
+            [Handoff("a", "b")],
+        )
+        journey = walk(org, "q", "a", always)
+        assert journey.departments == ("a", "b")
+        assert journey.resolved
+
+    def test_a_guard_that_does_not_hold_hands_the_customer_on(self) -> None:
+        """`refers` says whether the guard holds; when it does not, the walk goes on."""
+        org = OrgGraph(
+            [Department("a", refers=[refer("b", when=F.vip)]), Department("b", ["q"])],
+            [Handoff("a", "b")],
+        )
+        assert walk(org, "q", "a", always, refers=lambda d, r: False).resolved
+        assert walk(org, "q", "a", always, refers=lambda d, r: True).referred
+
+    def test_a_referral_midway_ends_the_route_there(self) -> None:
+        """A department reached by a handoff can refer too."""
+        org = OrgGraph(
+            [Department("a"), Department("b", refers=[refer("x", outside=True)])],
+            [Handoff("a", "b")],
+        )
+        journey = walk(org, "q", "a", always)
+        assert journey.departments == ("a", "b")
+        assert str(journey) == "a -> b (referred to x (outside), 1 handoff, 0 minutes)"
+
+    def test_the_first_referral_in_canonical_order_is_made(self) -> None:
+        """Several apply: the first in canonical order, however they were listed."""
+        referrals = [refer("c", ["q"]), refer("b")]
+        for order in (referrals, referrals[::-1]):
+            org = OrgGraph([Department("a", refers=order), Department("b"), Department("c")])
+            journey = walk(org, "q", "a", always)
+            assert journey.referral == refer("b")  # every request sorts before a list
+
+    def test_resolved_routes_come_before_referred_before_the_rest(self) -> None:
+        """An ambiguous journey lists resolved, then referred, then dead ends."""
+        org = OrgGraph(
+            [
+                Department("a"),
+                Department("b", refers=[refer("x", outside=True)]),
+                Department("c"),
+                Department("d", ["q"]),
+            ],
+            [Handoff("a", "b"), Handoff("a", "c"), Handoff("a", "d")],
+        )
+        journey = walk(org, "q", "a", always)
+        assert [route.outcome for route in journey.routes] == ["resolved", "referred", "dead_end"]
+
+    def test_a_referral_is_made_before_the_cutoff(self) -> None:
+        """Like resolving, referring at the last department a cutoff allows is kept."""
+        org = OrgGraph(
+            [Department("a"), Department("b", refers=[refer("x", outside=True)])],
+            [Handoff("a", "b")],
+        )
+        assert walk(org, "q", "a", always, cutoff=2).referred
+        assert walk(org, "q", "a", always, cutoff=1).outcome == "cutoff"
 
 
 class TestWalk:

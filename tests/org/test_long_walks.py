@@ -3,7 +3,7 @@
 A walk remembers the stretches of the org where there is one way on (`Suffixes`) and tells
 them again instead of walking them; these tests hold it equal to a plain depth-first walk
 written out here (a copy of the path at every step, as the walk was first written), on
-generated orgs made of long stretches with branches, loops, guards, cut-offs and
+generated orgs made of long stretches with branches, loops, guards, referrals, cut-offs and
 interruptions, walked from every door with one memo.
 """
 
@@ -18,11 +18,12 @@ from itertools import pairwise
 from types import FrameType
 from typing import Any, ClassVar, TypeAlias
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmculture import F
-from crmculture.org import Department, Handoff, Journey, OrgGraph, Route, walk
+from crmculture import ALWAYS, F
+from crmculture.org import Department, Handoff, Journey, OrgGraph, Referral, Route, walk
 from crmculture.org.journeys import Suffixes, Walk
 
 REQUEST = "part"
@@ -78,9 +79,10 @@ def reference(
     resolves: Callable[[str], bool] | None,
     cutoff: int | None,
     max_routes: int,
+    refers: Callable[[str, Referral], bool] | None = None,
 ) -> Journey:
     """The walk of `crmculture.org.journeys`, written plainly: each branch holds its route."""
-    resolvers, guarded, out = org._request_view(REQUEST)
+    resolvers, guarded, out, referrals = org._request_view(REQUEST)
     routes: list[Route] = []
     truncated = False
     stack: list[tuple[tuple[str, ...], tuple[Handoff, ...]]] = [((door,), ())]
@@ -92,6 +94,10 @@ def reference(
         here = departments[-1]
         if here in resolvers or (here in guarded and (resolves is None or resolves(here))):
             routes.append(Route(departments, taken, "resolved"))
+            continue
+        made = [r for r in referrals.get(here, ()) if refers is None or refers(here, r)]
+        if made:
+            routes.append(Route(departments, taken, "referred", made[0]))
             continue
         if cutoff is not None and len(departments) >= cutoff:
             routes.append(Route(departments, taken, "cutoff"))
@@ -115,7 +121,7 @@ def reference(
     found = sorted(
         routes,
         key=lambda route: (
-            not route.resolved,
+            {"resolved": 0, "referred": 1}.get(route.outcome, 2),
             len(route.departments),
             route.minutes,
             route.departments,
@@ -203,20 +209,47 @@ Case: TypeAlias = tuple[OrgGraph, frozenset[int], frozenset[str], "int | None", 
 
 def stretchy(seed: int) -> Case:
     """A backbone chain of 20 to 60 departments with a few extra handoffs (often a long way
-    back, making a loop; forward, back, parallel), resolvers (some under a guard), handoffs
-    that do not apply, guarded resolvers that do not resolve, a cutoff and a route bound."""
+    back, making a loop; forward, back, parallel), resolvers (some under a guard), referrals
+    (one or two per department, to another department or outside), handoffs that do not
+    apply, guarded resolvers and referrals that do not hold, a cutoff and a route bound.
+    Departments named in `refusing` neither resolve under their guard nor refer when their
+    referral is guarded."""
     rng = random.Random(seed)
     count = rng.randint(20, 60)
     ns = names(count)
     resolving = set(rng.sample(range(count), rng.choice([0, 0, 1, 2, 3])))
     guarded = set(rng.sample(sorted(resolving), min(len(resolving), rng.randint(0, 2))))
+    # Referrals from a generator of their own, so that the rest of each org is as before.
+    other = random.Random(-1 - seed)
+    referring = set(other.sample(range(count), other.choice([0, 0, 0, 1, 2])))
     departments = [
         Department(
             name,
             [REQUEST] if at in resolving else [],
             resolves_when={REQUEST: F.vip} if at in guarded else None,
+            refers=[
+                Referral(
+                    ns[other.randrange(count)] if other.random() < 0.5 else "partner",
+                    other.choice([None, [REQUEST], [REQUEST, "other"]]),
+                    when=other.choice([True, F.vip, F.vip]),
+                    outside=False,
+                    message=f"go {choice}",
+                )
+                for choice in range(other.choice([1, 2]))
+            ]
+            if at in referring
+            else [],
         )
         for at, name in enumerate(ns)
+    ]
+    departments = [
+        d
+        if all(r.to in ns for r in d.refers)
+        else attrs.evolve(
+            d,
+            refers=[r if r.to in ns else attrs.evolve(r, outside=True) for r in d.refers],
+        )
+        for d in departments
     ]
     handoffs: dict[tuple[str, str, int], Handoff] = {}
     for a, b in pairwise(ns):
@@ -244,7 +277,7 @@ def stretchy(seed: int) -> Case:
 
 def answers(
     org: OrgGraph, blocked: frozenset[int], refusing: frozenset[str]
-) -> tuple[Callable[[Handoff], bool], Callable[[str], bool]]:
+) -> tuple[Callable[[Handoff], bool], Callable[[str], bool], Callable[[str, Referral], bool]]:
     positions = {id(handoff): at for at, handoff in enumerate(org.handoffs)}
 
     def applies(handoff: Handoff) -> bool:
@@ -253,7 +286,10 @@ def answers(
     def resolves(department: str) -> bool:
         return department not in refusing
 
-    return applies, resolves
+    def refers(department: str, referral: Referral) -> bool:
+        return referral.when == ALWAYS or department not in refusing
+
+    return applies, resolves, refers
 
 
 @given(st.integers(0, 2**32))
@@ -261,7 +297,7 @@ def test_walks_sharing_a_memo_equal_the_plain_walk(seed: int) -> None:
     """From every door, in a shuffled order, with one memo: the same journeys as the plain
     walk (routes, order, outcomes, truncation)."""
     org, blocked, refusing, cutoff, max_routes = stretchy(seed)
-    applies, _ = answers(org, blocked, refusing)
+    applies, _, _ = answers(org, blocked, refusing)
     doors = list(org.names)
     random.Random(seed).shuffle(doors)
     memo = Suffixes()
@@ -272,22 +308,32 @@ def test_walks_sharing_a_memo_equal_the_plain_walk(seed: int) -> None:
 
 @given(st.integers(0, 2**32))
 def test_guarded_resolvers_and_interrupted_walks_equal_the_plain_walk(seed: int) -> None:
-    """Departments whose resolution guard does not hold, and walks interrupted at every
-    step then copied and resumed (as the org analysis does), change nothing."""
+    """Departments whose resolution or referral guard does not hold, and walks interrupted
+    at every step then copied and resumed (as the org analysis does), change nothing."""
     org, blocked, refusing, cutoff, max_routes = stretchy(seed)
-    applies, resolves = answers(org, blocked, refusing)
+    applies, resolves, refers = answers(org, blocked, refusing)
 
     class Interrupt(Exception):
         pass
 
     memo = Suffixes()
     for door in org.names:
-        expected = reference(org, door, applies, resolves, cutoff, max_routes)
+        expected = reference(org, door, applies, resolves, cutoff, max_routes, refers)
         walking = Walk(org, REQUEST, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo)
         interrupting, interrupting_resolves = interrupted(applies, resolves, Interrupt)
+        asked: set[int] = set()
+
+        def interrupting_refers(
+            department: str, referral: Referral, asked: set[int] = asked
+        ) -> bool:
+            if id(referral) not in asked:
+                asked.add(id(referral))
+                raise Interrupt
+            return refers(department, referral)
+
         while True:
             try:
-                got = walking.run(interrupting, interrupting_resolves)
+                got = walking.run(interrupting, interrupting_resolves, refers=interrupting_refers)
                 break
             except Interrupt:
                 walking = walking.copy()
@@ -334,9 +380,10 @@ def test_fixed_seeds_equal_the_plain_walk_and_use_every_kind_of_remembered_route
     """200 fixed orgs, from every door with one memo: equal to the plain walk, and the memo
     is used every way (so the property tests above can meet every case)."""
     Counting.counts.clear()
+    referred = 0
     for seed in range(200):
         org, blocked, refusing, cutoff, max_routes = stretchy(seed)
-        applies, resolves = answers(org, blocked, refusing)
+        applies, resolves, refers = answers(org, blocked, refusing)
         memo = Suffixes()
         doors = list(org.names)
         random.Random(seed).shuffle(doors)
@@ -344,7 +391,10 @@ def test_fixed_seeds_equal_the_plain_walk_and_use_every_kind_of_remembered_route
             walking = Counting(
                 org, REQUEST, door, cutoff=cutoff, max_routes=max_routes, suffixes=memo
             )
-            got = walking.run(applies, resolves)
-            assert got == reference(org, door, applies, resolves, cutoff, max_routes), seed
+            got = walking.run(applies, resolves, refers=refers)
+            expected = reference(org, door, applies, resolves, cutoff, max_routes, refers)
+            assert got == expected, seed
+            referred += any(route.referred for route in got.routes)
     assert set(Counting.counts) == {"taken", "on loop taken", "on loop walked"}
     assert min(Counting.counts.values()) >= 10
+    assert referred >= 50  # referrals are met, remembered and told again too

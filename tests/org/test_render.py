@@ -9,16 +9,19 @@ from __future__ import annotations
 import itertools
 import os
 import pathlib
+import random
 
 import pytest
 
-from crmculture import F
+from crmculture import ALWAYS, F, Referral
 from crmculture.org import (
     Department,
     Handoff,
     Journey,
     OrgError,
     OrgGraph,
+    to_condensed_dot,
+    to_condensed_mermaid,
     to_dot,
     to_mermaid,
     walk,
@@ -126,3 +129,114 @@ class TestEscaping:
         _org, journey = acme_story()
         with pytest.raises(OrgError, match="department `sales` is not in the org"):
             to_mermaid(hostile_org(), journey=journey)
+
+
+class TestCondensed:
+    """Condensed pictures: parallel handoffs with the same guard merged, guards as short
+    labels with a legend, and a journey-only view."""
+
+    def test_acme_condensed_mermaid(self) -> None:
+        """ACME condensed, the five-department journey highlighted (golden file)."""
+        org, journey = acme_story()
+        check_golden("acme-condensed.mmd", to_condensed_mermaid(org, journey=journey))
+
+    def test_acme_condensed_dot(self) -> None:
+        org, journey = acme_story()
+        check_golden("acme-condensed.dot", to_condensed_dot(org, journey=journey))
+
+    def test_acme_journey_only(self) -> None:
+        """Only the journey's departments and the handoffs it takes."""
+        org, journey = acme_story()
+        text = to_condensed_mermaid(org, journey=journey, journey_only=True)
+        check_golden("acme-journey.mmd", text)
+        check_golden("acme-journey.dot", to_condensed_dot(org, journey=journey, journey_only=True))
+        assert text.count("-->") == len(journey.handoffs)
+        assert "support" not in text
+
+    def test_every_guard_has_one_short_label_in_the_legend(self) -> None:
+        """Each distinct guard is spelled out once; labels only name legend entries; no
+        edge label carries a guard's text."""
+        org, _ = acme_story()
+        text = to_condensed_dot(org)
+        (legend,) = [line for line in text.splitlines() if line.strip().startswith("legend")]
+        entries = legend.split('label="', 1)[1].rsplit('"', 1)[0].split("\\l")[:-1]
+        labels = [entry.split(":", 1)[0] for entry in entries]
+        guards = {str(h.when) for h in org.handoffs} | {
+            str(r.when) for d in org.departments for r in d.refers
+        }
+        guards |= {str(g) for d in org.departments for _, g in d.resolves_when}
+        guards.discard("true")
+        assert labels == [f"G{n}" for n in range(1, len(guards) + 1)] + ["R1"]
+        assert entries[-1] == "R1: refers replacement_part to accounts_receivable"
+        edge_labels = [line.split('label="')[1] for line in text.splitlines() if "->" in line]
+        assert all("decision." not in label for label in edge_labels)
+        assert max(len(line) for label in edge_labels for line in label.split("\\n")) < 45
+
+    def test_parallel_handoffs_become_one_edge_a_line_per_guard(self) -> None:
+        """Two handoffs with the same guard share a line; another guard, another line."""
+        org = OrgGraph(
+            [Department("a"), Department("b", ["x", "y"])],
+            [
+                Handoff("a", "b", ["x"], when=F.late, minutes=5),
+                Handoff("a", "b", ["y"], when=F.late, minutes=9),
+                Handoff("a", "b", ["y"], when=F.vip, minutes=1),
+            ],
+        )
+        lines = [line for line in to_condensed_dot(org).splitlines() if "->" in line]
+        assert [line.split('label="')[1] for line in lines] == [
+            'x, y if G1 (5-9 min)\\ny if G2 (1 min)"];',
+        ]
+
+    def test_a_generated_twenty_department_org_stays_readable(self) -> None:
+        """20 departments in tiers: short edge labels, a legend entry per guard."""
+        org = twenty_departments()
+        check_golden("twenty-condensed.dot", to_condensed_dot(org))
+        text = to_condensed_mermaid(org)
+        edges = [line.split("|")[1] for line in text.splitlines() if "-->" in line]
+        assert len(edges) <= len(org.handoffs)
+        assert max(map(len, edges)) < 60
+        assert text == to_condensed_mermaid(OrgGraph(org.departments[::-1], org.handoffs[::-1]))
+
+    def test_hostile_names_stay_escaped(self) -> None:
+        """Condensed output escapes names as the full pictures do."""
+        text = to_condensed_mermaid(hostile_org())
+        for bad in ['"EMEA"', "<lab>", "]b[", "\nlines", "--> injected", "|pipe", "%%"]:
+            assert bad not in text
+        for line in to_condensed_dot(hostile_org()).splitlines()[3:-1]:
+            unescaped = line.replace("\\\\", "").replace('\\"', "")
+            assert unescaped.count('"') % 2 == 0
+
+
+def twenty_departments() -> OrgGraph:
+    """A generated org of 20 departments in four tiers, as orgs are built: five front desks
+    hand each request to its specialist (two of them only for customers in good standing,
+    the others refer customers on hold to finance), specialists hand on to fulfilment, which
+    resolves under a guard; finance takes customers on hold back to a front desk. Seeded."""
+    rng = random.Random(20)
+    requests = ["part", "quote", "refund", "repair"]
+    front = [f"front_{n}" for n in range(1, 6)]
+    specialists = {request: [f"{request}_desk_{n}" for n in (1, 2)] for request in requests}
+    fulfilment = ["depot_north", "depot_south", "depot_east"]
+    finance = ["credit", "collections", "invoicing"]
+    hold = Referral("credit", when=F.on_hold)
+    departments = [Department(name, refers=[hold] if rng.random() < 0.6 else []) for name in front]
+    departments += [Department(n) for names in specialists.values() for n in names]
+    departments += [
+        Department(name, requests, resolves_when={"part": ~F.on_hold}) for name in fulfilment
+    ]
+    departments += [Department(name, ["payment"]) for name in finance]
+    handoffs = []
+    for desk in front:
+        for request in requests:
+            guard = rng.choice([ALWAYS, ALWAYS, ~F.on_hold])
+            target = rng.choice(specialists[request])
+            handoffs.append(Handoff(desk, target, [request], when=guard, minutes=10))
+        handoffs.append(Handoff(desk, "invoicing", ["payment"], minutes=5))
+    for request, names in specialists.items():
+        for name in names:
+            handoffs.append(
+                Handoff(name, rng.choice(fulfilment), [request], when=F.tier >= "gold", minutes=15)
+            )
+            handoffs.append(Handoff(name, "collections", when=F.on_hold, minutes=5))
+    handoffs.append(Handoff("collections", "credit", minutes=5))
+    return OrgGraph(departments, handoffs)

@@ -72,11 +72,14 @@ class TestCulture:
         assert problem.path == ("departments", "shipping", "resolves_when", "part")
         assert "did you mean `may_ship`" in problem.message
 
-    def test_a_customer_on_hold_is_sent_on_from_the_shipping_desk(self) -> None:
+    def test_a_customer_on_hold_is_referred_from_the_shipping_desk(self) -> None:
+        """Shipping does not resolve for them (the guard fails), so its referral answers."""
         culture = acme_culture()
         held = culture.journey(ON_HOLD, "replacement_part", door="shipping")
-        assert held.departments == ("shipping", "accounts_receivable")
-        assert held.dead_end
+        assert held.departments == ("shipping",)
+        assert held.referred
+        assert held.referral is not None
+        assert held.referral.to == "accounts_receivable"
         good = culture.journey(GOOD, "replacement_part", door="shipping")
         assert good.departments == ("shipping",)
         assert good.resolved
@@ -109,7 +112,16 @@ class TestCulture:
         refused = walk(
             org, "replacement_part", "shipping", lambda handoff: False, resolves=lambda d: False
         )
-        assert refused.dead_end
+        assert refused.referred  # without a `refers` callback every referral guard holds too
+        neither = walk(
+            org,
+            "replacement_part",
+            "shipping",
+            lambda handoff: False,
+            resolves=lambda d: False,
+            refers=lambda d, r: False,
+        )
+        assert neither.dead_end
 
 
 class TestAnalysis:
@@ -117,12 +129,12 @@ class TestAnalysis:
         report = analyze_org(acme_culture(), doors=["shipping"], requests=["replacement_part"])
         outcomes = sorted((str(case.segment), case.journey.outcome) for case in report.cases)
         assert outcomes == [
-            ("credit_hold", "dead_end"),
-            ("not credit_hold and days_overdue > 60", "dead_end"),
+            ("credit_hold", "referred"),
+            ("not credit_hold and days_overdue > 60", "referred"),
             ("not credit_hold and not days_overdue > 60", "resolved"),
         ]
-        (finding,) = report.of_kind("dead_end")[:1]
-        assert finding.journey.departments == ("shipping", "accounts_receivable")
+        assert report.of_kind("dead_end") == ()
+        assert report.total.referred == 2
 
     def test_merge_joins_guards_with_or_and_unguarded_wins(self) -> None:
         org = OrgGraph(

@@ -14,7 +14,9 @@ walk of partial customers it splits with in `crmculture.analysis.symbolic_walk`.
 Findings:
 
 - ``long_journey``: the journey touches more than `max_departments` departments;
-- ``dead_end``: the request cannot be resolved from this door for this segment;
+- ``dead_end``: the request cannot be resolved from this door for this segment, and no
+  referral answers it (a journey ending with a referral, the culture's intended answer, is
+  *referred*: counted apart from resolved, and never a finding);
 - ``loop``: the journey comes back to a department it left (a ping-pong);
 - ``ambiguous``: handoffs to different departments apply at the same step;
 - ``cutoff``: the walk stopped at a bound (`cutoff` departments, `max_routes` routes).
@@ -44,7 +46,8 @@ from crmculture.analysis.findings import Customer
 from crmculture.analysis.segments import _describe, _filled, _segments, representatives
 from crmculture.analysis.symbolic_walk import _atoms, _Symbolic
 from crmculture.culture import Culture
-from crmculture.errors import Problem
+from crmculture.errors import InvalidCustomer, Problem
+from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import Condition
 from crmculture.org.graph import OrgError
 from crmculture.org.journeys import MAX_ROUTES, Journey
@@ -52,11 +55,14 @@ from crmculture.org.journeys import MAX_ROUTES, Journey
 __all__ = [
     "BUDGET",
     "Case",
+    "CustomerMetrics",
     "FindingKind",
     "OrgFinding",
     "OrgReport",
     "RequestMetrics",
     "analyze_org",
+    "customer_metrics",
+    "weighed_metrics",
 ]
 
 FindingKind: TypeAlias = Literal["long_journey", "dead_end", "loop", "ambiguous", "cutoff"]
@@ -184,12 +190,14 @@ class RequestMetrics:
         cases: The number of (door, segment) cases.
         resolved: Cases whose journey resolves the request.
         first_contact: Cases resolved by the door itself.
-        dead_ends: Cases ending where nothing applies.
+        dead_ends: Cases ending where nothing applies (neither resolved nor referred).
         loops: Cases ending in a loop.
         ambiguous: Cases with more than one route.
         long_journeys: Cases touching more than the bound of departments.
         departments_to_resolution: Departments touched, added up over resolved cases.
         max_departments: The most departments any case's journey touches.
+        referred: Cases whose journey ends with a referral (`crmculture.Referral`): the
+            culture's intended answer, counted apart from `resolved`, never a dead end.
     """
 
     request: str
@@ -202,6 +210,7 @@ class RequestMetrics:
     long_journeys: int = 0
     departments_to_resolution: int = 0
     max_departments: int = 0
+    referred: int = 0
 
     @property
     def mean_departments(self) -> float | None:
@@ -220,12 +229,18 @@ class RequestMetrics:
         """The share of cases resolved at all (None when there are no cases)."""
         return round(self.resolved / self.cases, 6) if self.cases else None
 
+    @property
+    def referred_share(self) -> float | None:
+        """The share of cases referred (None when there are no cases)."""
+        return round(self.referred / self.cases, 6) if self.cases else None
+
 
 def _count(request: str, cases: Iterable[Case], max_departments: int) -> RequestMetrics:
     totals = dict.fromkeys(
         (
             "cases",
             "resolved",
+            "referred",
             "first_contact",
             "dead_ends",
             "loops",
@@ -246,6 +261,7 @@ def _count(request: str, cases: Iterable[Case], max_departments: int) -> Request
             totals["departments_to_resolution"] += touched
             if len(journey.departments) == 1:
                 totals["first_contact"] += 1
+        totals["referred"] += journey.referred
         totals["dead_ends"] += journey.dead_end
         totals["loops"] += bool(journey.loop)
         totals["ambiguous"] += journey.ambiguous
@@ -623,3 +639,260 @@ def _report(
         skipped=skipped,
         betweenness_skipped=central is None,
     )
+
+
+# -- customers, not cases ---------------------------------------------------------------
+
+
+@attrs.frozen
+class CustomerMetrics:
+    """The org metrics of a customer base: customers (and their requests), not cases.
+
+    Each customer falls in exactly one segment of each (door, request) pair of the report
+    (segments partition the customers), so each customer's journey is known exactly, and
+    every metric of `RequestMetrics` is counted over customers: a customer counts once for
+    each door and request they are counted at, times their volume.
+
+    Attributes:
+        customers: How many customer records were weighed.
+        requests: The metrics per request type (by name), with ``cases`` the weight of the
+            customers counted (customers times doors times volume), ``resolved`` the weight
+            of those whose journey resolves the request, and so on.
+        total: The same over every request type.
+        touched: ``(request, departments touched, weight)``: how the weight spreads over
+            the number of departments journeys touch, by request then departments (request
+            ``*`` for all of them).
+        load: ``(department, weight of customers whose journey touches it)``, busiest
+            first.
+    """
+
+    customers: int
+    requests: tuple[RequestMetrics, ...]
+    total: RequestMetrics
+    touched: tuple[tuple[str, int, int], ...]
+    load: tuple[tuple[str, int], ...]
+
+    def metrics(self, request: str) -> RequestMetrics:
+        """The metrics of one request type (``*`` for the total).
+
+        Raises:
+            KeyError: for a request type with no customer counted.
+        """
+        if request == "*":
+            return self.total
+        for metrics in self.requests:
+            if metrics.request == request:
+                return metrics
+        raise KeyError(f"no customer asks for request type `{request}`")
+
+    def share_touching(self, at_least: int, request: str = "*") -> float | None:
+        """The share of the weight whose journey touches `at_least` departments or more
+        (None when nothing is counted for `request`)."""
+        counted = [(n, weight) for name, n, weight in self.touched if name == request]
+        total = sum(weight for _, weight in counted)
+        if not total:
+            return None
+        return round(sum(weight for n, weight in counted if n >= at_least) / total, 6)
+
+
+def _case_groups(report: OrgReport) -> dict[tuple[str, str], list[int]]:
+    """The positions of the report's cases by (door, request), in the report's order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position, case in enumerate(report.cases):
+        groups.setdefault((case.door, case.request), []).append(position)
+    return groups
+
+
+def _optional_key(record: Mapping[str, Any], key: str | None, position: int) -> Any:
+    if key is None:
+        return None
+    if key not in record:
+        raise InvalidCustomer(
+            f"invalid customer at index {position}",
+            [Problem(("customer", key), "the field is missing", None)],
+            index=position,
+        )
+    return record[key]
+
+
+def _volume(value: Any, key: str, position: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidCustomer(
+            f"invalid customer at index {position}",
+            [Problem(("customer", key), f"a volume is a whole number of at least 0: `{value!r}`")],
+            index=position,
+        )
+    return value
+
+
+def customer_metrics(
+    culture: Culture,
+    report: OrgReport,
+    customers: Iterable[Mapping[str, Any]],
+    *,
+    volume: str | None = None,
+    door: str | None = None,
+    request: str | None = None,
+) -> CustomerMetrics:
+    """Weigh the org metrics of `report` by a customer base, exactly, customer by customer.
+
+    Each customer is counted at every door and request of the report, or only at their own
+    when a field says which (`door`, `request`), times their volume (`volume`: the
+    number of requests they make, a whole number; 1 each by default). Fields named by
+    `volume`, `door` and `request` are not facts: they are taken out before the record is
+    validated. `crmculture.batch.org_customers.frame_customer_metrics` does the same for a
+    pandas or Arrow frame, column by column, with the same result.
+
+    Args:
+        culture: The culture `report` analysed.
+        report: Its org analysis (`analyze_org`), complete for the doors and requests the
+            customers are counted at.
+        customers: Customer records (mappings of facts, plus the fields named below).
+        volume: The field holding each customer's number of requests.
+        door: The field holding the department each customer contacts first.
+        request: The field holding each customer's request type.
+
+    Raises:
+        InvalidCustomer: for the first record that is not a valid customer, with its
+            position (``index``) and every problem; nothing is counted.
+        OrgError: for a door or request a customer names that the report does not cover.
+
+    Examples:
+        >>> from crmculture.stories import acme_culture
+        >>> culture = acme_culture()
+        >>> report = analyze_org(culture, doors=["sales"], requests=["replacement_part"])
+        >>> base = [{"credit_hold": False, "days_overdue": d, "annual_volume": 0,
+        ...          "tier": "gold"} for d in (0, 0, 5, 90)]
+        >>> weighed = customer_metrics(culture, report, base)
+        >>> weighed.total.cases, weighed.total.resolved, weighed.total.referred
+        (4, 3, 1)
+        >>> weighed.share_touching(4)   # one in four touches five departments
+        0.25
+    """
+    schema = culture.policy.schema
+    groups = _case_groups(report)
+    by_door: dict[str, list[tuple[str, list[int]]]] = {}
+    for (at, asked), positions in groups.items():
+        by_door.setdefault(at, []).append((asked, positions))
+    cases = report.cases
+    weights = [0] * len(cases)
+    extra = {key for key in (volume, door, request) if key is not None}
+    count = 0
+    for position, record in enumerate(customers):
+        count += 1
+        weight = (
+            1
+            if volume is None
+            else _volume(_optional_key(record, volume, position), volume, position)
+        )
+        at = _optional_key(record, door, position)
+        asked = _optional_key(record, request, position)
+        facts_only = {k: v for k, v in record.items() if k not in extra} if extra else record
+        try:
+            facts = schema.validate(facts_only)
+        except InvalidCustomer as error:
+            raise InvalidCustomer(
+                f"invalid customer at index {position}", error.problems, index=position
+            ) from None
+        doors = by_door if at is None else {at: by_door.get(at, [])}
+        if at is not None and at not in by_door:
+            raise OrgError(
+                "cannot weigh the customers",
+                [Problem(("customers", position, door), f"the report has no door `{at}`", at)],
+            )
+        for pairs in doors.values():
+            for name, positions in pairs:
+                if asked is not None and name != asked:
+                    continue
+                for case_position in positions:
+                    if holds(cases[case_position].segment, facts, schema):
+                        weights[case_position] += weight
+                        break
+                else:  # pragma: no cover - segments partition the customers
+                    raise AssertionError(f"customer {position} is in no segment")
+        if asked is not None and not any(
+            name == asked for pairs in by_door.values() for name, _ in pairs
+        ):
+            raise OrgError(
+                "cannot weigh the customers",
+                [
+                    Problem(
+                        ("customers", position, request),
+                        f"the report has no request `{asked}`",
+                        asked,
+                    )
+                ],
+            )
+    return weighed_metrics(report, weights, count)
+
+
+def weighed_metrics(report: OrgReport, weights: Sequence[int], customers: int) -> CustomerMetrics:
+    """The metrics of `report` with each case counted `weights[i]` times (the weight of the
+    customers in its segment); what `customer_metrics` and its frame twin share."""
+    cases = report.cases
+    bound = report.max_departments
+    by_request: dict[str, list[tuple[Case, int]]] = {}
+    touched: dict[tuple[str, int], int] = {}
+    load = dict.fromkeys((name for name, _ in report.load), 0)
+    for case, weight in zip(cases, weights, strict=True):
+        if not weight:
+            continue
+        by_request.setdefault(case.request, []).append((case, weight))
+        n = case.journey.touched
+        for key in ((case.request, n), ("*", n)):
+            touched[key] = touched.get(key, 0) + weight
+        for name in {name for route in case.journey.routes for name in route.departments}:
+            load[name] += weight
+    everything = [pair for request in sorted(by_request) for pair in by_request[request]]
+    return CustomerMetrics(
+        customers=customers,
+        requests=tuple(
+            _weighted(request, by_request[request], bound) for request in sorted(by_request)
+        ),
+        total=_weighted("*", everything, bound),
+        touched=tuple(
+            (request, n, weight)
+            for (request, n), weight in sorted(
+                touched.items(), key=lambda item: (item[0][0] != "*", item[0])
+            )
+        ),
+        load=tuple(sorted(load.items(), key=lambda item: (-item[1], item[0]))),
+    )
+
+
+def _weighted(
+    request: str, pairs: Iterable[tuple[Case, int]], max_departments: int
+) -> RequestMetrics:
+    totals = dict.fromkeys(
+        (
+            "cases",
+            "resolved",
+            "referred",
+            "first_contact",
+            "dead_ends",
+            "loops",
+            "ambiguous",
+            "long_journeys",
+            "departments_to_resolution",
+        ),
+        0,
+    )
+    deepest = 0
+    for case, weight in pairs:
+        journey = case.journey
+        touched = journey.touched
+        totals["cases"] += weight
+        deepest = max(deepest, touched)
+        if journey.resolved:
+            totals["resolved"] += weight
+            totals["departments_to_resolution"] += touched * weight
+            if len(journey.departments) == 1:
+                totals["first_contact"] += weight
+        totals["referred"] += weight * journey.referred
+        totals["dead_ends"] += weight * journey.dead_end
+        totals["loops"] += weight * bool(journey.loop)
+        totals["ambiguous"] += weight * journey.ambiguous
+        totals["long_journeys"] += weight * (touched > max_departments)
+    return RequestMetrics(request, **totals, max_departments=deepest)

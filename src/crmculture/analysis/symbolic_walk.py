@@ -22,7 +22,7 @@ from crmculture.model.conditions import DECISION, Atom, Condition
 from crmculture.model.directives import Combine
 from crmculture.model.facts import Schema
 from crmculture.model.rules import Rule
-from crmculture.org.graph import Handoff
+from crmculture.org.graph import Handoff, Referral
 from crmculture.org.journeys import Journey, Suffixes, Walk
 
 
@@ -153,6 +153,8 @@ class _Symbolic:
             self.tests[id(handoff)] = self._test(culture._tests[id(handoff)], answers)
         for key, test in culture._resolutions.items():
             self.tests[key] = self._test(test, answers)
+        for (name, number), test in culture._referrals.items():
+            self.tests[("referral", name, number)] = self._test(test, answers)
 
     def _test(
         self,
@@ -185,6 +187,11 @@ class _Symbolic:
             culture.resolution_guard(department.name, request)
             for department in culture.org.departments
             for request, _ in department.resolves_when
+        )
+        conditions.extend(
+            culture.referral_guard(referral)
+            for department in culture.org.departments
+            for referral in department.refers
         )
         return conditions
 
@@ -221,6 +228,9 @@ class _Symbolic:
 
         def resolves(department: str) -> bool:
             return answer((department, request))
+
+        def refers(department: str, referral: Referral) -> bool:
+            return answer(("referral", department, id(referral)))
 
         recording = self.recorder.current
         # Walks of the same request for the same partial customer get the same answers,
@@ -260,7 +270,7 @@ class _Symbolic:
             raise _Need(str(hit[1]))
 
         try:
-            return walking.run(applies, resolves, reuse)
+            return walking.run(applies, resolves, reuse, refers)
         except _Need as need:
             need.state = walking
             raise

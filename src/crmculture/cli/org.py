@@ -9,13 +9,24 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from crmculture.analysis.org_metrics import OrgFinding, RequestMetrics, analyze_org
+from crmculture.analysis.org_metrics import (
+    CustomerMetrics,
+    OrgFinding,
+    OrgReport,
+    RequestMetrics,
+    analyze_org,
+    customer_metrics,
+)
+from crmculture.analysis.scripts import Script, front_line_scripts
 from crmculture.cli.arguments import _check_request, _customer, _load_culture, _open_output
+from crmculture.cli.decisions import _PARQUET, _close_records, _open_records, _record_format
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
+from crmculture.culture import Culture
 from crmculture.evaluate.truth import holds
+from crmculture.io.records import RecordError, read_records
 from crmculture.model.values import json_value
 from crmculture.org.journeys import Journey
-from crmculture.org.render import to_dot, to_mermaid
+from crmculture.org.render import to_condensed_dot, to_condensed_mermaid, to_dot, to_mermaid
 
 # -- org findings ---------------------------------------------------------------------------
 
@@ -72,6 +83,13 @@ def _journey_document(
             ],
         }
     )
+    referral = journey.referral
+    if referral is not None:
+        document["referral"] = {
+            "to": referral.to,
+            "outside": referral.outside,
+            "message": referral.message,
+        }
     return document
 
 
@@ -79,6 +97,7 @@ def _metrics_document(metrics: RequestMetrics) -> dict[str, Any]:
     return {
         "cases": metrics.cases,
         "resolved": metrics.resolved,
+        "referred": metrics.referred,
         "first_contact": metrics.first_contact,
         "dead_ends": metrics.dead_ends,
         "loops": metrics.loops,
@@ -89,7 +108,51 @@ def _metrics_document(metrics: RequestMetrics) -> dict[str, Any]:
     }
 
 
+def _weigh(args: argparse.Namespace, culture: Culture, report: OrgReport) -> CustomerMetrics:
+    """The metrics of `report` weighed by the customers of ``--customers``."""
+    path = args.customers
+    volume, door = args.volume_field, args.door_field
+    if args.input_format == "parquet" or (
+        args.input_format is None and path.lower().endswith(_PARQUET)
+    ):
+        try:
+            import pyarrow.parquet as pq
+
+            from crmculture.batch.org_customers import frame_customer_metrics
+        except ImportError:
+            raise _UsageError(
+                "Parquet customers need the batch extra: pip install 'crmculture[batch]'"
+            ) from None
+        try:
+            table = pq.read_table(path)
+        except OSError as error:
+            raise _UsageError(f"cannot read `{path}`: {error}") from None
+        return frame_customer_metrics(culture, report, table, volume=volume, door=door)
+    stream = _open_records(path)
+    try:
+        records = []
+        for item in read_records(
+            stream, culture.policy.schema, _record_format(path, args.input_format)
+        ):
+            if isinstance(item, RecordError):
+                raise _UsageError(f"{path}: line {item.line}: {item.message}")
+            records.append(item.customer)
+    finally:
+        _close_records(stream, path)
+    return customer_metrics(culture, report, records, volume=volume, door=door)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
 def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.customers is None and (args.volume_field or args.door_field or args.input_format):
+        raise _UsageError("--input-format, --volume-field and --door-field go with --customers")
+    if args.customers is not None and args.customer is not None:
+        raise _UsageError("--customer and --customers: give one or the other")
+    if args.door_field is not None and args.door is not None:
+        raise _UsageError("--door and --door-field: give one or the other")
     culture = _load_culture(args.culture)
     _check_request(culture, args.request)
     if args.door is not None:
@@ -103,6 +166,12 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
         culture, max_departments=args.max_departments, doors=doors, requests=[args.request]
     )
     findings: Sequence[OrgFinding] = report.findings
+    weighed = None if args.customers is None else _weigh(args, culture, report)
+    scripts: Sequence[Script] = ()
+    if args.scripts:
+        scripts = front_line_scripts(culture, report)
+        if facts is not None:
+            scripts = [s for s in scripts if holds(s.segment, facts, schema)]
     entries: list[tuple[str, Journey, str | None, dict[str, Any]]] = []
     if customer is None:
         entries = [(c.door, c.journey, str(c.segment), c.record) for c in report.cases]
@@ -129,6 +198,24 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
             "metrics": None if customer is not None else _metrics_document(report.total),
             "findings": [_org_finding_document(f) for f in findings],
         }
+        if args.scripts:
+            document["scripts"] = [
+                {
+                    "door": s.door,
+                    "segment": str(s.segment),
+                    "say": s.say,
+                    "why": list(s.why),
+                    "note": s.note,
+                }
+                for s in scripts
+            ]
+        if weighed is not None:
+            document["customers_file"] = args.customers
+            document["customers"] = {
+                "customers": weighed.customers,
+                "metrics": _metrics_document(weighed.total),
+                "touched": {str(n): w for name, n, w in weighed.touched if name == "*"},
+            }
         out.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return EXIT_FINDINGS if findings else EXIT_OK
     if customer is None:
@@ -143,14 +230,34 @@ def _journeys(args: argparse.Namespace, out: IO[str]) -> int:
                 door = here
             out.write(f"  {segment}\n      {journey}\n")
         total = report.total
+        referred = f"; {total.referred} referred" if total.referred else ""
         out.write(
             f"\n{total.resolved} of {total.cases} cases resolved, {total.first_contact} by the "
-            f"door itself; the longest journey touches {total.max_departments} departments\n"
+            f"door itself{referred}; the longest journey touches {total.max_departments} "
+            "departments\n"
         )
+        if weighed is not None:
+            counted = weighed.total
+            where = "at their own door" if args.door_field else "at every door"
+            out.write(
+                f"\n{weighed.customers} customers in {args.customers}, counted {where}"
+                f"{' by volume' if args.volume_field else ''}: {counted.cases} in all\n"
+                f"  {_share(counted.resolved, counted.cases)} resolved, "
+                f"{_share(counted.referred, counted.cases)} referred, "
+                f"{_share(counted.dead_ends, counted.cases)} dead ends; "
+                f"{_share(counted.long_journeys, counted.cases)} touch more than "
+                f"{args.max_departments} departments\n"
+            )
     else:
         out.write(f"{args.culture}: request `{args.request}` for {_show(customer)}\n\n")
         width = max(len(door) for door in doors)
         out.writelines(f"  from {door:<{width}}  {journey}\n" for door, journey, _, _ in entries)
+    if scripts:
+        out.write(f"\nscripts for `{args.request}`:\n")
+        out.writelines(
+            "\n" + "\n".join("  " + line for line in str(script).splitlines()) + "\n"
+            for script in scripts
+        )
     if findings:
         out.write(f"\nfindings ({len(findings)}):\n")
         _write_org_findings(out, findings)
@@ -179,8 +286,14 @@ def _render(args: argparse.Namespace, out: IO[str]) -> int:
         journeys = [culture.journey(customer, args.request, door=door) for door in doors]
         # The longest journey (most departments, then minutes), ties by door name.
         journey = min(journeys, key=lambda j: (-j.touched, -j.minutes, j.door))
-    draw = to_mermaid if args.format == "mermaid" else to_dot
-    text = draw(culture.org, journey=journey) + "\n"
+    if args.journey_only and journey is None:
+        raise _UsageError("--journey-only needs --request and --customer")
+    if args.condensed or args.journey_only:
+        condensed = to_condensed_mermaid if args.format == "mermaid" else to_condensed_dot
+        text = condensed(culture.org, journey=journey, journey_only=args.journey_only) + "\n"
+    else:
+        draw = to_mermaid if args.format == "mermaid" else to_dot
+        text = draw(culture.org, journey=journey) + "\n"
     target = _open_output(args.output, out)
     try:
         target.write(text)

@@ -87,6 +87,10 @@ examples:
   # one customer's journeys, from every door
   crmculture journeys acme.yaml --request replacement_part \\
       --customer '{_CUSTOMER}'
+  # what staff at the sales door say to each customer segment, and why
+  crmculture journeys acme.yaml --request replacement_part --door sales --scripts
+  # the metrics over your customers (JSON Lines, JSON, CSV or Parquet), not cases
+  crmculture journeys acme.yaml --request replacement_part --customers customers.csv
 """
 
 _RENDER_EXAMPLES = f"""\
@@ -350,6 +354,34 @@ def _parser() -> argparse.ArgumentParser:
         help="a journey touching more departments is a finding (default: 3)",
     )
     journeys.add_argument("--json", action="store_true", help="write the journeys as JSON")
+    journeys.add_argument(
+        "--scripts",
+        action="store_true",
+        help="also write what staff at each door say to each customer segment, in plain "
+        "language, with the rationales behind it",
+    )
+    journeys.add_argument(
+        "--customers",
+        metavar="FILE",
+        help="weigh the metrics by these customers (JSON Lines, JSON, CSV or Parquet, read "
+        "as `crmculture decide` reads them): each counted at every door, or at its own "
+        "with --door-field",
+    )
+    journeys.add_argument(
+        "--input-format",
+        choices=["json", "jsonl", "csv", "parquet"],
+        help="the format of --customers (default: from the extension, else jsonl)",
+    )
+    journeys.add_argument(
+        "--volume-field",
+        metavar="FIELD",
+        help="with --customers: the field holding each customer's number of requests",
+    )
+    journeys.add_argument(
+        "--door-field",
+        metavar="FIELD",
+        help="with --customers: the field holding the department each customer contacts first",
+    )
 
     render = commands.add_parser(
         "render",
@@ -369,6 +401,17 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--customer", metavar="JSON", help="the customer, as a JSON object")
     render.add_argument("--door", help="the department the customer contacts first")
     render.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    render.add_argument(
+        "--condensed",
+        action="store_true",
+        help="merge parallel handoffs with the same guard, and write guards as short labels "
+        "(G1, G2, ...) with a legend: readable at page width",
+    )
+    render.add_argument(
+        "--journey-only",
+        action="store_true",
+        help="with --request and --customer: draw only the journey (implies --condensed)",
+    )
 
     demo = commands.add_parser(
         "demo",

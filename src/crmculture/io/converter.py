@@ -46,6 +46,7 @@ __all__ = [
     "LayerDoc",
     "OrgDoc",
     "PromiseDoc",
+    "ReferralDoc",
     "RuleDoc",
     "configure_converter",
     "document_key",
@@ -272,6 +273,28 @@ class LayerDoc:
 
 
 @attrs.frozen
+class ReferralDoc:
+    """A referral: ``{to: accounts_receivable, requests: [replacement_part], message: ...}``."""
+
+    to: str = attrs.field(
+        metadata=_doc("Where the customer is sent: a department, or outside with `outside`.")
+    )
+    requests: list[str] | None = attrs.field(
+        default=None, metadata=_doc("The request types it answers (default: every request).")
+    )
+    when: Any = attrs.field(
+        default=True,
+        metadata=_doc(
+            "The guard, over customer facts and `decision.<directive>` (default: always)."
+        ),
+    )
+    message: str = attrs.field(default="", metadata=_doc("What staff tell the customer."))
+    outside: bool = attrs.field(
+        default=False, metadata=_doc("Whether `to` is outside the company.")
+    )
+
+
+@attrs.frozen
 class DepartmentDoc:
     """A department: ``engineering: {resolves: [technical_question]}``."""
 
@@ -296,6 +319,13 @@ class DepartmentDoc:
         factory=list, metadata=_doc("For a merged department, the departments it replaced.")
     )
     description: str = attrs.field(default="", metadata=_doc("Free text."))
+    refers: list[ReferralDoc] = attrs.field(
+        factory=list,
+        metadata=_doc(
+            "Referrals: requests it answers, for some customers, by sending them elsewhere "
+            "(the journey ends there as referred, not as a dead end)."
+        ),
+    )
 
 
 @attrs.frozen
@@ -360,6 +390,7 @@ _DOCUMENT_CLASSES: tuple[type, ...] = (
     RuleDoc,
     PromiseDoc,
     LayerDoc,
+    ReferralDoc,
     DepartmentDoc,
     HandoffDoc,
     OrgDoc,

@@ -31,6 +31,7 @@ from crmculture.io.converter import (
     LayerDoc,
     OrgDoc,
     PromiseDoc,
+    ReferralDoc,
     RuleDoc,
     document_key,
     make_converter,
@@ -42,7 +43,7 @@ from crmculture.model.policies import Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
-from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph, Referral
 
 __all__ = ["WRITERS", "culture_document", "policy_document"]
 
@@ -164,6 +165,17 @@ def _department_doc(department: Department) -> DepartmentDoc:
         resolves_when={request: str(guard) for request, guard in department.resolves_when},
         merged_from=list(department.merged_from),
         description=department.description,
+        refers=[_referral_doc(referral) for referral in department.refers],
+    )
+
+
+def _referral_doc(referral: Referral) -> ReferralDoc:
+    return ReferralDoc(
+        to=referral.to,
+        requests=None if referral.requests is None else list(referral.requests),
+        when=True if referral.when == ALWAYS else str(referral.when),
+        message=referral.message,
+        outside=referral.outside,
     )
 
 

@@ -53,7 +53,7 @@ from crmculture.model.policies import Layer, Policy
 from crmculture.model.promises import Promise
 from crmculture.model.rules import Rule
 from crmculture.model.values import NO_DEFAULT
-from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph, Referral
 
 __all__ = ["load_culture"]
 
@@ -544,6 +544,7 @@ class _Loader:
             return None
         ok = True
         departments = []
+        written: dict[str, list[Referral]] = {}  # each department's, in the document's order
         for name, department in doc.departments.items():
             guards = {}
             for request, guard_raw in department.resolves_when.items():
@@ -553,6 +554,26 @@ class _Loader:
                     ok = False
                 else:
                     guards[request] = guard
+            referrals = []
+            for position, referral_doc in enumerate(department.refers):
+                referral_guard = self.conditions.condition(
+                    referral_doc.when,
+                    ("org", "departments", name, "refers", position, "when"),
+                    schema,
+                    directives,
+                )
+                if referral_guard is None:
+                    ok = False
+                    referral_guard = as_condition(True)  # its structure is still checked below
+                referrals.append(
+                    Referral(
+                        referral_doc.to,
+                        referral_doc.requests,
+                        when=referral_guard,
+                        message=referral_doc.message,
+                        outside=referral_doc.outside,
+                    )
+                )
             departments.append(
                 Department(
                     name,
@@ -561,8 +582,10 @@ class _Loader:
                     resolves_when=guards,
                     merged_from=department.merged_from,
                     description=department.description,
+                    refers=referrals,
                 )
             )
+            written[name] = referrals
         handoffs = []
         for index, entry in enumerate(doc.handoffs):
             when = self.conditions.condition(
@@ -584,7 +607,7 @@ class _Loader:
         try:
             org = OrgGraph(departments, handoffs)
         except OrgError as error:
-            self.model_problems(error, lambda path: _org_path(path, departments))
+            self.model_problems(error, lambda path: _org_path(path, departments, written))
             return None
         return org if ok else None
 
@@ -609,9 +632,30 @@ def _directive_value(directive: Directive, value: Any) -> Any:
     return text_value(directive.type, value)
 
 
-def _org_path(path: Path, departments: Iterable[Department]) -> Path:
+def _org_path(
+    path: Path,
+    departments: Iterable[Department],
+    written: Mapping[str, list[Referral]] | None = None,
+) -> Path:
     """An org problem's path in the document: ``("handoffs", 3, "target")`` is
-    ``("org", "handoffs", 3, "to")``, and a department's position is its name."""
+    ``("org", "handoffs", 3, "to")``, a department's position is its name, and a referral's
+    position (in the department's canonical order) its position in the document
+    (`written`)."""
+    if (
+        written is not None
+        and path[:1] == ("departments",)
+        and path[2:3] == ("refers",)
+        and len(path) > 3
+        and isinstance(path[1], str)
+        and isinstance(path[3], int)
+        and path[1] in written
+    ):
+        department = next(d for d in departments if d.name == path[1])
+        if path[3] < len(department.refers):
+            made = department.refers[path[3]]
+            order = [id(referral) for referral in written[path[1]]]
+            if id(made) in order:
+                path = (*path[:3], order.index(id(made)), *path[4:])
     if path[:1] == ("handoffs",) and len(path) > 2 and isinstance(path[2], str):
         field = path[2]
         if field in attrs.fields_dict(HandoffDoc):

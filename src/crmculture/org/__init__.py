@@ -1,8 +1,8 @@
 """Who the customer talks to: departments, handoffs and journeys (a networkx facade)."""
 
-from crmculture.org.graph import Department, Handoff, OrgError, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgError, OrgGraph, Referral
 from crmculture.org.journeys import MAX_ROUTES, Journey, Outcome, Route, walk
-from crmculture.org.render import to_dot, to_mermaid
+from crmculture.org.render import to_condensed_dot, to_condensed_mermaid, to_dot, to_mermaid
 
 __all__ = [
     "MAX_ROUTES",
@@ -12,7 +12,10 @@ __all__ = [
     "OrgError",
     "OrgGraph",
     "Outcome",
+    "Referral",
     "Route",
+    "to_condensed_dot",
+    "to_condensed_mermaid",
     "to_dot",
     "to_mermaid",
     "walk",

@@ -1,8 +1,10 @@
 """The organisation as a graph: departments, the handoffs between them, and what-if changes.
 
 An `OrgGraph` is an immutable value over a networkx multi-digraph: departments are nodes (with
-the request types each can resolve), handoffs are edges (for some request types, guarded by a
-condition over customer facts and over the customer's decision, with a kind and minutes).
+the request types each can resolve, and the referrals each makes), handoffs are edges (for some
+request types, guarded by a condition over customer facts and over the customer's decision,
+with a kind and minutes). A referral is a department's intended answer to a request ("talk to
+accounts receivable"): it ends the journey there, by design, and is not a dead end.
 Parallel handoffs between two departments are allowed: different guards, different minutes.
 
 Everything is stored in canonical order (departments by name, handoffs by
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     # load it.
     import networkx as nx
 
-__all__ = ["Department", "Handoff", "OrgError", "OrgGraph"]
+__all__ = ["Department", "Handoff", "OrgError", "OrgGraph", "Referral"]
 
 
 def _names(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -58,6 +60,70 @@ def _resolution_guards(
 
 
 @attrs.frozen
+class Referral:
+    """A department's intended answer to a request: send the customer elsewhere, by design.
+
+    A referral ends the customer's journey at the department that makes it, with the outcome
+    *referred*: the culture answered (counted apart from resolved), and it is never a dead
+    end. It is guarded like a resolution: it applies only to customers for whom `when` holds
+    at the referring department.
+
+    Attributes:
+        to: Where the customer is sent: a department of the org (checked when the org is
+            built) or, with ``outside=True``, anyone outside the company.
+        requests: The request types it answers (stored sorted), or None for every request.
+        when: The guard, a condition over customer facts and the customer's decision at the
+            referring department. ``ALWAYS`` by default.
+        message: What staff tell the customer.
+        outside: Whether `to` is outside the company (then it is not checked against the
+            org's departments).
+
+    Examples:
+        >>> from crmculture import D
+        >>> referral = Referral("accounts_receivable", ["replacement_part"],
+        ...                     when=D.route_to == "accounts_receivable",
+        ...                     message="Accounts receivable can clear the hold.")
+        >>> referral.answers("replacement_part"), referral.answers("payment_plan")
+        (True, False)
+        >>> print(referral)
+        refer replacement_part to accounts_receivable when decision.route_to == "accounts_receivable"
+    """  # noqa: E501
+
+    to: str
+    requests: tuple[str, ...] | None = attrs.field(default=None, converter=_requests)
+    when: Condition = attrs.field(default=ALWAYS, converter=as_condition, kw_only=True)
+    message: str = attrs.field(default="", kw_only=True)
+    outside: bool = attrs.field(default=False, kw_only=True)
+
+    def answers(self, request: str) -> bool:
+        """Whether the referral is for `request` (guard not considered)."""
+        return self.requests is None or request in self.requests
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        """The canonical order of a department's referrals: by requests, target, guard."""
+        requests = (0, ()) if self.requests is None else (1, tuple(map(str, self.requests)))
+        return (requests, str(self.to), bool(self.outside), str(self.when), str(self.message))
+
+    def __str__(self) -> str:
+        requests = "every request" if self.requests is None else ", ".join(self.requests)
+        where = f"{self.to} (outside)" if self.outside else str(self.to)
+        text = f"refer {requests} to {where}"
+        return text if self.when == ALWAYS else f"{text} when {self.when}"
+
+
+def _referrals(value: Iterable[Referral] | None) -> tuple[Referral, ...]:
+    """Referrals in canonical order (see `Referral.sort_key`); anything else is kept for the
+    org's check to name."""
+    if value is None:
+        return ()
+    items = list(value)
+    if all(isinstance(item, Referral) for item in items):
+        items.sort(key=lambda referral: referral.sort_key)
+    return tuple(items)
+
+
+@attrs.frozen
 class Department:
     """One department a customer can talk to.
 
@@ -73,6 +139,9 @@ class Department:
             for the others it hands the customer on like any department. Given as a mapping
             ``{request: condition}``; stored as ``(request, condition)`` pairs sorted by
             request, unconditional ones left out.
+        refers: The referrals it makes (`Referral`): requests it answers, for some customers,
+            by sending them elsewhere; checked after resolving and before handing off. When
+            several apply, the first in canonical order is made. Stored in canonical order.
         merged_from: For a department made by `OrgGraph.merge`, the departments it replaced
             (sorted); `crmculture.analysis.what_if.compare` uses it to match doors.
         description: Free text.
@@ -97,6 +166,7 @@ class Department:
     )
     merged_from: tuple[str, ...] = attrs.field(default=(), converter=_names, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+    refers: tuple[Referral, ...] = attrs.field(default=(), converter=_referrals, kw_only=True)
 
     @property
     def policy_department(self) -> str:
@@ -281,10 +351,66 @@ def _check_handoffs(
     return good
 
 
+def _check_referrals(
+    departments: Sequence[Department], names: Sequence[str], problems: list[Problem]
+) -> None:
+    for department in departments:
+        seen: set[Referral] = set()
+        for position, referral in enumerate(department.refers):
+            path: Path = ("departments", department.name, "refers", position)
+            if not isinstance(referral, Referral):
+                problems.append(
+                    Problem(path, f"expected a Referral, got {type(referral).__name__}", referral)
+                )
+                continue
+            known = _check_text(referral.to, (*path, "to"), "the target", problems)
+            if known and not referral.outside and referral.to not in names:
+                problems.append(
+                    Problem(
+                        (*path, "to"),
+                        f"unknown department `{referral.to}`"
+                        + did_you_mean(referral.to, names)
+                        + "; a referral outside the company says `outside: true`",
+                        referral.to,
+                    )
+                )
+            if referral.requests is not None:
+                if not referral.requests:
+                    problems.append(
+                        Problem(
+                            (*path, "requests"),
+                            "an empty request list never applies; give None for every request",
+                        )
+                    )
+                for request in referral.requests:
+                    _check_text(request, (*path, "requests"), "a request type", problems)
+            if not isinstance(referral.message, str):
+                problems.append(
+                    Problem(
+                        (*path, "message"),
+                        f"a message must be a string, not `{referral.message!r}`",
+                        referral.message,
+                    )
+                )
+            if not isinstance(referral.outside, bool):
+                problems.append(
+                    Problem((*path, "outside"), f"outside must be a bool: `{referral.outside!r}`")
+                )
+            if not isinstance(referral.when, Condition):
+                problems.append(Problem((*path, "when"), f"`{referral.when!r}` is not a condition"))
+            elif referral in seen:
+                problems.append(Problem(path, f"referral `{referral}` is listed twice"))
+            seen.add(referral)
+
+
 RequestView: TypeAlias = tuple[
-    frozenset[str], Mapping[str, "Condition"], Mapping[str, tuple["Handoff", ...]]
+    frozenset[str],
+    Mapping[str, "Condition"],
+    Mapping[str, tuple["Handoff", ...]],
+    Mapping[str, tuple["Referral", ...]],
 ]
-"""For one request type: unconditional resolvers, guarded resolvers, handoffs by source."""
+"""For one request type: unconditional resolvers, guarded resolvers, handoffs by source,
+referrals by department."""
 
 
 @attrs.frozen(init=False)
@@ -329,6 +455,7 @@ class OrgGraph:
         checked = _check_departments(given_departments, problems)
         names = sorted(department.name for department in checked)
         links = _check_handoffs(given_handoffs, names, problems)
+        _check_referrals(checked, names, problems)
         if problems:
             raise OrgError("invalid org", problems)
         ordered = tuple(sorted(checked, key=lambda department: department.name))
@@ -400,8 +527,9 @@ class OrgGraph:
 
     def _request_view(self, request: str) -> RequestView:
         """For one request type, what walks read: the departments resolving it without a
-        guard, those resolving it under a guard (with the guard), and by department the
-        handoffs carrying it (departments with none left out)."""
+        guard, those resolving it under a guard (with the guard), by department the
+        handoffs carrying it, and by department the referrals answering it (departments
+        with none left out)."""
         view = self._by_request.get(request)
         if view is None:
             resolvers: set[str] = set()
@@ -418,13 +546,21 @@ class OrgGraph:
                 carrying = tuple(handoff for handoff in links if handoff.carries(request))
                 if carrying:
                     out[name] = carrying
-            view = self._by_request[request] = (frozenset(resolvers), guarded, out)
+            referrals: dict[str, tuple[Referral, ...]] = {}
+            for department in self.departments:
+                answering = tuple(r for r in department.refers if r.answers(request))
+                if answering:
+                    referrals[department.name] = answering
+            view = (frozenset(resolvers), guarded, out, referrals)
+            self._by_request[request] = view
         return view
 
     def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A fresh networkx `MultiDiGraph` of the org with plain attributes, yours to change.
 
-        Nodes carry ``resolves`` (a list), ``decides_as`` and ``merged_from``; edges carry
+        Nodes carry ``resolves`` (a list), ``resolves_when``, ``decides_as``, ``merged_from``
+        and ``refers`` (a list of dicts with ``to``, ``requests``, ``when``, ``message``,
+        ``outside``); edges carry
         ``requests`` (a list, or None for every request), ``when`` (the guard's text),
         ``kind`` and ``minutes``. Nodes and edges are added in canonical order.
 
@@ -446,6 +582,16 @@ class OrgGraph:
                 resolves_when={request: str(guard) for request, guard in department.resolves_when},
                 decides_as=department.decides_as,
                 merged_from=list(department.merged_from),
+                refers=[
+                    {
+                        "to": referral.to,
+                        "requests": None if referral.requests is None else list(referral.requests),
+                        "when": str(referral.when),
+                        "message": referral.message,
+                        "outside": referral.outside,
+                    }
+                    for referral in department.refers
+                ],
             )
         for handoff in self.handoffs:
             graph.add_edge(
@@ -530,6 +676,9 @@ class OrgGraph:
           requests, guard, kind and minutes. Parallel handoffs with different guards or
           minutes stay parallel (a journey takes the quickest one that applies); handoffs that
           become identical are kept once.
+        - The merged department makes every referral any of them made; a referral to a merged
+          department now refers to `into`. It still resolves before it refers: a request one
+          member referred and another resolved is now resolved.
         - The merged department decides (evaluates the policy) as `decides_as`, by default as
           the first department listed.
         - `into` may be one of the merged names or a new one, but not another department's.
@@ -582,6 +731,16 @@ class OrgGraph:
         merged = [self._by_name[name] for name in listed]
         replaced = {name for department in merged for name in (department.name,)}
         history = {name for department in merged for name in department.merged_from}
+
+        def rename(name: str) -> str:
+            return into if name in replaced else name
+
+        referrals: dict[Referral, None] = {}
+        for department in merged:
+            for referral in department.refers:
+                if not referral.outside:
+                    referral = attrs.evolve(referral, to=rename(referral.to))
+                referrals.setdefault(referral)
         new = Department(
             into,
             [request for department in merged for request in department.resolves],
@@ -589,10 +748,21 @@ class OrgGraph:
             resolves_when=_merged_guards(merged),
             merged_from=sorted((replaced | history) - {into}),
             description=" + ".join(department.name for department in merged),
+            refers=referrals,
         )
-
-        def rename(name: str) -> str:
-            return into if name in replaced else name
+        kept = []
+        for department in self.departments:
+            if department.name in replaced:
+                continue
+            if any(not r.outside and r.to in replaced for r in department.refers):
+                department = attrs.evolve(
+                    department,
+                    refers=[
+                        r if r.outside else attrs.evolve(r, to=rename(r.to))
+                        for r in department.refers
+                    ],
+                )
+            kept.append(department)
 
         links: dict[Handoff, None] = {}
         for handoff in self.handoffs:
@@ -601,7 +771,6 @@ class OrgGraph:
                 continue
             moved = attrs.evolve(handoff, source=source, target=target)
             links.setdefault(moved)
-        kept = [department for department in self.departments if department.name not in replaced]
         return OrgGraph([*kept, new], links)
 
 
@@ -630,6 +799,9 @@ def _all_requests(
     departments: Iterable[Department], handoffs: Iterable[Handoff]
 ) -> tuple[str, ...]:
     found = {request for department in departments for request in department.resolves}
+    for department in departments:
+        for referral in department.refers:
+            found.update(referral.requests or ())
     for handoff in handoffs:
         found.update(handoff.requests or ())
     return tuple(sorted(found))

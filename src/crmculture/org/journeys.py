@@ -8,6 +8,10 @@ The walk, step by step, at department ``here``:
 1. If ``here`` resolves the request, the route is *resolved*. A department that resolves it
    under a guard (``Department.resolves_when``) resolves it only when the guard holds for the
    customer there; otherwise it is like any department that does not resolve it.
+1a. Otherwise, if one of ``here``'s referrals (``Department.refers``) answers the request and
+   its guard holds, the route is *referred*: the culture's intended answer is to send the
+   customer elsewhere, with a message (the first such referral in canonical order). The
+   journey ends there, by design; it is not a dead end.
 2. If the route already holds `cutoff` departments, it stops at the bound (*cutoff*).
 3. Otherwise take the handoffs from ``here`` for the request whose guard applies. None: a
    *dead end*. Several to the same department: the quickest (fewest minutes, then canonical
@@ -19,8 +23,8 @@ The walk, step by step, at department ``here``:
    state (department, decision) and the walk would never end.
 
 Routes are enumerated depth first and at most `max_routes` are kept; a journey that stopped
-there says so (``truncated``). Routes come back best first: resolved before the rest, then
-fewer departments, fewer minutes, then by department names.
+there says so (``truncated``). Routes come back best first: resolved, then referred, then the
+rest, then fewer departments, fewer minutes, then by department names.
 
 The walk is iterative, and a step costs the same however long the route behind it; a long
 stretch with one way on is remembered and told again by later walks that reach it with the
@@ -36,17 +40,19 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from crmculture.org.graph import Handoff, OrgGraph
+from crmculture.org.graph import Handoff, OrgGraph, Referral
 
 __all__ = ["MAX_ROUTES", "Journey", "Outcome", "Route", "Suffixes", "Walk", "walk"]
 
-Outcome: TypeAlias = Literal["resolved", "dead_end", "loop", "cutoff"]
+Outcome: TypeAlias = Literal["resolved", "referred", "dead_end", "loop", "cutoff"]
 """How a route ends."""
 
 MAX_ROUTES = 64
 """The most routes an ambiguous journey enumerates by default."""
 
 _MINUTES = attrgetter("minutes")
+_ANSWERED = frozenset(("resolved", "referred"))
+"""The outcomes in which the culture answered the request where the route ends."""
 
 
 @attrs.frozen
@@ -57,12 +63,14 @@ class Route:
         departments: The departments in the order the customer meets them, the door first.
             A loop route ends with the department it came back to.
         handoffs: The handoffs taken, one fewer than the departments.
-        outcome: ``resolved``, ``dead_end``, ``loop`` or ``cutoff``.
+        outcome: ``resolved``, ``referred``, ``dead_end``, ``loop`` or ``cutoff``.
+        referral: For a referred route, the referral its last department made; else None.
     """
 
     departments: tuple[str, ...]
     handoffs: tuple[Handoff, ...]
     outcome: Outcome
+    referral: Referral | None = None
 
     @property
     def minutes(self) -> int:
@@ -80,6 +88,11 @@ class Route:
         return self.outcome == "resolved"
 
     @property
+    def referred(self) -> bool:
+        """Whether the route ends with a referral, the culture's intended answer."""
+        return self.outcome == "referred"
+
+    @property
     def loop(self) -> tuple[str, ...]:
         """For a loop route, the cycle from the revisited department back to it
         (``("sales", "support", "sales")``); empty otherwise."""
@@ -88,11 +101,23 @@ class Route:
         return self.departments[self.departments.index(self.departments[-1]) :]
 
     def __str__(self) -> str:
-        return " -> ".join(self.departments) + f" ({self.outcome.replace('_', ' ')})"
+        return " -> ".join(self.departments) + f" ({_ending(self)})"
 
 
-def _route_key(route: Route) -> tuple[bool, int, int, tuple[str, ...]]:
-    return (not route.resolved, len(route.departments), route.minutes, route.departments)
+def _ending(route: Route) -> str:
+    """How a route ends, in words: ``referred to accounts_receivable`` for a referral."""
+    referral = route.referral
+    if referral is None:
+        return route.outcome.replace("_", " ")
+    return f"referred to {referral.to}" + (" (outside)" if referral.outside else "")
+
+
+_RANK = {"resolved": 0, "referred": 1}
+
+
+def _route_key(route: Route) -> tuple[int, int, int, tuple[str, ...]]:
+    rank = _RANK.get(route.outcome, 2)
+    return (rank, len(route.departments), route.minutes, route.departments)
 
 
 @attrs.frozen
@@ -163,6 +188,16 @@ class Journey:
         return self.routes[0].resolved
 
     @property
+    def referred(self) -> bool:
+        """Whether the best route ends with a referral (no route resolves the request)."""
+        return self.routes[0].outcome == "referred"
+
+    @property
+    def referral(self) -> Referral | None:
+        """The referral the best route ends with, or None."""
+        return self.routes[0].referral
+
+    @property
     def dead_end(self) -> bool:
         """Whether the best route ends where no handoff applies and nothing is resolved."""
         return self.routes[0].outcome == "dead_end"
@@ -187,7 +222,7 @@ class Journey:
         steps = len(best.handoffs)
         text = (
             " -> ".join(best.departments)
-            + f" ({best.outcome.replace('_', ' ')}, {steps} handoff{'' if steps == 1 else 's'}"
+            + f" ({_ending(best)}, {steps} handoff{'' if steps == 1 else 's'}"
             + f", {best.minutes} minutes)"
         )
         if self.ambiguous:
@@ -205,7 +240,7 @@ class _Run:
     walk's notes when it found the route (see `Walk`).
     """
 
-    __slots__ = ("departments", "handoffs", "loop_at", "notes", "outcome")
+    __slots__ = ("departments", "handoffs", "loop_at", "notes", "outcome", "referral")
 
     def __init__(
         self,
@@ -214,10 +249,12 @@ class _Run:
         outcome: Outcome,
         loop_at: int,
         notes: dict[int, Any],
+        referral: Referral | None = None,
     ) -> None:
         self.departments = departments
         self.handoffs = handoffs
         self.outcome: Outcome = outcome
+        self.referral = referral
         self.loop_at = loop_at
         self.notes = notes
 
@@ -367,12 +404,14 @@ class Walk:
         applies: Callable[[Handoff], bool],
         resolves: Callable[[str], bool] | None = None,
         reuse: Callable[[dict[int, Any]], None] | None = None,
+        refers: Callable[[str, Referral], bool] | None = None,
     ) -> Journey:
         """Walk on to the end, following the handoffs that `applies` accepts; `resolves` says
         whether a department resolving the request under a guard does so for the customer
-        (None: every such guard holds). `reuse` is given the notes of each remembered route
-        the walk takes instead of walking it."""
-        resolvers, guarded, out = self.view
+        (None: every such guard holds), `refers` whether a referral's guard holds for the
+        customer at the department making it (None: every one holds). `reuse` is given the
+        notes of each remembered route the walk takes instead of walking it."""
+        resolvers, guarded, out, referrals = self.view
         cutoff, routes, stack = self.cutoff, self.routes, self.stack
         path, hops, on_path, single = self.path, self.hops, self.on_path, self.single
         found = self.suffixes
@@ -400,6 +439,15 @@ class Walk:
             if here in resolvers or (here in guarded and (resolves is None or resolves(here))):
                 stack.pop()
                 self._end(Route(tuple(path), tuple(hops), "resolved"))
+                continue
+            made = None
+            for referral in referrals.get(here, ()):
+                if refers is None or refers(here, referral):
+                    made = referral
+                    break
+            if made is not None:
+                stack.pop()
+                self._end(Route(tuple(path), tuple(hops), "referred", made))
                 continue
             if cutoff is not None and depth + 1 >= cutoff:
                 stack.pop()
@@ -462,7 +510,14 @@ class Walk:
             name = departments[at]
             if name not in found:
                 if run is None:
-                    run = _Run(departments, route.handoffs, route.outcome, loop_at, self.notes)
+                    run = _Run(
+                        departments,
+                        route.handoffs,
+                        route.outcome,
+                        loop_at,
+                        self.notes,
+                        route.referral,
+                    )
                 found[name] = (run, at)
 
     def _reuse(self, run: _Run, start: int, reuse: Callable[[dict[int, Any]], None] | None) -> bool:
@@ -483,10 +538,12 @@ class Walk:
         # The departments the route stands at (a loop's last one is one it stood at before).
         stood = len(departments) - (outcome == "loop")
         cutoff = self.cutoff
-        if cutoff is not None and (stood > cutoff or (stood == cutoff and outcome != "resolved")):
+        if cutoff is not None and (
+            stood > cutoff or (stood == cutoff and outcome not in _ANSWERED)
+        ):
             self.routes.append(Route(departments[:cutoff], handoffs[: cutoff - 1], "cutoff"))
         else:
-            route = Route(departments, handoffs, outcome)
+            route = Route(departments, handoffs, outcome, run.referral)
             self.routes.append(route)
             if here and self.single[here - 1] and len(departments) >= _AHEAD:
                 at = here - 1
@@ -507,6 +564,7 @@ def walk(
     applies: Callable[[Handoff], bool],
     *,
     resolves: Callable[[str], bool] | None = None,
+    refers: Callable[[str, Referral], bool] | None = None,
     cutoff: int | None = None,
     max_routes: int = MAX_ROUTES,
 ) -> Journey:
@@ -519,6 +577,9 @@ def walk(
         applies: Whether a handoff's guard holds for the customer at its source.
         resolves: Whether a department that resolves the request under a guard
             (``Department.resolves_when``) resolves it for the customer; None: it does.
+        refers: Whether a referral's guard (``Referral.when``) holds for the customer at
+            the referring department, given that department and the referral; None: every
+            one holds.
         cutoff: The most departments a route may hold; None for no bound (loops still end
             every route).
         max_routes: The most routes enumerated when the journey is ambiguous.
@@ -534,4 +595,6 @@ def walk(
         >>> journey.outcome, journey.loop
         ('loop', ('sales', 'support', 'sales'))
     """
-    return Walk(org, request, door, cutoff=cutoff, max_routes=max_routes).run(applies, resolves)
+    return Walk(org, request, door, cutoff=cutoff, max_routes=max_routes).run(
+        applies, resolves, refers=refers
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -27,7 +28,7 @@ from crmculture.model.conditions import ALWAYS, DECISION, Compare, Condition, In
 from crmculture.model.directives import Directive
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
-from crmculture.org.graph import Department, Handoff, OrgGraph
+from crmculture.org.graph import Department, Handoff, OrgGraph, Referral
 from crmculture.testing.policy_strategies import conditions, directive_values, rules
 from crmculture.testing.strategies import _boundaries, _customers, schemas
 
@@ -101,6 +102,23 @@ def _org(
             st.just(names),
         )
         handoffs = draw(st.lists(handoff, max_size=max_handoffs, unique=True))
+    if resolution_guards:
+        # Referrals last, so that they shrink away on their own: at most one a department,
+        # to a department or outside, for some requests, under a guard.
+        referral = st.builds(
+            Referral,
+            st.sampled_from([*names, "partner"]),
+            st.one_of(st.none(), st.lists(st.sampled_from(requests), min_size=1, unique=True)),
+            when=guards,
+            message=st.sampled_from(["", "see them"]),
+        )
+        for position, department in enumerate(departments):
+            made = draw(st.lists(referral, max_size=1))
+            if made:
+                departments[position] = attrs.evolve(
+                    department,
+                    refers=[attrs.evolve(r, outside=r.to not in names) for r in made],
+                )
     return OrgGraph(departments, handoffs)
 
 
@@ -218,8 +236,9 @@ def cultures(
     requests: Sequence[str] = REQUESTS,
 ) -> st.SearchStrategy[Culture]:
     """Valid cultures: a policy (given, or generated so that it decides every customer) and a
-    generated org whose handoffs, and departments' resolutions (``resolves_when``), are
-    guarded by conditions on facts and on the decision.
+    generated org whose handoffs, departments' resolutions (``resolves_when``) and referrals
+    (``refers``, at most one a department) are guarded by conditions on facts and on the
+    decision.
 
     Args:
         policy: A fixed policy; by default a small one is generated (up to 3 facts, a
