@@ -578,14 +578,31 @@ _DECISIONS = 4096
 
 
 def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
-    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`)."""
+    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`): the bytes
+    up to the last line end in a buffer, read in place; the rest moves to the front."""
     chunked = _ChunkedReplay(tally)
-    with open(path, "rb") as handle:
-        first = 1
-        while block := handle.read(CHUNK_BYTES):
-            if not block.endswith(b"\n"):
-                block += handle.readline()
-            first += chunked.block(block, first)
+    buffer = bytearray(max(CHUNK_BYTES, 1))
+    filled = 0
+    first = 1
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            with memoryview(buffer) as view:
+                got = handle.readinto(view[filled:])
+            end = filled + (got or 0)
+            if not got:  # the end of the log (its last line may be torn)
+                if end:
+                    chunked.block(bytes(buffer[:end]), first)
+                return
+            cut = buffer.rfind(b"\n", 0, end) + 1
+            if cut:
+                with memoryview(buffer) as view, view[:cut] as block:
+                    first += chunked.block(block, first)
+                buffer[: end - cut] = buffer[cut:end]
+                filled = end - cut
+            else:  # a line longer than the buffer
+                if end == len(buffer):
+                    buffer.extend(bytes(len(buffer)))
+                filled = end
 
 
 class _Lines:
@@ -593,7 +610,7 @@ class _Lines:
     (each line ending with a newline, a torn last line given one)."""
 
     def __init__(
-        self, numbers: Sequence[int], data: bytes, lines: Sequence[bytes] | _Block
+        self, numbers: Sequence[int], data: bytes | memoryview, lines: Sequence[bytes] | _Block
     ) -> None:
         self.numbers = numbers
         self.data = data
@@ -611,14 +628,15 @@ class _Lines:
 class _Block:
     """The lines of a block of a log, by position, found column-wise."""
 
-    def __init__(self, block: bytes) -> None:
+    def __init__(self, block: bytes | memoryview) -> None:
         import numpy as np
 
         self.block = block
         self.bytes = np.frombuffer(block, dtype=np.uint8)
         self.ends = np.flatnonzero(self.bytes == ord("\n")) + 1
-        self.starts = np.concatenate(([0], self.ends[:-1] if block.endswith(b"\n") else self.ends))
-        if not block.endswith(b"\n"):
+        self.whole = bool(len(block)) and block[-1] == ord("\n")
+        self.starts = np.concatenate(([0], self.ends[:-1] if self.whole else self.ends))
+        if not self.whole:
             self.ends = np.append(self.ends, len(block))
 
     def __len__(self) -> int:
@@ -626,7 +644,7 @@ class _Block:
 
     def __getitem__(self, k: int) -> bytes:
         """A line as the file holds it (a torn last line without its newline)."""
-        return self.block[int(self.starts[k]) : int(self.ends[k])]
+        return bytes(self.block[int(self.starts[k]) : int(self.ends[k])])
 
     def objects(self) -> bool:
         """Whether every line starts a JSON object (so that none is blank)."""
@@ -675,13 +693,13 @@ class _ChunkedReplay:
         self.hints = _hints(tally.policy)
         self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
 
-    def block(self, block: bytes, first: int) -> int:
+    def block(self, block: bytes | memoryview, first: int) -> int:
         """Replay the lines of `block`, the first of which is line `first` of the log; return
         how many lines it has."""
         lines = _Block(block)
         numbers = range(first, first + len(lines))
         if lines.objects():  # no line is blank: row k is line first + k
-            data = block if block.endswith(b"\n") else block + b"\n"
+            data = block if lines.whole else bytes(block) + b"\n"
             if not self.rows(_Lines(numbers, data, lines)):
                 self.halves(list(numbers), [lines[k] for k in range(len(lines))])
             return len(lines)
