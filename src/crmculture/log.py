@@ -886,7 +886,7 @@ def _unknown_fact(name: str, child: Any, alone: Any, lines: _Lines) -> None:
             alone[k] = True
 
 
-def _arrow_table(data: bytes, schema: Any, hints: Any) -> Any:
+def _arrow_table(data: bytes | memoryview, schema: Any, hints: Any) -> Any:
     """`data` read by Arrow's JSON reader, or None when Arrow cannot read it. With `schema`,
     a field it does not list or a value of another type fails; without, the types are
     inferred but for the fields `hints` lists."""
