@@ -9,6 +9,12 @@ deviations and example customers. Actions it cannot judge (an unknown customer, 
 department, a value the directive cannot take, a customer the culture cannot decide) are
 counted by reason, never dropped.
 
+With the batch extra (numpy, pyarrow), customers that match the same rules are decided once
+per department and the actions are compared column by column, a chunk at a time; a customer
+whose facts the columns might read otherwise is decided on its own. The report is the one
+judging action by action gives (a property test holds the two routes equal on odd customers
+and actions).
+
 Values are read as text is: a bool from ``true``/``false`` (and ``yes``/``no``, ``1``/``0``),
 numbers from number text, a ``collect`` directive from a JSON list or from comma-separated
 text (order does not matter: ``"sales, support"`` is ``["support", "sales"]``).

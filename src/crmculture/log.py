@@ -19,6 +19,12 @@ it. `read_log` reads the records back, and reports a line it cannot read, a torn
 included, as a `LogProblem` in place instead of failing. `replay` decides every logged
 customer again with another policy and says who would be treated differently.
 
+With the batch extra, `replay` reads a log file through Arrow a chunk at a time, groups the
+records that share a department, the rules their facts match (found column-wise) and the
+logged directive values, and decides and compares each group once; a record that its own
+route might read otherwise goes record by record. The report is the one replaying record by
+record gives (a property test holds the two routes equal on damaged logs).
+
 Examples:
     >>> import pathlib, tempfile
     >>> from crmculture.stories import acme_policy
