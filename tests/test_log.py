@@ -502,3 +502,21 @@ def test_clean_logs_are_replayed_without_reading_records_one_by_one(
     monkeypatch.setattr(log_module, "_record", counting)
     found = replay(path, old)
     assert (found.records, found.changed, alone) == (50, 0, [])
+
+
+def test_logged_lists_of_equal_but_different_values_are_told_apart(tmp_path: Path) -> None:
+    """1 == True in Python, but a logged [1] and a logged [true] are different values."""
+    old = acme_policy()
+    decision = old.compile()(GOOD, "sales")
+    lines = []
+    for notify in ([1], [True], [1], [True]):
+        record = json.loads(log_record(decision, {"customer_id": "c"}))
+        record["directives"]["notify"] = notify
+        lines.append(json.dumps(record))
+    path = tmp_path / "d.log"
+    path.write_text("\n".join(lines) + "\n")
+    for found in (replay(path, old), replay(list(read_log(path)), old)):
+        assert {(old_value, count) for _, old_value, _, count in found.transitions} == {
+            ("[1]", 2),
+            ("[true]", 2),
+        }

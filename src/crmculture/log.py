@@ -455,19 +455,27 @@ class _Tally:
     ) -> None:
         """`compare`, given the logged values in directive order (lists as tuples); `keep`
         may be the record's text, read only for an example."""
-        key = (decision.values, found, tuple(map(type, found)))
-        try:
-            differences = self.differences[key]
-        except (KeyError, TypeError):  # TypeError: a logged list, which is not hashable
-            differences = self._differences(decision.values, found)
-            if len(self.differences) < 4096:
-                with contextlib.suppress(TypeError):
-                    self.differences[key] = differences
+        differences = self.differences_of(decision.values, found)
         if not differences:
             return
         if len(self.examples) < EXAMPLES:
             self.examples.append((line, _kept(keep) if isinstance(keep, bytes) else keep))
         self.count(department, decision, differences, 1)
+
+    def differences_of(
+        self, values: tuple[Any, ...], found: tuple[Any, ...]
+    ) -> list[tuple[str, str, str]]:
+        """`_differences`, remembered for the most frequent pairs of values."""
+        # The types too, to the items of a list: 1 == 1.0 == True, but they differ here.
+        key = (values, found, tuple(map(_kind, found)))
+        try:
+            return self.differences[key]
+        except (KeyError, TypeError):  # TypeError: a list in a list, which is not hashable
+            differences = self._differences(values, found)
+            if len(self.differences) < 4096:
+                with contextlib.suppress(TypeError):
+                    self.differences[key] = differences
+            return differences
 
     def count(
         self,
@@ -552,6 +560,13 @@ def _json_facts(policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]
         return found
 
     return typed
+
+
+def _kind(value: Any) -> Any:
+    """A logged value's type, and its items' types for a list (logged as a tuple)."""
+    if type(value) is tuple:
+        return (tuple, *map(_kind, value))
+    return type(value)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -826,16 +841,23 @@ class _ChunkedReplay:
         )
 
     def decision(
-        self, department: str | None, signature: tuple[int, ...], facts: dict[str, Any]
+        self,
+        department: str | None,
+        signature: tuple[int, ...],
+        facts: dict[str, Any],
+        row: int,
     ) -> Decision | None:
-        """The decision for a group (None when it fails: its records go one by one)."""
+        """The decision for a group, decided on its first row (None when it fails: its
+        records go one by one)."""
         key = (department, signature)
         try:
             return self.decisions[key]
         except KeyError:
             pass
+        # None is an absent fact to the evaluator, as intake reads it.
+        customer = {name: column[row].as_py() for name, column in facts.items()}
         try:
-            found: Decision | None = self.tally.decide(facts, department)
+            found: Decision | None = self.tally.decide(customer, department)
         except CrmCultureError:
             found = None
         if len(self.decisions) < _DECISIONS:
@@ -852,14 +874,12 @@ class _ChunkedReplay:
         changed = np.zeros(len(plan.first), dtype=np.bool_)
         for g, start in enumerate(plan.rows[plan.first].tolist()):
             department = plan.departments[g]
-            # None is an absent fact to the evaluator, as intake reads it.
-            facts = {name: column[start].as_py() for name, column in plan.facts.items()}
-            decision = self.decision(department, plan.signatures[g], facts)
+            decision = self.decision(department, plan.signatures[g], plan.facts, start)
             if decision is None:
                 failed[g] = True
                 continue
             tally.records += sizes[g]
-            differences = tally._differences(decision.values, plan.logged[g])
+            differences = tally.differences_of(decision.values, plan.logged[g])
             if differences:
                 changed[g] = True
                 tally.count(department, decision, differences, sizes[g])
