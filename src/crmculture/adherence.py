@@ -372,8 +372,8 @@ class _Columns:
     evaluator, on the first of them); a customer whose facts the columnar reading might read
     otherwise (a value of another type, not finite, or breaking the schema) is decided on
     its own, as `_judge_records` decides every customer. Per action, Python reads its fields
-    and the value given (with the same cache as `_judge_records`, in the same order, so that
-    the same values are read); comparing and counting are numpy's.
+    and the value given (text values cached, as `_judge_records` caches them); comparing
+    and counting are numpy's.
     """
 
     def __init__(self, known: Mapping[Any, dict[str, Any] | str], policy: Policy) -> None:
