@@ -35,13 +35,13 @@ def _outcome(policy: Policy, record: dict[str, Any], department: str | None) -> 
 
 
 @given(case=cases(), arrow=st.booleans())
-def test_a_signature_is_the_rules_the_facts_match_and_decides_the_decision(
+def test_a_signature_is_the_rules_the_facts_match_and_settles_the_decision(
     case: tuple[Policy, list[dict[str, Any]], str | None], arrow: bool, frames: SimpleNamespace
 ) -> None:
     """Bit j of a row's signature says whether rule j's condition holds (the compiled
     evaluator's ``matched`` for the rules in scope), and rows with one signature get one
-    decision from any department (values, deciding rules, or error): deciding one of them
-    decides them all."""
+    decision when a department asks (values, deciding rules, or error): deciding one of
+    them decides them all."""
     policy, records, department = case
     if arrow:
         table = frames.arrow_table(policy.schema, records)
