@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmculture.adherence import adherence
+import crmculture.adherence as adherence_module
+from crmculture import Policy
+from crmculture.adherence import AdherenceReport, adherence
 from crmculture.errors import CrmCultureError
 from crmculture.model.values import json_value
 from crmculture.stories import acme_policy
 from crmculture.testing import customers as customers_of
+from crmculture.testing.policy_strategies import policies
 
 Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
@@ -116,3 +122,165 @@ def test_the_command_line(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli(*args, "--json", "--fail-under", "60")
     assert code == 1
     assert json.loads(out)["rate"] == 0.5
+
+
+def _by_record(
+    actions: list[dict[str, Any]], customers: list[dict[str, Any]], policy: Policy
+) -> AdherenceReport:
+    """The record-by-record route: every customer decided on its own, action by action."""
+    original = adherence_module._columns_available
+    adherence_module._columns_available = lambda: False
+    try:
+        return adherence(actions, customers, policy)
+    finally:
+        adherence_module._columns_available = original
+
+
+def _hostile_customer(customer: dict[str, Any], fact: str, kind: int) -> dict[str, Any]:
+    """A customer record with one fact made odd: text (as CSV gives it), another type, not a
+    number, out of range, or left out."""
+    odd: list[Any] = [
+        str(customer.get(fact)),
+        "true",
+        True,
+        1,
+        1.5,
+        float("nan"),
+        float("inf"),
+        Decimal("NaN"),
+        10**30,
+        -1,
+        [1],
+        dt.datetime(2026, 1, 1),
+    ]
+    changed = dict(customer)
+    if kind == len(odd):
+        changed.pop(fact, None)
+    else:
+        changed[fact] = odd[kind]
+    return changed
+
+
+ODD_VALUES: list[Any] = [
+    "x",
+    "",
+    " true ",
+    "NO",
+    "7",
+    "7.0",
+    "5.50",
+    "1e400",
+    "NaN",
+    "[1, 2]",
+    '["accounts_receivable"]',
+    "accounts_receivable, account_manager",
+    "[",
+    None,
+    True,
+    1,
+    1.0,
+    0,
+    Decimal("5.5"),
+    Decimal("5.50"),
+    ["accounts_receivable"],
+    {"a": 1},
+]
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), policy=st.one_of(st.just(acme_policy()), policies(max_rules=5)))
+def test_the_columnar_route_judges_as_the_record_route(data: st.DataObject, policy: Policy) -> None:
+    """Customers matching the same rules decided once per department, values compared column
+    by column: the same report as deciding each customer on its own and judging each action in
+    turn, on hostile customers (odd types, text, not finite, missing, repeated or odd ids)
+    and hostile actions (unknown or odd customers, departments, directives and values), in
+    chunks of any size."""
+    people = data.draw(st.lists(customers_of(policy), min_size=1, max_size=6))
+    customers: list[dict[str, Any]] = []
+    ids: list[Any] = ["c0", 1, 1.0, True, None, "", ("t",)]
+    for n, person in enumerate(people):
+        if data.draw(st.integers(0, 3)) == 0:
+            fact = data.draw(st.sampled_from(policy.schema.names))
+            person = _hostile_customer(person, fact, data.draw(st.integers(0, 12)))
+        customer_id = data.draw(st.sampled_from(ids)) if n % 3 == 2 else f"c{n}"
+        customers.append({"customer_id": customer_id, **person, "note": "kept aside"})
+    names = [directive.name for directive in policy.directives]
+    departments = [None, "", "nowhere", 5, *(policy.departments or ("sales", "support"))]
+    decide = policy.compile()
+    actions = []
+    for _ in range(data.draw(st.integers(1, 30))):
+        customer = data.draw(st.sampled_from(customers))
+        department = data.draw(st.sampled_from(departments))
+        name = data.draw(st.sampled_from([*names, "colour", 3]))
+        value: Any = data.draw(st.sampled_from(ODD_VALUES))
+        if data.draw(st.booleans()) and name in names:
+            try:
+                facts = {k: v for k, v in customer.items() if k in policy.schema.names}
+                value = json_value(
+                    decide(facts, department if isinstance(department, str) else None).directives[
+                        name
+                    ]
+                )
+            except (CrmCultureError, TypeError):
+                pass
+            if isinstance(value, list) and data.draw(st.booleans()):
+                value = ", ".join(map(str, reversed(value)))
+        customer_id = data.draw(st.sampled_from([customer["customer_id"], "unknown", 1]))
+        actions.append(
+            {"customer_id": customer_id, "department": department, "directive": name,
+             "value": value, "time": "2026-12-05"}
+        )  # fmt: skip
+    original = adherence_module.CHUNK
+    adherence_module.CHUNK = data.draw(st.sampled_from([1, 4, 1000]))
+    try:
+        columnar = adherence(actions, customers, policy)
+    finally:
+        adherence_module.CHUNK = original
+    assert columnar == _by_record(actions, customers, policy)
+
+
+def test_customers_matching_the_same_rules_are_decided_once_per_department(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The law above would pass trivially if the columnar route decided every customer."""
+    policy = acme_policy()
+    customers = [
+        {"customer_id": f"c{n}", **GOOD, "annual_volume": 1_000 + n, "credit_hold": n % 2 == 0}
+        for n in range(200)
+    ]
+    actions = [
+        {"customer_id": f"c{n}", "department": "sales", "directive": "may_ship", "value": "true"}
+        for n in range(200)
+    ]
+    calls: list[Any] = []
+    original = adherence_module._decided
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[1])
+        return original(*args)
+
+    monkeypatch.setattr(adherence_module, "_decided", counting)
+    found = adherence(actions, customers, policy)
+    assert (found.judged, found.followed, len(calls)) == (200, 100, 2)
+    assert found == _by_record(actions, customers, policy)
+
+
+@pytest.mark.parametrize("fact", acme_policy().schema.names)
+def test_every_odd_fact_value_is_judged_as_the_record_route_judges_it(fact: str) -> None:
+    """Each odd value of each fact, on a customer whose twin matches the same rules: the
+    odd one is decided on its own (or rejected), as the record route decides it."""
+    policy = acme_policy()
+    twin = {"customer_id": "twin", **GOOD, "satisfaction": 5.0, "balance": Decimal("10")}
+    customers = [twin]
+    for kind in range(13):
+        odd = _hostile_customer(twin, fact, kind)
+        customers.append({**odd, "customer_id": f"odd{kind}"})
+    actions = [
+        {"customer_id": customer["customer_id"], "department": department,
+         "directive": name, "value": value}
+        for customer in customers
+        for department in (None, "sales", "support")
+        for name in ("may_ship", "route_to", "discount_pct")
+        for value in ("true", "frontline", "0")
+    ]  # fmt: skip
+    assert adherence(actions, customers, policy) == _by_record(actions, customers, policy)

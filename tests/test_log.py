@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ from crmculture.log import (
 )
 from crmculture.stories import acme_policy
 from crmculture.testing import customers as customers_of
-from crmculture.testing.policy_strategies import departments_for, policies
+from crmculture.testing.policy_strategies import departments_for, policies, rules
 
 Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
@@ -256,38 +257,118 @@ DAMAGE = [
     "float-directive",
     "bad-tier",
     "null-facts",
+    # Lines Arrow reads otherwise than one record per line.
+    "blank",
+    "spaces",
+    "form-feed",
+    "two-objects",
+    "crlf",
+    "surrogate",
+    "big-int",
+    "nan",
+    # Values of other types, or none.
+    "unknown-fact-null",
+    "keep-number",
+    "keep-null",
+    "no-keep",
+    "extra-key",
+    "log-text",
+    "culture-null",
+    "matched-null",
+    "fingerprint-number",
+    "notify-reversed",
+    "notify-twice",
+    "notify-null",
+    "notify-text",
+    "notify-numbers",
+    "bool-as-int",
+    "int-as-text",
+    "directive-object",
+    "directive-unknown",
+    "directive-missing",
+    "department-unknown",
+    "department-empty",
+    "department-null",
+    "balance-text",
+    "balance-exponent",
+    "balance-word",
+    "satisfaction-int",
+    "region",
+    "region-unknown",
+    "tier-number",
+    "tier-list",
+    "optional-facts-gone",
 ]
 
 
 def _damaged(line: str, kind: str) -> str:
     record = json.loads(line)
-    if kind == "junk":
-        return "not json at all"
-    if kind in ('{"log": 2}', "[1, 2]", "{}"):
-        return kind
-    if kind == "department-number":
-        record["department"] = 5
-    elif kind == "facts-list":
-        record["facts"] = [1, 2]
-    elif kind == "unknown-fact":
-        record["facts"]["colour"] = "red"
-    elif kind == "missing-directives":
-        del record["directives"]
-    elif kind == "decimal-number":
-        record["facts"]["balance"] = 12.5
-    elif kind == "float-directive":
-        record["directives"]["discount_pct"] = 5.0
-    elif kind == "bad-tier":
-        record["facts"]["tier"] = "diamond"
-    elif kind == "null-facts":
-        record["facts"] = None
+    facts, directives = record["facts"], record["directives"]
+    text: dict[str, str] = {
+        "junk": "not json at all",
+        '{"log": 2}': kind,
+        "[1, 2]": kind,
+        "{}": kind,
+        "blank": "",
+        "spaces": "   \t",
+        "form-feed": "\x0c",
+        "two-objects": f"{line} {line}",
+        "crlf": f"{line}\r",
+    }
+    if kind in text:
+        return text[kind]
+    changes: dict[str, Callable[[], None]] = {
+        "department-number": lambda: record.update(department=5),
+        "facts-list": lambda: record.update(facts=[1, 2]),
+        "unknown-fact": lambda: facts.update(colour="red"),
+        "missing-directives": lambda: record.pop("directives"),
+        "decimal-number": lambda: facts.update(balance=12.5),
+        "float-directive": lambda: directives.update(discount_pct=5.0),
+        "bad-tier": lambda: facts.update(tier="diamond"),
+        "null-facts": lambda: record.update(facts=None),
+        "surrogate": lambda: record.update(keep={"customer_id": "\ud800"}),
+        "big-int": lambda: facts.update(annual_volume=2**70),
+        "nan": lambda: facts.update(satisfaction=float("nan")),
+        "unknown-fact-null": lambda: facts.update(colour=None),
+        "keep-number": lambda: record.update(keep=5),
+        "keep-null": lambda: record.update(keep=None),
+        "no-keep": lambda: record.pop("keep"),
+        "extra-key": lambda: record.update(extra=[1]),
+        "log-text": lambda: record.update(log="1"),
+        "culture-null": lambda: record.update(culture=None),
+        "matched-null": lambda: record.update(matched=None),
+        "fingerprint-number": lambda: record.update(fingerprint=5),
+        "notify-reversed": lambda: directives.update(notify=directives["notify"][::-1]),
+        "notify-twice": lambda: directives.update(notify=directives["notify"] * 2),
+        "notify-null": lambda: directives.update(notify=None),
+        "notify-text": lambda: directives.update(notify="accounts_receivable"),
+        "notify-numbers": lambda: directives.update(notify=[1, 2]),
+        "bool-as-int": lambda: directives.update(may_ship=int(directives["may_ship"])),
+        "int-as-text": lambda: directives.update(discount_pct=str(directives["discount_pct"])),
+        "directive-object": lambda: directives.update(route_to={"to": "sales"}),
+        "directive-unknown": lambda: directives.update(colour="red"),
+        "directive-missing": lambda: directives.pop("service_level"),
+        "department-unknown": lambda: record.update(department="marketing"),
+        "department-empty": lambda: record.update(department=""),
+        "department-null": lambda: record.update(department=None),
+        "balance-text": lambda: facts.update(balance="12.50"),
+        "balance-exponent": lambda: facts.update(balance="1e3"),
+        "balance-word": lambda: facts.update(balance="much"),
+        "satisfaction-int": lambda: facts.update(satisfaction=7),
+        "region": lambda: facts.update(region="emea"),
+        "region-unknown": lambda: facts.update(region="mars"),
+        "tier-number": lambda: facts.update(tier=3),
+        "tier-list": lambda: facts.update(tier=["gold"]),
+        "optional-facts-gone": lambda: [facts.pop(n, None) for n in ("balance", "region")],
+    }
+    changes[kind]()
     return json.dumps(record, sort_keys=True)
 
 
 @settings(deadline=None, max_examples=40)
 @given(
     data=st.data(),
-    chunk=st.sampled_from([1, 3, 1000]),
+    chunk=st.sampled_from([1, 700, 1 << 20]),
     torn=st.booleans(),
 )
 def test_chunked_replay_equals_record_by_record(
@@ -311,12 +392,92 @@ def test_chunked_replay_equals_record_by_record(
     path = tmp_path_factory.mktemp("log") / "d.log"
     path.write_text(text)
     new = old.with_rules(Rule("big", F.annual_volume >= 100_000, {"discount_pct": 12}))
-    original = log_module.CHUNK_SIZE
-    log_module.CHUNK_SIZE = chunk
+    original = log_module.CHUNK_BYTES
+    log_module.CHUNK_BYTES = chunk
     try:
         chunked = replay(path, new)
     finally:
-        log_module.CHUNK_SIZE = original
+        log_module.CHUNK_BYTES = original
+    assert chunked == replay(list(read_log(path)), new)
+
+
+GENERIC_DAMAGE = ["junk", "blank", "two-objects", "unknown", "null", "text", "gone", "elsewhere"]
+
+
+def _generic_damage(line: str, kind: str, fact: str) -> str:
+    """Damage of any policy's log record, to fact `fact`."""
+    record = json.loads(line)
+    if kind in ("junk", "blank", "two-objects"):
+        return {"junk": "{not json", "blank": "  ", "two-objects": f"{line} {line}"}[kind]
+    if kind == "unknown":
+        record["facts"]["zz_unknown"] = None
+    elif kind == "null":
+        record["facts"][fact] = None
+    elif kind == "text":
+        record["facts"][fact] = "x"
+    elif kind == "gone":
+        record["facts"].pop(fact, None)
+    else:
+        record["department"] = "elsewhere"
+    return json.dumps(record, sort_keys=True)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    data=st.data(),
+    old=policies(max_rules=5),
+    chunk=st.sampled_from([1, 1500, 1 << 20]),
+    alone=st.sampled_from([1, 64]),
+)
+def test_chunked_replay_equals_record_by_record_for_generated_cultures(
+    data: st.DataObject,
+    old: Policy,
+    chunk: int,
+    alone: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Generated cultures (every fact and directive type, scopes, overriding rules,
+    conflicts) and a new version with rules dropped and added: the chunked replay, with
+    chunks of one line, a few lines or the whole log, and damaged lines halved down to
+    single lines or not, finds what replaying record by record finds."""
+    import crmculture.log as log_module
+
+    decide = old.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 20))):
+        department = data.draw(departments_for(old))
+        try:
+            decision = decide(data.draw(customers_of(old)), department)
+        except CrmCultureError:
+            continue
+        line = log_record(decision, {"customer_id": n}).rstrip("\n")
+        if data.draw(st.integers(0, 4)) == 0:
+            fact = data.draw(st.sampled_from(old.schema.names))
+            line = _generic_damage(line, data.draw(st.sampled_from(GENERIC_DAMAGE)), fact)
+        lines.append(line)
+    added = [
+        Rule(
+            f"n{k}",
+            when=rule.when,
+            then=rule.then,
+            priority=rule.priority,
+            departments=rule.departments,
+            overrides=rule.overrides,
+        )
+        for k, rule in enumerate(
+            data.draw(rules(old.schema, old.directives, max_size=3, departments=old.departments))
+        )
+    ]
+    dropped = data.draw(st.integers(0, len(old.rules)))
+    new = attrs.evolve(old, rules=(*old.rules[dropped:], *added))
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text("".join(line + "\n" for line in lines))
+    saved = log_module.CHUNK_BYTES, log_module._ALONE
+    log_module.CHUNK_BYTES, log_module._ALONE = chunk, alone
+    try:
+        chunked = replay(path, new)
+    finally:
+        log_module.CHUNK_BYTES, log_module._ALONE = saved
     assert chunked == replay(list(read_log(path)), new)
 
 
@@ -341,3 +502,21 @@ def test_clean_logs_are_replayed_without_reading_records_one_by_one(
     monkeypatch.setattr(log_module, "_record", counting)
     found = replay(path, old)
     assert (found.records, found.changed, alone) == (50, 0, [])
+
+
+def test_logged_lists_of_equal_but_different_values_are_told_apart(tmp_path: Path) -> None:
+    """1 == True in Python, but a logged [1] and a logged [true] are different values."""
+    old = acme_policy()
+    decision = old.compile()(GOOD, "sales")
+    lines = []
+    for notify in ([1], [True], [1], [True]):
+        record = json.loads(log_record(decision, {"customer_id": "c"}))
+        record["directives"]["notify"] = notify
+        lines.append(json.dumps(record))
+    path = tmp_path / "d.log"
+    path.write_text("\n".join(lines) + "\n")
+    for found in (replay(path, old), replay(list(read_log(path)), old)):
+        assert {(old_value, count) for _, old_value, _, count in found.transitions} == {
+            ("[1]", 2),
+            ("[true]", 2),
+        }

@@ -9,6 +9,12 @@ deviations and example customers. Actions it cannot judge (an unknown customer, 
 department, a value the directive cannot take, a customer the culture cannot decide) are
 counted by reason, never dropped.
 
+With the batch extra (numpy, pyarrow), customers that match the same rules are decided once
+per department and the actions are compared column by column, a chunk at a time; a customer
+whose facts the columns might read otherwise is decided on its own. The report is the one
+judging action by action gives (a property test holds the two routes equal on odd customers
+and actions).
+
 Values are read as text is: a bool from ``true``/``false`` (and ``yes``/``no``, ``1``/``0``),
 numbers from number text, a ``collect`` directive from a JSON list or from comma-separated
 text (order does not matter: ``"sales, support"`` is ``["support", "sales"]``).
@@ -40,10 +46,13 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
+import itertools
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -223,6 +232,19 @@ def adherence(
         known[record.get(id_field)] = {
             name: value for name, value in record.items() if name in facts
         }
+    if _columns_available():
+        return _Columns(known, policy).judge(actions, id_field)
+    return _judge_records(actions, known, policy, id_field)
+
+
+def _judge_records(
+    actions: Iterable[Mapping[str, Any]],
+    known: Mapping[Any, dict[str, Any] | str],
+    policy: Policy,
+    id_field: str,
+) -> AdherenceReport:
+    """Judge action by action, deciding each customer once per department (the reference
+    for `_Columns`)."""
     directives = {directive.name: directive for directive in policy.directives}
     departments = None if policy.departments is None else set(policy.departments)
     decide = policy.compile()
@@ -260,18 +282,34 @@ def adherence(
             counts.reject(entry)
             continue
         raw = action.get("value")
-        try:
-            actual = read[(name, raw)]
-        except (KeyError, TypeError):
+        if type(raw) is str:  # other values may be equal and read otherwise (True and 1)
+            try:
+                actual = read[(name, raw)]
+            except KeyError:
+                actual = read[(name, raw)] = _value(directives[name], raw)
+                if len(read) > READ_CACHE:
+                    read.clear()
+        else:
             actual = _value(directives[name], raw)
-            if len(read) < 65_536:
-                with contextlib.suppress(TypeError):
-                    read[(name, raw)] = actual
         if actual is _UNREAD:
             counts.reject(f"a value `{name}` cannot take")
             continue
         counts.judge(name, department, entry[1][position], entry[0][position], actual, customer_id)
     return counts.report()
+
+
+READ_CACHE = 65_536
+"""How many (directive, value given as text) pairs adherence remembers the reading of."""
+
+
+def _columns_available() -> bool:
+    try:
+        import numpy  # noqa: F401
+
+        from crmculture.batch.signatures import Signatures  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _decided(
@@ -310,6 +348,337 @@ def _decided(
         determined = outcomes[directive.name].determined_by
         rules.append(determined[0] if determined else "default")
     return expected, rules
+
+
+CHUNK = 65_536
+"""How many actions the columnar route reads at a time."""
+
+# The Python types whose values the columnar evaluator reads exactly as the compiled one does;
+# a customer with a value of another type is decided on its own.
+_PLAIN: dict[str, tuple[type, ...]] = {
+    "bool": (bool,),
+    "int": (int,),
+    "float": (float, int),
+    "decimal": (Decimal, int),
+    "enum": (str,),
+    "date": (dt.date,),
+}
+
+
+class _Columns:
+    """Judges actions a chunk at a time, with the customers' matching rules found column-wise.
+
+    Customers that match the same rules are decided once per department (by the compiled
+    evaluator, on the first of them); a customer whose facts the columnar reading might read
+    otherwise (a value of another type, not finite, or breaking the schema) is decided on
+    its own, as `_judge_records` decides every customer. Per action, Python reads its fields
+    and the value given (text values cached, as `_judge_records` caches them); comparing
+    and counting are numpy's.
+    """
+
+    def __init__(self, known: Mapping[Any, dict[str, Any] | str], policy: Policy) -> None:
+        import numpy as np
+
+        from crmculture.batch.signatures import Signatures
+
+        self.known = known
+        self.policy = policy
+        self.decide = policy.compile()
+        self.directives = list(policy.directives)
+        self.positions = {directive.name: n for n, directive in enumerate(self.directives)}
+        self.allowed = None if policy.departments is None else set(policy.departments)
+        self.ids = list(known)
+        self.index = {customer_id: row for row, customer_id in enumerate(self.ids)}
+        records = [known[customer_id] for customer_id in self.ids]
+        count = len(records)
+        alone = np.zeros(count, dtype=np.bool_)
+        sources: dict[str, list[Any]] = {}
+        for fact in policy.schema:
+            values = [record.get(fact.name) for record in records]  # type: ignore[union-attr]
+            kinds = _PLAIN[fact.type]
+            present = set(map(type, values))
+            present.discard(type(None))
+            if present <= set(kinds) and not present & {float, Decimal}:
+                sources[fact.name] = values
+                continue
+            for row, value in enumerate(values):
+                if value is None:
+                    continue
+                kind = type(value)
+                if (
+                    kind not in kinds
+                    or (kind is float and not math.isfinite(value))
+                    or (kind is Decimal and not value.is_finite())
+                ):
+                    alone[row] = True
+                    values[row] = None
+            sources[fact.name] = values
+        found = Signatures(policy).read(sources, count)
+        if found.bad is not None:
+            alone |= found.bad
+        # A group per set of matching rules, then one per customer decided on its own.
+        self.groups = found.codes.astype(np.int64)
+        lone = np.flatnonzero(alone)
+        self.groups[lone] = len(found.keys) + np.arange(len(lone))
+        chosen = np.flatnonzero(~alone)
+        _, first = np.unique(found.codes[chosen], return_index=True)
+        self.first = {int(found.codes[row]): int(row) for row in chosen[first].tolist()}
+        self.first.update({len(found.keys) + k: int(row) for k, row in enumerate(lone.tolist())})
+        self.lone = len(found.keys)
+        # Per department asking (as given: "" is None): its number; per (group,
+        # department): an entry.
+        self.numbers: dict[Any, int] = {}
+        self.department_names: list[str | None] = []
+        for department in (None, *sorted(self.allowed or ())):
+            self.department_number(department)
+        self.numbers[""] = self.numbers[None]
+        self.entries: dict[tuple[int, int], int] = {}
+        self.failures: list[str | None] = []  # per entry, why it cannot be decided
+        self.expected: list[list[int]] = []  # per entry and directive, the value's class
+        self.values: list[list[Any]] = []  # per entry and directive, the value
+        self.rules: list[list[int]] = []  # per entry and directive, the deciding rule's number
+        self.rule_ids: dict[str, int] = {}
+        self.comparable: dict[tuple[str, Any], Any] = {}
+        # Per directive, a number per class of equal values (the same type, equal).
+        self.classes: list[dict[tuple[type, Any], int]] = [{} for _ in self.directives]
+        self.read: dict[tuple[int, str], tuple[Any, int]] = {}
+
+    def judge(self, actions: Iterable[Mapping[str, Any]], id_field: str) -> AdherenceReport:
+        counts = _Counts()
+        iterator = iter(actions)
+        while chunk := list(itertools.islice(iterator, CHUNK)):
+            counts.actions += len(chunk)
+            self.chunk(chunk, id_field, counts)
+        return counts.report()
+
+    def chunk(self, chunk: list[Mapping[str, Any]], id_field: str, counts: _Counts) -> None:
+        import numpy as np
+
+        position_of = self.positions.get
+        names = [action.get("directive") for action in chunk]
+        directive = np.array(
+            [position_of(name, -1) if isinstance(name, str) else -1 for name in names],
+            dtype=np.int64,
+        )
+        asked = [action.get("department") for action in chunk]
+        number_of = self.numbers.get
+        try:
+            numbers = [number_of(department, -2) for department in asked]
+        except TypeError:  # an unhashable department: each in turn
+            numbers = [-2] * len(asked)
+        department_of = np.array(numbers, dtype=np.int64)
+        for k in np.flatnonzero(department_of == -2).tolist():
+            department_of[k] = self.department_number(asked[k])
+        unknown_directive = directive < 0
+        unknown_department = ~unknown_directive & (department_of < 0)
+        asking = np.flatnonzero(~unknown_directive & ~unknown_department)
+        index = self.index.get
+        customer = np.full(len(chunk), -1, dtype=np.int64)
+        if len(asking) == len(chunk):
+            customer[:] = [index(action.get(id_field), -1) for action in chunk]
+        else:
+            customer[asking] = [index(chunk[k].get(id_field), -1) for k in asking.tolist()]
+        unknown_customer = ~unknown_directive & ~unknown_department & (customer < 0)
+        for reason, where in (
+            ("unknown directive", unknown_directive),
+            ("unknown department", unknown_department),
+            ("unknown customer", unknown_customer),
+        ):
+            found = int(where.sum())
+            if found:
+                counts.rejected[reason] += found
+        rows = asking[customer[asking] >= 0]
+        entry = np.full(len(chunk), -1, dtype=np.int64)
+        if len(rows):
+            groups = self.groups[customer[rows]]
+            width = max(len(self.department_names), 1)
+            pairs, inverse = np.unique(groups * width + department_of[rows], return_inverse=True)
+            entries = np.array(
+                [self.entry(pair // width, pair % width) for pair in pairs.tolist()],
+                dtype=np.int64,
+            )
+            entry[rows] = entries[inverse.reshape(-1)]
+            failed = np.array([self.failures[e] is not None for e in entries.tolist()])
+            if failed.any():
+                where_failed = failed[inverse.reshape(-1)]
+                lost, found_counts = np.unique(entry[rows[where_failed]], return_counts=True)
+                for e, found in zip(lost.tolist(), found_counts.tolist(), strict=True):
+                    counts.rejected[self.failures[e]] += found
+                rows = rows[~where_failed]
+        # The values given, read as `_judge_records` reads them; -1 for a value the
+        # directive cannot take.
+        given = np.full(len(chunk), -1, dtype=np.int64)
+        read, directives = self.read, self.directives
+        hit = read.get
+        actual: list[Any] = []
+        numbers = []
+        rows_list = rows.tolist()
+        for position, raw in zip(
+            directive[rows].tolist(), [chunk[k].get("value") for k in rows_list], strict=True
+        ):
+            found_read = hit((position, raw)) if type(raw) is str else None
+            if found_read is None:
+                value = _value(directives[position], raw)
+                found_read = (value, -1 if value is _UNREAD else self.number(position, value))
+                if type(raw) is str:
+                    read[(position, raw)] = found_read
+                    if len(read) > READ_CACHE:
+                        read.clear()
+            actual.append(found_read[0])
+            numbers.append(found_read[1])
+        given[rows] = numbers
+        unread = rows[given[rows] < 0]
+        if len(unread):
+            for position, found in zip(
+                *np.unique(directive[unread], return_counts=True), strict=True
+            ):
+                name = self.directives[int(position)].name
+                counts.rejected[f"a value `{name}` cannot take"] += int(found)
+        judged = rows[given[rows] >= 0]
+        if not len(judged):
+            return
+        expected = np.array(self.expected, dtype=np.int64)
+        rules = np.array(self.rules, dtype=np.int64)
+        entries = entry[judged]
+        judged_positions = directive[judged]
+        same = expected[entries, judged_positions] == given[judged]
+        rule_of = rules[entries, judged_positions]
+        department_number = department_of[judged]
+        self.cells(counts, department_number, judged_positions, rule_of, same)
+        off = ~same
+        if off.any():
+            self.deviations(
+                counts,
+                chunk,
+                id_field,
+                judged[off],
+                np.searchsorted(rows, judged[off]),
+                entries[off],
+                judged_positions[off],
+                expected[entries[off], judged_positions[off]],
+                given[judged[off]],
+                department_number[off],
+                actual,
+            )
+
+    def department_number(self, department: Any) -> int:
+        """The number of a department asking, as `_judge_records` reads it; -1 for one the
+        policy does not know."""
+        if department == "":
+            department = None
+        if department is not None and (
+            not isinstance(department, str)
+            or (self.allowed is not None and department not in self.allowed)
+        ):
+            return -1
+        number = self.numbers.get(department)
+        if number is None:
+            number = self.numbers[department] = len(self.department_names)
+            self.department_names.append(department)
+        return number
+
+    def entry(self, group: int, department: int) -> int:
+        """The entry for a group of customers and a department: decided on first use."""
+        key = (group, department)
+        found = self.entries.get(key)
+        if found is not None:
+            return found
+        found = self.entries[key] = len(self.failures)
+        customer_id = self.ids[self.first[group]]
+        decided = _decided(
+            self.known,
+            customer_id,
+            self.department_names[department],
+            self.decide,
+            self.policy,
+            self.comparable,
+        )
+        if isinstance(decided, str):
+            if group < self.lone and decided.startswith("invalid customer"):
+                raise AssertionError(
+                    f"customer {customer_id!r} is valid column-wise but not on its own"
+                )
+            self.failures.append(decided)
+            self.expected.append([-2] * len(self.directives))
+            self.values.append([None] * len(self.directives))
+            self.rules.append([0] * len(self.directives))
+            return found
+        values, rules = decided
+        self.failures.append(None)
+        self.values.append(values)
+        self.expected.append([self.number(p, value) for p, value in enumerate(values)])
+        self.rules.append([self.rule_ids.setdefault(rule, len(self.rule_ids)) for rule in rules])
+        return found
+
+    def number(self, position: int, value: Any) -> int:
+        """The class of a value of a directive: the same type and equal, the same class."""
+        classes = self.classes[position]
+        return classes.setdefault((type(value), value), len(classes))
+
+    def cells(
+        self,
+        counts: _Counts,
+        departments: Any,
+        positions: Any,
+        rules: Any,
+        same: Any,
+    ) -> None:
+        import numpy as np
+
+        rule_names = list(self.rule_ids)
+        width_rules = max(len(rule_names), 1)
+        width_positions = len(self.directives)
+        key = ((departments * width_positions + positions) * width_rules + rules) * 2 + same
+        for cell, found in zip(*np.unique(key, return_counts=True), strict=True):
+            cell = int(cell)
+            followed = bool(cell % 2)
+            cell //= 2
+            rule = rule_names[cell % width_rules]
+            cell //= width_rules
+            name = self.directives[cell % width_positions].name
+            department = self.department_names[cell // width_positions]
+            counts.cells[(department, name, rule, followed)] += int(found)
+
+    def deviations(
+        self,
+        counts: _Counts,
+        chunk: list[Mapping[str, Any]],
+        id_field: str,
+        rows: Any,
+        read_at: Any,
+        entries: Any,
+        positions: Any,
+        expected: Any,
+        given: Any,
+        departments: Any,
+        actual: list[Any],
+    ) -> None:
+        import numpy as np
+
+        columns = np.stack([positions, expected, given], axis=1)
+        _, first, groups = np.unique(columns, axis=0, return_index=True, return_inverse=True)
+        groups = groups.reshape(-1)
+        ordered = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[ordered], np.arange(len(first) + 1))
+        # Deviations in the order of their first action, which names the values.
+        for g in np.argsort(first, kind="stable").tolist():
+            members = ordered[bounds[g] : bounds[g + 1]]
+            k = int(members[0])
+            position = int(positions[k])
+            key = (
+                self.directives[position].name,
+                self.values[int(entries[k])][position],
+                actual[int(read_at[k])],
+            )
+            counts.deviations[key] += len(members)
+            by_department = counts.deviation_departments.setdefault(key, Counter())
+            for number, found in zip(
+                *np.unique(departments[members], return_counts=True), strict=True
+            ):
+                by_department[self.department_names[int(number)]] += int(found)
+            examples = counts.examples.setdefault(key, [])
+            for member in members[: max(EXAMPLES - len(examples), 0)].tolist():
+                examples.append(chunk[int(rows[member])].get(id_field))
 
 
 class _Unread:

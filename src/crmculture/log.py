@@ -19,6 +19,12 @@ it. `read_log` reads the records back, and reports a line it cannot read, a torn
 included, as a `LogProblem` in place instead of failing. `replay` decides every logged
 customer again with another policy and says who would be treated differently.
 
+With the batch extra, `replay` reads a log file through Arrow a chunk at a time, groups the
+records that share a department, the rules their facts match (found column-wise) and the
+logged directive values, and decides and compares each group once; a record that its own
+route might read otherwise goes record by record. The report is the one replaying record by
+record gives (a property test holds the two routes equal on damaged logs).
+
 Examples:
     >>> import pathlib, tempfile
     >>> from crmculture.stories import acme_policy
@@ -40,17 +46,18 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.decision_text import decision_text, dumps
+from crmculture.model.directives import Combine
 from crmculture.model.policies import Policy
 from crmculture.model.values import json_value
 
@@ -390,6 +397,7 @@ def _arrow_available() -> bool:
     try:
         import pyarrow.json  # noqa: F401
 
+        from crmculture.batch.signatures import Signatures  # noqa: F401
         from crmculture.batch.text_columns import from_json  # noqa: F401
     except ImportError:
         return False
@@ -459,26 +467,44 @@ class _Tally:
     ) -> None:
         """`compare`, given the logged values in directive order (lists as tuples); `keep`
         may be the record's text, read only for an example."""
-        key = (decision.values, found, tuple(map(type, found)))
+        differences = self.differences_of(decision.values, found)
+        if not differences:
+            return
+        if len(self.examples) < EXAMPLES:
+            self.examples.append((line, _kept(keep) if isinstance(keep, bytes) else keep))
+        self.count(department, decision, differences, 1)
+
+    def differences_of(
+        self, values: tuple[Any, ...], found: tuple[Any, ...]
+    ) -> list[tuple[str, str, str]]:
+        """`_differences`, remembered for the most frequent pairs of values."""
+        # The types too, to the items of a list: 1 == 1.0 == True, but they differ here.
+        key = (values, found, tuple(map(_kind, found)))
         try:
-            differences = self.differences[key]
-        except (KeyError, TypeError):  # TypeError: a logged list, which is not hashable
-            differences = self._differences(decision.values, found)
+            return self.differences[key]
+        except (KeyError, TypeError):  # TypeError: a list in a list, which is not hashable
+            differences = self._differences(values, found)
             if len(self.differences) < 4096:
                 with contextlib.suppress(TypeError):
                     self.differences[key] = differences
-        if not differences:
-            return
-        self.changed += 1
-        self.by_department[department] += 1
-        if len(self.examples) < EXAMPLES:
-            self.examples.append((line, _kept(keep) if isinstance(keep, bytes) else keep))
+            return differences
+
+    def count(
+        self,
+        department: str | None,
+        decision: Decision,
+        differences: list[tuple[str, str, str]],
+        records: int,
+    ) -> None:
+        """Count `records` changed records that `decision` changes the same way."""
+        self.changed += records
+        self.by_department[department] += records
         outcomes = decision.outcomes
         for name, old, text in differences:
-            self.transitions[(name, old, text)] += 1
-            self.by_directive[name] += 1
+            self.transitions[(name, old, text)] += records
+            self.by_directive[name] += records
             for rule in outcomes[name].determined_by or ("default",):
-                self.by_rule[rule] += 1
+                self.by_rule[rule] += records
 
     def _differences(
         self, values: tuple[Any, ...], logged: tuple[Any, ...]
@@ -548,6 +574,13 @@ def _json_facts(policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]
     return typed
 
 
+def _kind(value: Any) -> Any:
+    """A logged value's type, and its items' types for a list (logged as a tuple)."""
+    if type(value) is tuple:
+        return (tuple, *map(_kind, value))
+    return type(value)
+
+
 def _same(old: Any, new: Any) -> bool:
     """Whether two JSON values are the same value of the same type (``1`` is not ``true``)."""
     if type(old) is tuple:  # a logged list, made hashable
@@ -563,128 +596,455 @@ def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-CHUNK_SIZE = 16_384
-"""How many log lines the chunked replay reads through Arrow at once."""
+CHUNK_BYTES = 1 << 23
+"""How many bytes of log the chunked replay reads through Arrow at once (whole lines)."""
+
+_ALONE = 64
+"""A chunk Arrow cannot read as a whole is halved until its pieces have this many lines or
+fewer; those go record by record."""
+
+_PIECE = 1 << 21
+"""How many bytes of a chunk Arrow reads in one piece (on one thread) when it knows the types."""
+
+_DECISIONS = 4096
+"""How many decisions the chunked replay keeps, one per department and set of matching rules."""
 
 
 def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
-    """Replay a log read through Arrow a chunk of lines at a time: the parsing in C, the
-    deciding and the comparing as `_Tally.add` does them. A chunk Arrow cannot read, and a
-    record it might read otherwise, goes record by record from its own text."""
-    with open(path, "rb") as handle:
-        numbers: list[int] = []
-        lines: list[bytes] = []
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
+    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`): the bytes
+    up to the last line end in a buffer, read in place; the rest moves to the front."""
+    chunked = _ChunkedReplay(tally)
+    buffer = bytearray(max(CHUNK_BYTES, 1))
+    filled = 0
+    first = 1
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            with memoryview(buffer) as view:
+                got = handle.readinto(view[filled:])
+            end = filled + (got or 0)
+            if not got:  # the end of the log (its last line may be torn)
+                if end:
+                    chunked.block(bytes(buffer[:end]), first)
+                return
+            cut = buffer.rfind(b"\n", 0, end) + 1
+            if cut:
+                with memoryview(buffer) as view, view[:cut] as block:
+                    first += chunked.block(block, first)
+                buffer[: end - cut] = buffer[cut:end]
+                filled = end - cut
+            else:  # a line longer than the buffer
+                if end == len(buffer):
+                    buffer.extend(bytes(len(buffer)))
+                filled = end
+
+
+class _Lines:
+    """Some lines of a log, in order: their line numbers, and their text as Arrow reads it
+    (each line ending with a newline, a torn last line given one)."""
+
+    def __init__(
+        self, numbers: Sequence[int], data: bytes | memoryview, lines: Sequence[bytes] | _Block
+    ) -> None:
+        self.numbers = numbers
+        self.data = data
+        self.lines = lines
+
+    @classmethod
+    def of(cls, numbers: Sequence[int], lines: list[bytes]) -> _Lines:
+        data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+        return cls(numbers, data, lines)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
+class _Block:
+    """The lines of a block of a log, by position, found column-wise."""
+
+    def __init__(self, block: bytes | memoryview) -> None:
+        import numpy as np
+
+        self.block = block
+        self.bytes = np.frombuffer(block, dtype=np.uint8)
+        self.ends = np.flatnonzero(self.bytes == ord("\n")) + 1
+        self.whole = bool(len(block)) and block[-1] == ord("\n")
+        self.starts = np.concatenate(([0], self.ends[:-1] if self.whole else self.ends))
+        if not self.whole:
+            self.ends = np.append(self.ends, len(block))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, k: int) -> bytes:
+        """A line as the file holds it (a torn last line without its newline)."""
+        return bytes(self.block[int(self.starts[k]) : int(self.ends[k])])
+
+    def objects(self) -> bool:
+        """Whether every line starts a JSON object (so that none is blank)."""
+        return bool((self.bytes[self.starts] == ord("{")).all())
+
+
+class _Plan(NamedTuple):
+    """What a chunk holds, read column-wise, before anything is counted."""
+
+    alone: Any
+    """Rows to read record by record (numpy booleans)."""
+    rows: Any
+    """The other rows' positions."""
+    groups: Any
+    """Per row of `rows`, its group: the same department, matching rules and logged values."""
+    first: Any
+    """Per group, its first row (a position in `rows`)."""
+    departments: list[str | None]
+    """Per group, the department."""
+    signatures: list[tuple[int, ...]]
+    """Per group, which rules its facts match."""
+    logged: list[tuple[Any, ...]]
+    """Per group, the logged directive values, in directive order (lists as tuples)."""
+    facts: dict[str, Any]
+    """The typed fact columns, to decide a group's first row from."""
+
+
+class _ChunkedReplay:
+    """Replays a log a chunk at a time, read through Arrow (the parsing in C).
+
+    A chunk's records are grouped by department, the set of rules their facts match (found
+    column-wise, `crmculture.batch.signatures`) and the logged directive values; each group
+    is decided once, by the compiled evaluator on its first record, and compared once, as
+    `_Tally.add` compares. A record that its own route might read otherwise (another format, an
+    unknown fact, a value intake reads otherwise, facts the schema rejects, a decision that
+    fails) goes record by record from its own text, in its place; so does a piece of a chunk
+    that Arrow cannot read, once halving has made it small.
+    """
+
+    def __init__(self, tally: _Tally) -> None:
+        from crmculture.batch.signatures import Signatures
+
+        self.tally = tally
+        self.signatures = Signatures(tally.policy)
+        self.schema: Any = None  # the Arrow schema of the last chunk read as a whole
+        self.hints = _hints(tally.policy)
+        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+
+    def block(self, block: bytes | memoryview, first: int) -> int:
+        """Replay the lines of `block`, the first of which is line `first` of the log; return
+        how many lines it has."""
+        lines = _Block(block)
+        numbers = range(first, first + len(lines))
+        if lines.objects():  # no line is blank: row k is line first + k
+            data = block if lines.whole else bytes(block) + b"\n"
+            if not self.rows(_Lines(numbers, data, lines)):
+                self.halves(list(numbers), [lines[k] for k in range(len(lines))])
+            return len(lines)
+        kept = [(number, lines[k]) for k, number in enumerate(numbers)]
+        kept = [(number, raw) for number, raw in kept if raw.strip()]
+        self.lines([number for number, _ in kept], [raw for _, raw in kept])
+        return len(lines)
+
+    def lines(self, numbers: list[int], lines: list[bytes]) -> None:
+        if lines and not self.rows(_Lines.of(numbers, lines)):
+            self.halves(numbers, lines)
+
+    def halves(self, numbers: list[int], lines: list[bytes]) -> None:
+        if len(lines) <= _ALONE:
+            for number, raw in zip(numbers, lines, strict=True):
+                self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
+            return
+        half = len(lines) // 2
+        self.lines(numbers[:half], lines[:half])
+        self.lines(numbers[half:], lines[half:])
+
+    def rows(self, lines: _Lines) -> bool:
+        """Replay `lines` read through Arrow as one table; False when Arrow cannot read them
+        so (nothing is counted then)."""
+        from crmculture.batch.text_columns import UnreadColumn
+
+        for schema in (self.schema, None) if self.schema is not None else (None,):
+            table = _arrow_table(lines.data, schema, self.hints)
+            if table is None or table.num_rows != len(lines):
                 continue
-            numbers.append(number)
-            lines.append(raw)
-            if len(lines) >= CHUNK_SIZE:
-                _replay_chunk(numbers, lines, tally)
-                numbers, lines = [], []
-        if lines:
-            _replay_chunk(numbers, lines, tally)
+            try:
+                plan = self.plan(table, lines)
+            except UnreadColumn:
+                continue
+            if schema is None:
+                self.schema = table.schema
+            self.count(plan, lines)
+            return True
+        return False
 
+    def plan(self, table: Any, lines: _Lines) -> _Plan:
+        """Read a chunk's table column-wise; raises `UnreadColumn` for a table whose columns
+        this cannot read exactly."""
+        import numpy as np
+        import pyarrow as pa
 
-def _replay_chunk(numbers: list[int], lines: list[bytes], tally: _Tally) -> None:
-    import pyarrow as pa
-    import pyarrow.json as pajson
+        from crmculture.batch.text_columns import UnreadColumn, from_json
 
-    from crmculture.batch.text_columns import UnreadColumn, from_json
-
-    def one_by_one(rows: Iterable[int]) -> None:
-        for k in rows:
-            raw = lines[k]
-            tally.add(_record(raw, numbers[k], torn=not raw.endswith(b"\n")))
-
-    data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
-    try:
-        table = pajson.read_json(
-            pa.BufferReader(data),
-            read_options=pajson.ReadOptions(use_threads=False, block_size=len(data) + 1),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        one_by_one(range(len(lines)))
-        return
-    names = set(table.column_names)
-    if table.num_rows != len(lines) or not {*_KEYS, "log"} <= names:
-        one_by_one(range(len(lines)))
-        return
-    import numpy as np
-
-    count = table.num_rows
-    try:
-        # Another format, a missing key, a value of another JSON type: its own route says so.
-        alone = np.asarray(_differs(table.column("log"), FORMAT), dtype=np.bool_)
-        for key in _KEYS:
-            if key != "department":  # null is no department
-                alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
-        department_type = table.column("department").type
-        if not (pa.types.is_string(department_type) or pa.types.is_null(department_type)):
+        names = set(table.column_names)
+        if not {*_KEYS, "log"} <= names:
+            raise UnreadColumn
+        count = table.num_rows
+        try:
+            # Another format, a missing key: its own route says so.
+            alone = np.array(_differs(table.column("log"), FORMAT), dtype=np.bool_)
+            for key in _KEYS:
+                if key != "department":  # null is no department
+                    alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            raise UnreadColumn from None
+        department_column = table.column("department").combine_chunks()
+        if not (
+            pa.types.is_string(department_column.type) or pa.types.is_null(department_column.type)
+        ):
             raise UnreadColumn
         if "keep" in names and not (
             pa.types.is_struct(table.column("keep").type)
             or pa.types.is_null(table.column("keep").type)
         ):
             raise UnreadColumn
-    except (UnreadColumn, pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        one_by_one(range(len(lines)))
-        return
-    schema = tally.policy.schema
-    facts = table.column("facts").combine_chunks()
-    typed_columns: dict[str, list[Any]] = {}
-    try:
+        schema = self.tally.policy.schema
+        facts = table.column("facts").combine_chunks()
         if not pa.types.is_struct(facts.type):
             raise UnreadColumn
+        typed: dict[str, Any] = {}
         for field in facts.type:
             child = facts.field(field.name)
             if field.name not in schema:
-                alone |= child.is_valid().to_numpy(zero_copy_only=False)
+                _unknown_fact(field.name, child, alone, lines)
                 continue
-            typed, odd = from_json(schema[field.name].type, child)
+            typed[field.name], odd = from_json(schema[field.name].type, child)
             if odd is not None:
                 alone |= odd
-            typed_columns[field.name] = typed.to_pylist()
         directives = table.column("directives").combine_chunks()
         if not pa.types.is_struct(directives.type):
             raise UnreadColumn
-        if any(pa.types.is_floating(field.type) for field in directives.type):
-            raise UnreadColumn  # ints read back as floats would look changed
-        logged_columns = {
-            field.name: directives.field(field.name).to_pylist() for field in directives.type
-        }
-    except UnreadColumn:
-        one_by_one(range(len(lines)))
-        return
-    departments = table.column("department").to_pylist()
-    flags = alone.tolist()
-    fact_names = list(typed_columns)
-    facts_by_row = zip(*(typed_columns[name] for name in fact_names), strict=True)
-    empty = [None] * count
-    logged_by_row = zip(
-        *(
-            [tuple(v) if type(v) is list else v for v in logged_columns[name]]
-            if name in logged_columns
-            else empty
-            for name in tally.names
-        ),
-        strict=True,
-    )
-    decide = tally.decide
-    compare = tally.compare_values
-    for k, (row, logged) in enumerate(zip(facts_by_row, logged_by_row, strict=True)):
-        if flags[k]:
-            one_by_one((k,))
-            continue
-        department = departments[k]
+        present = {field.name for field in directives.type}
+        logged = [
+            _logged(directives.field(name) if name in present else None, count)
+            for name in self.tally.names
+        ]
+        found = self.signatures.read(typed, count)
+        if found.bad is not None:
+            alone |= found.bad
+        department_codes, department_values = _encoded(department_column)
+        rows = np.flatnonzero(~alone)
+        columns = [department_codes[rows], found.codes[rows]]
+        sizes = [len(department_values), len(found.keys)]
+        for codes, values in logged:
+            columns.append(codes[rows])
+            sizes.append(len(values))
+        groups, first = _groups(columns, sizes, len(rows))
+        starts = rows[first]
+        return _Plan(
+            alone=alone,
+            rows=rows,
+            groups=groups,
+            first=first,
+            departments=[department_values[k] for k in department_codes[starts].tolist()],
+            signatures=[found.keys[k] for k in found.codes[starts].tolist()],
+            logged=[
+                tuple(values[k] for (_, values), k in zip(logged, codes, strict=True))
+                for codes in zip(*(codes[starts].tolist() for codes, _ in logged), strict=True)
+            ]
+            if logged
+            else [() for _ in starts],
+            facts=typed,
+        )
+
+    def decision(
+        self,
+        department: str | None,
+        signature: tuple[int, ...],
+        facts: dict[str, Any],
+        row: int,
+    ) -> Decision | None:
+        """The decision for a group, decided on its first row (None when it fails: its
+        records go one by one)."""
+        key = (department, signature)
         try:
-            # None is an absent fact to the evaluator, as intake reads it.
-            decision = decide(dict(zip(fact_names, row, strict=True)), department)
+            return self.decisions[key]
+        except KeyError:
+            pass
+        # None is an absent fact to the evaluator, as intake reads it.
+        customer = {name: column[row].as_py() for name, column in facts.items()}
+        try:
+            found: Decision | None = self.tally.decide(customer, department)
         except CrmCultureError:
-            one_by_one((k,))  # its own route words the reason
-            continue
-        tally.records += 1
-        compare(numbers[k], department, decision, logged, lines[k])
+            found = None
+        if len(self.decisions) < _DECISIONS:
+            self.decisions[key] = found
+        return found
+
+    def count(self, plan: _Plan, lines: _Lines) -> None:
+        """Count a chunk read by `plan`: its groups at once, then the rest in line order."""
+        import numpy as np
+
+        tally = self.tally
+        sizes = np.bincount(plan.groups, minlength=len(plan.first)).tolist()
+        failed = np.zeros(len(plan.first), dtype=np.bool_)
+        changed = np.zeros(len(plan.first), dtype=np.bool_)
+        for g, start in enumerate(plan.rows[plan.first].tolist()):
+            department = plan.departments[g]
+            decision = self.decision(department, plan.signatures[g], plan.facts, start)
+            if decision is None:
+                failed[g] = True
+                continue
+            tally.records += sizes[g]
+            differences = tally.differences_of(decision.values, plan.logged[g])
+            if differences:
+                changed[g] = True
+                tally.count(department, decision, differences, sizes[g])
+        alone = np.flatnonzero(plan.alone)
+        if failed.any():
+            alone = np.union1d(alone, plan.rows[failed[plan.groups]])
+        wanted = EXAMPLES - len(tally.examples)
+        examples = plan.rows[changed[plan.groups]][:wanted].tolist() if wanted > 0 else []
+        shown = set(examples)
+        for k in np.union1d(alone, np.array(examples, dtype=np.int64)).tolist():
+            raw = lines.lines[k]
+            if k in shown:
+                if len(tally.examples) < EXAMPLES:
+                    tally.examples.append((lines.numbers[k], _kept(raw)))
+            else:
+                tally.add(_record(raw, lines.numbers[k], torn=not raw.endswith(b"\n")))
+
+
+def _unknown_fact(name: str, child: Any, alone: Any, lines: _Lines) -> None:
+    """Mark the rows that have a fact the schema does not know (its own route rejects them).
+    A null is such a fact too, but Arrow reads an absent one as null: a row whose line might
+    spell the name (or escape anything) is marked as well."""
+    import numpy as np
+
+    alone |= child.is_valid().to_numpy(zero_copy_only=False)
+    spelled = b'"' + name.encode("utf-8", "surrogatepass") + b'"'
+    for k in np.flatnonzero(~alone).tolist():
+        raw = lines.lines[k]
+        if spelled in raw or b"\\" in raw:
+            alone[k] = True
+
+
+def _arrow_table(data: bytes | memoryview, schema: Any, hints: Any) -> Any:
+    """`data` read by Arrow's JSON reader, or None when Arrow cannot read it. With `schema`,
+    a field it does not list or a value of another type fails; without, the types are
+    inferred but for the fields `hints` lists."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    # With a schema, Arrow reads pieces of the chunk in parallel; inferring types, it reads
+    # the chunk as one piece, so that every row's types are inferred together.
+    size = _PIECE if schema is not None else len(data) + 1
+    try:
+        return pajson.read_json(
+            pa.BufferReader(data),
+            read_options=pajson.ReadOptions(use_threads=schema is not None, block_size=size),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=hints if schema is None else schema,
+                unexpected_field_behavior="infer" if schema is None else "error",
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _hints(policy: Policy) -> Any:
+    """The fields whose values a log writes as text: Arrow would read ISO dates (and text
+    that looks like one) as timestamps."""
+    import pyarrow as pa
+
+    facts = [pa.field(f.name, pa.string()) for f in policy.schema if f.type in ("date", "enum")]
+    directives = [
+        pa.field(d.name, pa.list_(pa.string()) if d.combine is Combine.COLLECT else pa.string())
+        for d in policy.directives
+        if d.type in ("text", "enum", "decimal")
+    ]
+    fields = [pa.field("department", pa.string())]
+    if facts:
+        fields.append(pa.field("facts", pa.struct(facts)))
+    if directives:
+        fields.append(pa.field("directives", pa.struct(directives)))
+    return pa.schema(fields)
+
+
+def _encoded(column: Any) -> tuple[Any, list[Any]]:
+    """A column of bools, integers or text as codes (numpy) and the value of each code
+    (None the last), as Python values."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_null(column.type):
+        return np.zeros(len(column), dtype=np.int64), [None]
+    encoded = pc.dictionary_encode(column)
+    values = [*encoded.dictionary.to_pylist(), None]
+    codes = encoded.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), values
+
+
+def _logged(column: Any, count: int) -> tuple[Any, list[Any]]:
+    """A logged directive's column (None when no record has it) as codes and the value of
+    each code (lists as tuples, as `_Tally.compare` reads them)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crmculture.batch.text_columns import UnreadColumn
+
+    def scalar(kind: Any) -> bool:
+        return bool(
+            pa.types.is_null(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_integer(kind)
+            or pa.types.is_string(kind)
+        )
+
+    if column is None:
+        return np.zeros(count, dtype=np.int64), [None]
+    kind = column.type
+    if scalar(kind):  # not floats: ints read back as floats would look changed
+        return _encoded(column)
+    if not (pa.types.is_list(kind) and scalar(kind.value_type)):
+        raise UnreadColumn
+    lengths = pc.list_value_length(column).fill_null(-1).to_numpy(zero_copy_only=False)
+    widths = np.maximum(lengths, 0)
+    width = int(widths.max()) if count else 0
+    items, _ = _encoded(pc.list_flatten(column))
+    if width > 32 or len(items) != int(widths.sum()):
+        raise UnreadColumn
+    # Per record: its length (-1 for null), then its items' codes (-1 past its end).
+    table = np.full((width + 1, count), -1, dtype=np.int64)
+    table[0] = lengths
+    owner = np.repeat(np.arange(count), widths)
+    place = np.arange(len(items)) - np.repeat(np.cumsum(widths) - widths, widths)
+    table[place + 1, owner] = items
+    table += 1
+    sizes = [width + 2] + [int(items.max()) + 2 if len(items) else 1] * width
+    codes, first = _groups(list(table), sizes, count)
+    values = [column[k].as_py() for k in first.tolist()]
+    return codes, [None if v is None else tuple(v) for v in values]
+
+
+def _groups(columns: list[Any], sizes: list[int], count: int) -> tuple[Any, Any]:
+    """Number the distinct rows of some code columns: per row its group, and per group its
+    first row."""
+    import numpy as np
+
+    if not count:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    whole = 1
+    for size in sizes:
+        whole *= max(size, 1)
+    if whole < 2**62:
+        key = np.zeros(count, dtype=np.int64)
+        for codes, size in zip(columns, sizes, strict=True):
+            key *= max(size, 1)
+            key += codes
+        _, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, groups = np.unique(
+            np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True
+        )
+    return groups.reshape(-1), first
 
 
 def _differs(column: Any, value: int) -> Any:

@@ -111,8 +111,13 @@ def _decimals(text: Any) -> tuple[Any, Any]:
 
     good = pc.match_substring_regex(text, f"^{_NUMBER}$")
     chosen = pc.if_else(good, text, pa.scalar(None, pa.string()))
-    decimals = [None if v is None else Decimal(v) for v in chosen.to_pylist()]
-    return _decimal_array(decimals), _true_where(pc.invert(good))
+    # Each distinct text is read once (a column repeats a few amounts); the same values in
+    # the same rows, so Arrow infers the same decimal type as from every value.
+    encoded = pc.dictionary_encode(chosen)
+    distinct = _decimal_array([Decimal(v) for v in encoded.dictionary.to_pylist()])
+    if pa.types.is_null(distinct.type):
+        return _decimal_array([None] * len(chosen)), _true_where(pc.invert(good))
+    return distinct.take(encoded.indices), _true_where(pc.invert(good))
 
 
 def _dates(text: Any, good: Any) -> tuple[Any, Any]:
