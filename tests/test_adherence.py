@@ -284,3 +284,45 @@ def test_every_odd_fact_value_is_judged_as_the_record_route_judges_it(fact: str)
         for value in ("true", "frontline", "0")
     ]  # fmt: skip
     assert adherence(actions, customers, policy) == _by_record(actions, customers, policy)
+
+
+def verification_policy() -> Policy:
+    from crmculture import AS_OF, Directive, F, Fact, Rule, Schema
+
+    schema = Schema([Fact.date("verified_on")])
+    route = Directive.text("route_to", default="frontline")
+    rule = Rule("re-verify", F.verified_on < AS_OF.minus(days=365), {"route_to": "data_desk"})
+    return Policy("verification", schema, [route], [rule])
+
+
+def test_a_culture_that_decides_by_the_date_is_judged_on_a_day(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    from crmculture import AsOfRequiredError
+
+    policy = verification_policy()
+    customers = [
+        {"customer_id": "old", "verified_on": "2025-01-01"},
+        {"customer_id": "new", "verified_on": "2026-11-01"},
+    ]
+    actions = [
+        {"customer_id": "old", "department": None, "directive": "route_to", "value": "data_desk"},
+        {"customer_id": "new", "department": None, "directive": "route_to", "value": "data_desk"},
+    ]
+    with pytest.raises(AsOfRequiredError):
+        adherence(actions, customers, policy)
+    found = adherence(actions, customers, policy, as_of=dt.date(2026, 12, 1))
+    assert (found.judged, found.followed) == (2, 1)
+    from crmculture.io import dump_policy
+
+    culture = tmp_path / "verification.yaml"
+    culture.write_text(dump_policy(policy), encoding="utf-8")
+    for name, rows in (("customers", customers), ("actions", actions)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    command = ("adherence", str(tmp_path / "actions.jsonl"), "--customers",
+               str(tmp_path / "customers.jsonl"), "--culture", str(culture))  # fmt: skip
+    code, _, err = cli(*command)
+    assert code == 2
+    assert "re-verify" in err
+    code, out, _ = cli(*command, "--as-of", "2026-12-01", "--json")
+    assert (code, json.loads(out)["followed"]) == (0, 1)

@@ -520,3 +520,29 @@ def test_logged_lists_of_equal_but_different_values_are_told_apart(tmp_path: Pat
             ("[1]", 2),
             ("[true]", 2),
         }
+
+
+def test_replay_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
+    """Each record is decided as of its logged date, on the chunked route as record by
+    record."""
+    import datetime as dt
+
+    from crmculture import AS_OF, Directive, Fact, Schema
+
+    schema = Schema([Fact.date("verified_on"), Fact.int("n", min=0, max=10)])
+    route = Directive.text("route_to", default="frontline")
+
+    def version(days: int, name: str) -> Policy:
+        rule = Rule("re-verify", F.verified_on < AS_OF.minus(days=days), {"route_to": "desk"})
+        return Policy("p", schema, [route], [rule], version=name)
+
+    old, new = version(365, "1"), version(180, "2")
+    path = tmp_path / "d.log"
+    day = dt.date(2026, 12, 1)
+    with DecisionLog(path) as log:
+        for i in range(300):
+            customer = {"verified_on": day - dt.timedelta(days=(10, 200, 400)[i % 3]), "n": i % 10}
+            log.write(old.compile()(customer, as_of=day + dt.timedelta(days=i % 2)))
+    fast = replay(path, new)
+    assert fast == replay(list(read_log(path)), new)
+    assert (fast.records, fast.changed, fast.rejected) == (300, 100, ())

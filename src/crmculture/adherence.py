@@ -57,7 +57,7 @@ from typing import Any
 
 import attrs
 
-from crmculture.errors import CrmCultureError, InvalidCustomer
+from crmculture.errors import AsOfRequiredError, CrmCultureError, InvalidCustomer
 from crmculture.evaluate.decision import Decision
 from crmculture.model.directives import Directive
 from crmculture.model.intake import FALSE_SPELLINGS, TRUE_SPELLINGS
@@ -209,6 +209,7 @@ def adherence(
     policy: Policy,
     *,
     id_field: str = "customer_id",
+    as_of: dt.date | None = None,
 ) -> AdherenceReport:
     """Compare what staff did (`actions`) with what the culture decides (see the module).
 
@@ -219,10 +220,19 @@ def adherence(
             (`crmculture.Schema.parse`); other fields are ignored.
         policy: The culture's policy.
         id_field: The field holding the customer's id, in both.
+        as_of: The day the culture's decisions are taken for, for a culture that decides by
+            the date (`crmculture.Policy.at`).
 
     Returns:
         The report; every action is judged or counted among the rejected.
+
+    Raises:
+        AsOfRequiredError: when the policy decides by the date and `as_of` is not given.
     """
+    if as_of is not None:
+        policy = policy.at(as_of)
+    if policy.uses_as_of:
+        raise AsOfRequiredError(policy.name, policy.as_of_users)
     schema = policy.schema
     facts = set(schema.names)
     # Each customer's facts as given; read as intake reads text when they are not already

@@ -53,6 +53,7 @@ def _adherence(args: argparse.Namespace, out: IO[str]) -> int:
         customers,
         policy,
         id_field=args.id_field,
+        as_of=args.as_of,
     )
     if args.json:
         document = found.to_dict()

@@ -555,6 +555,12 @@ def _parser() -> argparse.ArgumentParser:
         help="windows of equal length in log order (default: 10)",
     )
     report.add_argument("--by", metavar="FIELD", help="a kept field naming each record's window")
+    report.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="judge the actions by what the culture decides on this day (YYYY-MM-DD)",
+    )
     report.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
 
     drift = commands.add_parser(
@@ -618,6 +624,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     adherence.add_argument(
         "--fail-under", type=float, metavar="PCT", help="exit 1 when under PCT percent followed"
+    )
+    adherence.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="judge by what the culture decides on this day (YYYY-MM-DD), for a culture "
+        "that decides by the date",
     )
     adherence.add_argument("--json", action="store_true", help="write the report as JSON")
 

@@ -33,6 +33,7 @@ def _html_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             customers,
             policy,
             id_field=args.id_field,
+            as_of=args.as_of,
         )
         for reason, count in sorted(unread.items()):
             err.write(f"Not read: {count:,}: {reason}\n")
