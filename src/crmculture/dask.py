@@ -63,7 +63,7 @@ try:
 except ImportError:  # pragma: no cover - dask before the task spec (2024.12)
     _MARKS_PRODUCERS = False
 
-from crmculture.batch.frames import FrameError, FramePlan, shared_plan
+from crmculture.batch.frames import FrameError, FramePlan, kept_fields, shared_plan
 from crmculture.batch.parquet import (
     ERRORS_SCHEMA,
     ParquetSummary,
@@ -143,7 +143,7 @@ def decide_partition(
         invalid customer at index 0: customer.days_overdue: `-3` is below the minimum 0
     """
     if on_error == "raise":
-        return plan.decide(partition, passthrough=passthrough)
+        return plan.decide(partition, keep=passthrough)
     if on_error != "report":
         raise ValueError(f"on_error must be `raise` or `report`, not `{on_error}`")
     run = plan.run(partition, passthrough)
@@ -161,7 +161,8 @@ def decide_dask(
     department: str | None = None,
     *,
     on_error: OnError = "raise",
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     as_of: dt.date | None = None,
 ) -> dd.DataFrame:
     """Decide every customer of a Dask DataFrame, lazily, partition by partition.
@@ -179,7 +180,9 @@ def decide_dask(
         on_error: ``"raise"``: computing raises the first bad partition's
             `crmculture.batch.FrameError`; ``"report"``: bad rows get their error text in
             `ERROR_COLUMN`.
-        passthrough: Columns that are not facts to copy into the result, first.
+        keep: Columns that are not facts (a customer id) to copy into the result, first, as
+            the command line's ``--keep``, the decision log and the service keep them.
+        passthrough: The former name of `keep`; deprecated.
         as_of: The date every row is decided for, or None (see `crmculture.batch.FramePlan`).
 
     Returns:
@@ -201,7 +204,7 @@ def decide_dask(
         ['accounts_receivable', 'accounts_receivable', 'frontline', 'frontline']
     """
     plan = shared_plan(policy, department, as_of)
-    carried = tuple(passthrough)
+    carried = kept_fields(keep, passthrough)
     meta = decide_partition(frame._meta, plan, on_error, carried)
     result: dd.DataFrame = frame.map_partitions(  # type: ignore[no-untyped-call]
         decide_partition, shipped_plan(policy, department), on_error, carried, meta=meta
@@ -282,7 +285,7 @@ def _files(source: StrPath | Sequence[StrPath]) -> list[str]:
 def _pieces(
     policy: Policy, files: list[str], carried: tuple[str, ...], partition_rows: int
 ) -> tuple[list[_Piece], pa.Schema]:
-    """The pieces the files split into, and the Arrow schema of the passthrough columns, from
+    """The pieces the files split into, and the Arrow schema of the kept columns, from
     the files' footers."""
     enums = {fact.name for fact in policy.schema if fact.type == "enum"}
     pieces: list[_Piece] = []
@@ -293,12 +296,12 @@ def _pieces(
         schema = metadata.schema.to_arrow_schema()
         for name in carried:
             if name not in schema.names:
-                raise ValueError(f"passthrough column `{name}` is not in `{path}`")
+                raise ValueError(f"kept column `{name}` is not in `{path}`")
         found = pa.schema([schema.field(name) for name in carried])
         if carried_schema is None:
             carried_schema = found
         elif not found.equals(carried_schema):
-            raise ValueError(f"the passthrough columns of `{path}` have other types: {found}")
+            raise ValueError(f"the kept columns of `{path}` have other types: {found}")
         dictionary = tuple(name for name in schema.names if name in enums)
         groups: list[int] = []
         count = 0
@@ -399,7 +402,8 @@ def decide_dask_parquet(
     *,
     errors: StrPath | None = None,
     on_error: OnError = "raise",
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     partition_rows: int = PARTITION_ROWS,
     batch_size: int = 65_536,
     overwrite: bool = False,
@@ -437,8 +441,9 @@ def decide_dask_parquet(
             `crmculture.batch.FrameError` listing every bad row (by row number; its
             ``decisions`` frame is empty) and leave no destination; ``"report"``: write every
             row, bad ones with missing values, and list their problems in the errors file.
-        passthrough: Columns that are not facts (a customer id) to copy into the decisions,
+        keep: Columns that are not facts (a customer id) to copy into the decisions,
             first; every file must have them, with the same types.
+        passthrough: The former name of `keep`; deprecated.
         partition_rows: The most rows one task decides (see `PARTITION_ROWS`); a row group
             larger than that is one task.
         batch_size: Rows per batch within a task (memory is bounded by it, per worker thread).
@@ -452,7 +457,7 @@ def decide_dask_parquet(
         FrameError: with ``on_error="raise"``, when some row cannot be decided.
         FileExistsError: when `destination` exists and `overwrite` is false.
         UnknownDepartmentError: for a department the policy does not declare.
-        ValueError: with ``on_error="report"`` and no `errors` path; for passthrough columns
+        ValueError: with ``on_error="report"`` and no `errors` path; for kept columns
             some file lacks, or whose types differ between files.
 
     Examples:
@@ -466,7 +471,7 @@ def decide_dask_parquet(
         ...                       "tier": ["gold", "silver", "bronze"]})
         >>> pq.write_table(customers, folder / "customers.parquet", row_group_size=2)
         >>> decide_dask_parquet(acme_policy(), folder / "customers.parquet",
-        ...                     folder / "decisions", passthrough=["customer_id"],
+        ...                     folder / "decisions", keep=["customer_id"],
         ...                     partition_rows=2)
         ParquetSummary(rows=3, failed=0)
         >>> sorted(path.name for path in (folder / "decisions").iterdir())
@@ -484,10 +489,10 @@ def decide_dask_parquet(
     if partition_rows < 1:
         raise ValueError(f"partition_rows must be at least 1, not {partition_rows}")
     plan = shared_plan(policy, department, as_of)
-    carried = tuple(passthrough)
+    carried = kept_fields(keep, passthrough)
     for name in carried:
         if name in plan.columns:
-            raise ValueError(f"passthrough column `{name}` has the name of a decision column")
+            raise ValueError(f"kept column `{name}` has the name of a decision column")
     target = os.path.abspath(os.fspath(destination))
     if os.path.lexists(target) and not overwrite:
         raise FileExistsError(f"`{target}` exists: pass overwrite=True to replace it")

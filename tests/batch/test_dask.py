@@ -88,8 +88,8 @@ def test_two_workers_give_the_single_process_result(client: Client) -> None:
     """Same values, rules, index and order as `decide_frame` on the same data in one process
     (Dask stores the ids as its own string type, hence `compute()` for the reference)."""
     frame = dd.from_pandas(customers(3000), npartitions=6)
-    expected = decide_frame(policy(), frame.compute(), passthrough=["customer_id"])
-    lazy = decide_dask(policy(), frame, passthrough=["customer_id"])
+    expected = decide_frame(policy(), frame.compute(), keep=["customer_id"])
+    lazy = decide_dask(policy(), frame, keep=["customer_id"])
     assert lazy.npartitions == 6
     result = client.compute(lazy).result()
     pd.testing.assert_frame_equal(result, expected)
@@ -131,13 +131,13 @@ def test_parquet_in_and_out_with_the_parquet_schema(client: Client, tmp_path: pa
         policy(),
         dd.read_parquet(tmp_path / "customers.parquet"),
         on_error="report",
-        passthrough=["customer_id"],
+        keep=["customer_id"],
     )
     schema = parquet_schema(policy(), pa.schema([("customer_id", pa.string())]), on_error="report")
     lazy.to_parquet(tmp_path / "decided", schema=schema, write_index=False)
     written = pq.read_table(tmp_path / "decided")
     assert written.schema.equals(schema)
-    report = decide_frame(policy(), frame, on_error="report", passthrough=["customer_id"])
+    report = decide_frame(policy(), frame, on_error="report", keep=["customer_id"])
     expected = report.decisions
     assert written.column("customer_id").to_pylist() == frame["customer_id"].tolist()
     assert written.column("fee").to_pylist() == [
@@ -175,7 +175,7 @@ def test_each_worker_receives_the_plan_once(client: Client, tmp_path: pathlib.Pa
     fresh = policy(version=str(tmp_path))  # a fingerprint no worker has seen
     before = _infos(client)
     frame = dd.from_pandas(customers(1200), npartitions=12)
-    lazy = decide_dask(fresh, frame, passthrough=["customer_id"])
+    lazy = decide_dask(fresh, frame, keep=["customer_id"])
     assert len(client.compute(lazy).result()) == 1200
     after = _infos(client)
     prepared = {w: after[w].prepared - before[w].prepared for w in after}
@@ -219,7 +219,7 @@ def test_parquet_to_parquet_is_decide_parquet(client: Client, tmp_path: pathlib.
         "sales",
         errors=tmp_path / "expected-errors.parquet",
         on_error="report",
-        passthrough=["customer_id"],
+        keep=["customer_id"],
     )
     summary = decide_dask_parquet(
         policy(),
@@ -228,7 +228,7 @@ def test_parquet_to_parquet_is_decide_parquet(client: Client, tmp_path: pathlib.
         "sales",
         errors=tmp_path / "errors.parquet",
         on_error="report",
-        passthrough=["customer_id"],
+        keep=["customer_id"],
         partition_rows=80,
         batch_size=32,
     )
@@ -249,7 +249,7 @@ def test_parquet_tasks_spread_over_the_workers(client: Client, tmp_path: pathlib
     on one worker (the tasks are marked as producing data, as Dask's readers are)."""
     _, paths = _files(tmp_path, [100, 100], bad=False)
     with get_task_stream(client) as stream:
-        decide_dask_parquet(policy(), paths, tmp_path / "decided", passthrough=["customer_id"])
+        decide_dask_parquet(policy(), paths, tmp_path / "decided", keep=["customer_id"])
     workers = [task["worker"] for task in stream.data if "decide-parquet" in str(task["key"])]
     assert len(workers) == 2
     assert len(set(workers)) == 2
@@ -258,7 +258,7 @@ def test_parquet_tasks_spread_over_the_workers(client: Client, tmp_path: pathlib
 def test_parquet_bad_rows_raise_and_leave_nothing(client: Client, tmp_path: pathlib.Path) -> None:
     _, paths = _files(tmp_path, [100, 150])
     with pytest.raises(FrameError) as caught:
-        decide_dask_parquet(policy(), paths, tmp_path / "decided", passthrough=["customer_id"])
+        decide_dask_parquet(policy(), paths, tmp_path / "decided", keep=["customer_id"])
     error = caught.value
     assert error.labels == (7, 203)
     assert error.rows == 250
@@ -289,8 +289,8 @@ def test_parquet_destination_and_arguments(tmp_path: pathlib.Path) -> None:
         decide_dask_parquet(policy(), source, tmp_path / "x", "billing")
     with pytest.raises(ValueError, match="needs an `errors` path"):
         decide_dask_parquet(policy(), source, tmp_path / "x", on_error="report")
-    with pytest.raises(ValueError, match="passthrough column `customer_id` is not in"):
-        decide_dask_parquet(policy(), source, tmp_path / "x", passthrough=["customer_id"])
+    with pytest.raises(ValueError, match="kept column `customer_id` is not in"):
+        decide_dask_parquet(policy(), source, tmp_path / "x", keep=["customer_id"])
     with pytest.raises(ValueError, match="partition_rows must be at least 1"):
         decide_dask_parquet(policy(), source, tmp_path / "x", partition_rows=0)
     with pytest.raises(ValueError, match="no Parquet files"):
@@ -298,7 +298,7 @@ def test_parquet_destination_and_arguments(tmp_path: pathlib.Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_parquet_passthrough_types_must_agree(tmp_path: pathlib.Path) -> None:
+def test_parquet_kept_column_types_must_agree(tmp_path: pathlib.Path) -> None:
     frame = customers(10).reset_index(drop=True)
     frame.to_parquet(tmp_path / "a.parquet", index=False)
     frame.assign(customer_id=range(10)).to_parquet(tmp_path / "b.parquet", index=False)
@@ -307,7 +307,7 @@ def test_parquet_passthrough_types_must_agree(tmp_path: pathlib.Path) -> None:
             policy(),
             [tmp_path / "a.parquet", tmp_path / "b.parquet"],
             tmp_path / "out",
-            passthrough=["customer_id"],
+            keep=["customer_id"],
         )
 
 
@@ -319,7 +319,7 @@ def test_parquet_errors_file_is_written_empty(tmp_path: pathlib.Path) -> None:
         tmp_path / "in.parquet",
         tmp_path / "out",
         errors=tmp_path / "errors.parquet",
-        passthrough=["customer_id"],
+        keep=["customer_id"],
     )
     assert summary.failed == 0
     errors = pq.read_table(tmp_path / "errors.parquet")

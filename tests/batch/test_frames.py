@@ -243,7 +243,7 @@ class TestValidation:
 
     def test_unknown_and_missing_columns(self) -> None:
         """An unknown column is an unknown fact in every row (with a did-you-mean); a missing
-        required column is a missing fact in every row; `passthrough` carries other columns."""
+        required column is a missing fact in every row; `keep` carries other columns."""
         policy = every_strategy()
         frame = pd.DataFrame([GOOD, GOOD]).rename(columns={"tier": "teir"})
         report = decide_frame(policy, frame, on_error="report")
@@ -253,7 +253,7 @@ class TestValidation:
             "unknown fact (did you mean `tier`?)",
         ]
         carried = pd.DataFrame([GOOD, GOOD]).assign(customer_id=["c1", "c2"])
-        decided = decide_frame(policy, carried, passthrough=["customer_id"])
+        decided = decide_frame(policy, carried, keep=["customer_id"])
         assert list(decided.columns[:2]) == ["customer_id", "route_to"]
         assert list(decided["customer_id"]) == ["c1", "c2"]
 
@@ -527,3 +527,20 @@ def test_plans_pickle() -> None:
         again.decide(frame, on_error="report").decisions,
         plan.decide(frame, on_error="report").decisions,
     )
+
+
+def test_passthrough_is_the_deprecated_name_of_keep() -> None:
+    """`passthrough=` still works, with a DeprecationWarning naming `keep=`; both at once is
+    a mistake."""
+    from crmculture.stories import acme_policy
+
+    record = {"credit_hold": [False], "days_overdue": [0], "annual_volume": [10], "tier": ["gold"]}
+    frame = pd.DataFrame({**record, "customer_id": ["c1"]})
+    with pytest.warns(DeprecationWarning, match="`passthrough=` is now `keep=`"):
+        old = decide_frame(acme_policy(), frame, passthrough=["customer_id"])
+    pd.testing.assert_frame_equal(old, decide_frame(acme_policy(), frame, keep=["customer_id"]))
+    with (
+        pytest.warns(DeprecationWarning, match="is now `keep=`"),
+        pytest.raises(TypeError, match="not both"),
+    ):
+        decide_frame(acme_policy(), frame, keep=["customer_id"], passthrough=["customer_id"])

@@ -46,11 +46,11 @@ def test_every_row_in_order_across_batches(tmp_path: pathlib.Path) -> None:
         tmp_path / "out.parquet",
         "support",
         batch_size=128,
-        passthrough=["customer_id"],
+        keep=["customer_id"],
     )
     assert (summary.rows, summary.failed) == (1000, 0)
     written = pq.read_table(tmp_path / "out.parquet").to_pandas()
-    expected = decide_frame(acme_policy(), table, "support", passthrough=["customer_id"])
+    expected = decide_frame(acme_policy(), table, "support", keep=["customer_id"])
     assert list(written["customer_id"]) == [f"c{n}" for n in range(1000)]
     for column in expected.columns:
         assert plain(written[column]) == plain(expected[column]), column
@@ -68,7 +68,7 @@ def test_bad_rows_are_reported_by_row_number(tmp_path: pathlib.Path) -> None:
         errors=tmp_path / "errors.parquet",
         on_error="report",
         batch_size=100,
-        passthrough=["customer_id"],
+        keep=["customer_id"],
     )
     assert (summary.rows, summary.failed) == (300, 2)
     errors = pq.read_table(tmp_path / "errors.parquet")
@@ -90,7 +90,7 @@ def test_raise_leaves_no_decisions_file(tmp_path: pathlib.Path) -> None:
             tmp_path / "in.parquet",
             tmp_path / "out.parquet",
             batch_size=16,
-            passthrough=["customer_id"],
+            keep=["customer_id"],
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple, TypeAlias, overload
@@ -365,21 +366,32 @@ class FramePlan:
         frame: Frame,
         *,
         on_error: Literal["raise"] = "raise",
-        passthrough: Iterable[str] = (),
+        keep: Iterable[str] = (),
+        passthrough: Iterable[str] | None = None,
     ) -> pd.DataFrame: ...
 
     @overload
     def decide(
-        self, frame: Frame, *, on_error: Literal["report"], passthrough: Iterable[str] = ()
+        self,
+        frame: Frame,
+        *,
+        on_error: Literal["report"],
+        keep: Iterable[str] = (),
+        passthrough: Iterable[str] | None = None,
     ) -> FrameDecisions: ...
 
     def decide(
-        self, frame: Frame, *, on_error: OnError = "raise", passthrough: Iterable[str] = ()
+        self,
+        frame: Frame,
+        *,
+        on_error: OnError = "raise",
+        keep: Iterable[str] = (),
+        passthrough: Iterable[str] | None = None,
     ) -> pd.DataFrame | FrameDecisions:
         """Decide every row of `frame`; see `decide_frame`."""
         if on_error not in ("raise", "report"):
             raise ValueError(f"on_error must be `raise` or `report`, not `{on_error}`")
-        run = self.run(frame, passthrough)
+        run = self.run(frame, kept_fields(keep, passthrough))
         if on_error == "report":
             return FrameDecisions(run.decisions, run.errors)
         if run.failures:
@@ -601,6 +613,26 @@ def _errors_frame(
     )
 
 
+def kept_fields(keep: Iterable[str], passthrough: Iterable[str] | None) -> tuple[str, ...]:
+    """The kept fields of a call that may still use the deprecated name ``passthrough=``.
+
+    Examples:
+        >>> kept_fields(["customer_id"], None)
+        ('customer_id',)
+    """
+    if passthrough is None:
+        return tuple(keep)
+    warnings.warn(
+        "`passthrough=` is now `keep=`, the name the command line (--keep), the decision log "
+        "and the service use; `passthrough=` will be removed",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if tuple(keep):
+        raise TypeError("give `keep=` or the deprecated `passthrough=`, not both")
+    return tuple(passthrough)
+
+
 @overload
 def decide_frame(
     policy: Policy,
@@ -608,7 +640,8 @@ def decide_frame(
     department: str | None = None,
     *,
     on_error: Literal["raise"] = "raise",
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     as_of: dt.date | None = None,
 ) -> pd.DataFrame: ...
 
@@ -620,7 +653,8 @@ def decide_frame(
     department: str | None = None,
     *,
     on_error: Literal["report"],
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     as_of: dt.date | None = None,
 ) -> FrameDecisions: ...
 
@@ -631,7 +665,8 @@ def decide_frame(
     department: str | None = None,
     *,
     on_error: OnError = "raise",
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     as_of: dt.date | None = None,
 ) -> pd.DataFrame | FrameDecisions:
     """Decide every customer of a frame at once, column by column, as the per-record evaluator
@@ -645,8 +680,10 @@ def decide_frame(
         on_error: ``"raise"`` raises a `FrameError` listing every problem of every row that
             cannot be decided; ``"report"`` returns a `FrameDecisions` with the decisions and
             the errors frame.
-        passthrough: Columns that are not facts (a customer id) to copy into the decisions
-            frame unchecked, first; any other column that is not a fact is an unknown fact.
+        keep: Columns that are not facts (a customer id) to copy into the decisions frame
+            unchecked, first, as the command line's ``--keep``, the decision log and the
+            service keep them; any other column that is not a fact is an unknown fact.
+        passthrough: The former name of `keep`; deprecated.
         as_of: The date every row is decided for, or None (see `FramePlan`).
 
     Returns:
@@ -684,4 +721,4 @@ def decide_frame(
         '`-3` is below the minimum 0'
     """
     plan = FramePlan(policy, department, as_of=as_of)
-    return plan.decide(frame, on_error=on_error, passthrough=passthrough)
+    return plan.decide(frame, on_error=on_error, keep=kept_fields(keep, passthrough))

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crmculture.batch.columns import decimal_places
-from crmculture.batch.frames import FrameError, FramePlan
+from crmculture.batch.frames import FrameError, FramePlan, kept_fields
 from crmculture.batch.plan import possible_values, rule_column
 from crmculture.errors import CrmCultureError
 from crmculture.evaluate.many import OnError
@@ -116,7 +116,8 @@ def decide_parquet(
     errors: StrPath | None = None,
     on_error: OnError = "raise",
     batch_size: int = 65_536,
-    passthrough: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    passthrough: Iterable[str] | None = None,
     as_of: dt.date | None = None,
 ) -> ParquetSummary:
     """Decide every customer of a Parquet file into a Parquet file of decisions.
@@ -139,7 +140,9 @@ def decide_parquet(
             is empty) and leave no decisions file; ``"report"``: write every row, bad ones
             with missing values, and list their problems in the errors file.
         batch_size: Rows per batch.
-        passthrough: Columns that are not facts (a customer id) to copy into the decisions.
+        keep: Fields that are not facts (a customer id) to copy into the decisions, as the
+            command line's ``--keep``, the decision log and the service keep them.
+        passthrough: The former name of `keep`; deprecated.
         as_of: The date every row is decided for, or None (see `FramePlan`).
 
     Returns:
@@ -160,7 +163,7 @@ def decide_parquet(
         ...                       "tier": ["gold", "silver"]})
         >>> pq.write_table(customers, folder / "customers.parquet")
         >>> decide_parquet(acme_policy(), folder / "customers.parquet",
-        ...                folder / "decisions.parquet", passthrough=["customer_id"])
+        ...                folder / "decisions.parquet", keep=["customer_id"])
         ParquetSummary(rows=2, failed=0)
         >>> pq.read_table(folder / "decisions.parquet",
         ...               columns=["customer_id", "route_to", "service_level"]).to_pylist()[1]
@@ -173,7 +176,7 @@ def decide_parquet(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     plan = FramePlan(policy, department, as_of=as_of)
-    carried = list(passthrough)
+    carried = list(kept_fields(keep, passthrough))
     # Enum columns read dictionary-encoded: ranking a dictionary is cheaper than every row.
     names = pq.read_schema(source).names
     enums = [fact.name for fact in policy.schema if fact.type == "enum" and fact.name in names]

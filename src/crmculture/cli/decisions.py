@@ -216,7 +216,7 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
             args.department,
             errors=errors,
             on_error="report",
-            passthrough=args.keep,
+            keep=args.keep,
             as_of=args.as_of,
         )
     except (OSError, pyarrow.ArrowException) as error:
