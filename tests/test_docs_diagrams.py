@@ -8,7 +8,8 @@ diagram and the generated 20-department org, taken from the built pages, are sho
 width (800 pixels) and screenshotted; with ``CRMCULTURE_UPDATE_GOLDEN=1`` the screenshots are
 written to docs/images/, where the docs show them.
 
-Slow (a site build): run with ``pytest -m slow tests/test_docs_diagrams.py``.
+It builds the site once (about half a minute), and runs with the default suite: the diagrams
+are what the docs show, so `make test` checks them.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ SHOTS = {
     "acme-condensed.png": ("concepts/org-graph.md", 0),
     "twenty-condensed.png": ("concepts/org-graph.md", 2),
 }
-
-pytestmark = pytest.mark.slow
 
 
 def chromium() -> str:
