@@ -730,6 +730,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (costs throughput)"
     )
+    serve.add_argument(
+        "--log",
+        metavar="FILE",
+        help="append every decision to this decision log (read by replay, drift and report)",
+    )
     return parser
 
 

@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         timeout=args.timeout,
         reload_token=token,
         sighup=True,
+        log=args.log,
     )
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))

@@ -61,6 +61,7 @@ from crmculture.errors import (
 from crmculture.evaluate.decision import Decision
 from crmculture.io.decision_stream import CHUNK_SIZE, Emit, OutputChunk, decide_records
 from crmculture.io.records import RecordError, read_records, typed_customer
+from crmculture.log import DecisionLog
 from crmculture.model.facts import Schema
 from crmculture.service.metrics import ServiceMetrics
 from crmculture.service.openapi import PROBLEM_BASE
@@ -209,8 +210,13 @@ class Service:
         limits: Limits | None = None,
         reload_token: str | None = None,
         sighup: bool = False,
+        log: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = culture
+        self.log_path = log
+        # Opened here, so that a log that cannot be written stops the service before it
+        # listens; closed when the server stops, opened again if it starts again.
+        self.decision_log: DecisionLog | None = None if log is None else DecisionLog(log)
         self.keep = tuple(keep)
         self.limits = limits or Limits()
         self.reload_token = reload_token or None
@@ -436,6 +442,8 @@ class Service:
                 409, kind, title, str(error), [Problem(("directives", directive), str(error))], kept
             ) from None
         self.metrics.decided_one.inc()
+        if self.decision_log is not None:
+            self.decision_log.write(decision, keep=kept)
         return _decision_body(served, decision, explain, kept)
 
     # -- POST /v1/decide-batch -------------------------------------------------------------
@@ -500,6 +508,7 @@ class Service:
                 chunked=None if count >= _CHUNKED_FROM else False,
                 chunk_size=self.limits.batch_chunk,
                 as_of=as_of,
+                log=self.decision_log,
             ),
         )
         deadline = started + self.limits.timeout
@@ -649,11 +658,16 @@ class Service:
         handled = self.sighup and hasattr(signal, "SIGHUP")
         if handled:
             loop.add_signal_handler(signal.SIGHUP, hangup)
+        if self.log_path is not None and self.decision_log is None:
+            self.decision_log = DecisionLog(self.log_path)
         try:
             yield
         finally:
             if handled:
                 loop.remove_signal_handler(signal.SIGHUP)
+            if self.decision_log is not None:
+                self.decision_log.close()
+                self.decision_log = None
 
 
 def create_app(
@@ -666,6 +680,7 @@ def create_app(
     batch_chunk: int = BATCH_CHUNK,
     reload_token: str | None = None,
     sighup: bool = False,
+    log: str | os.PathLike[str] | None = None,
 ) -> Service:
     """The decision service for a culture file: an ASGI application.
 
@@ -681,9 +696,12 @@ def create_app(
         reload_token: The bearer token ``POST /v1/reload`` wants; None turns HTTP reload off.
         sighup: Reload on SIGHUP (for `crmculture serve`: only one application per process
             should).
+        log: A decision log (`crmculture.log.DecisionLog`) to append every decision to, with
+            its kept fields and as-of date: what `crmculture replay`, `drift` and `report` read.
 
     Raises:
         CultureRejected: when the culture cannot be served (every problem listed).
+        OSError: when the decision log cannot be opened for writing.
 
     Examples:
         >>> app = create_app("examples/acme-culture.yaml", keep=["customer_id"])
@@ -693,7 +711,9 @@ def create_app(
         'acme'
     """
     limits = Limits(max_body_bytes, max_records, timeout, batch_chunk)
-    return Service(culture, keep=keep, limits=limits, reload_token=reload_token, sighup=sighup)
+    return Service(
+        culture, keep=keep, limits=limits, reload_token=reload_token, sighup=sighup, log=log
+    )
 
 
 # -- requests ------------------------------------------------------------------------------
