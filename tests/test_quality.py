@@ -3,6 +3,7 @@ sensitivity agrees with trying every value of small domains."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -149,3 +150,39 @@ def test_sensitivity_agrees_with_trying_every_value(data: st.DataObject, policy:
         if got:
             assert dict(got.directives) == directives
     assert math.isfinite(found.share(found.sensitive_records))
+
+
+@settings(max_examples=40)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "customer_id": st.sampled_from(["a", "b", "c", "d", "e", "f", None]),
+                "credit_hold": st.booleans(),
+                "days_overdue": st.integers(-2, 90),
+                "annual_volume": st.integers(0, 600_000),
+                "tier": st.sampled_from(["bronze", "silver", "gold", "platinum", "diamond"]),
+                "region": st.sampled_from(["emea", "amer", None]),
+            }
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+    with_id=st.booleans(),
+)
+def test_a_base_in_frames_gives_the_report_of_the_whole(
+    rows: list[dict[str, Any]], cuts: list[int], with_id: bool
+) -> None:
+    """Chunked (the row groups of a Parquet file) or whole: the same report, examples and
+    duplicates across chunks included."""
+    from crmculture.quality import report_frames
+
+    whole = pd.DataFrame(rows)
+    if not with_id:
+        whole = whole.drop(columns=["customer_id"])
+    bounds = sorted({0, len(whole), *(min(c, len(whole)) for c in cuts)})
+    parts = [whole.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    id_field = "customer_id" if with_id else None
+    expected = report(whole, acme_policy(), id_field=id_field)
+    assert report_frames(parts, acme_policy(), id_field=id_field) == expected

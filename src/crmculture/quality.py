@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -66,6 +67,7 @@ __all__ = [
     "Sensitivity",
     "Staleness",
     "report",
+    "report_frames",
 ]
 
 EXAMPLES = 3
@@ -610,3 +612,139 @@ def _differs(new: pd.Series, old: pd.Series) -> Any:
     # Object arrays compare element by element, tuples (``collect`` values) included.
     unequal[both] = left[both] != right[both]
     return (left_missing != right_missing) | unequal
+
+
+_ROW = "#row"
+"""The column that numbers rows across chunks when there is no id field (not a fact name)."""
+
+
+def report_frames(
+    frames: Iterable[pd.DataFrame],
+    policy: Policy,
+    *,
+    department: str | None = None,
+    keep: Sequence[str] = (),
+    id_field: str | None = None,
+    as_of: dt.date | None = None,
+) -> QualityReport:
+    """`report` over a customer base that comes in frames (the row groups of a Parquet file):
+    the same report as for the frames put together, with memory bounded by one frame and the
+    ids.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from crmculture.stories import acme_policy
+        >>> rows = pd.DataFrame({"customer_id": ["a", "b", "a"], "credit_hold": [False] * 3,
+        ...                      "days_overdue": [0, -1, 0], "annual_volume": [1, 2, 3],
+        ...                      "tier": ["gold"] * 3})
+        >>> parts = [rows.iloc[:2], rows.iloc[2:]]
+        >>> found = report_frames(parts, acme_policy(), id_field="customer_id")
+        >>> found == report(rows, acme_policy(), id_field="customer_id")
+        True
+        >>> found.duplicates
+        Duplicates(ids=1, records=2, examples=('a',))
+    """
+    kept = [name for name in keep if name != id_field]
+    numbered = id_field is None
+    key = _ROW if numbered else id_field
+    parts: list[QualityReport] = []
+    seen: Counter[Any] = Counter()
+    start = 0
+    for frame in frames:
+        if numbered:
+            frame = frame.assign(**{_ROW: np.arange(start, start + len(frame))})
+        start += len(frame)
+        if key in frame:
+            ids = frame[key]
+            seen.update(ids[ids.notna()].tolist())
+        parts.append(
+            report(frame, policy, department=department, keep=kept, id_field=key, as_of=as_of)
+        )
+    duplicates = Duplicates(0, 0, ())
+    if not numbered:
+        repeated = [(name, count) for name, count in seen.items() if count > 1]
+        duplicates = Duplicates(
+            len(repeated),
+            sum(count for _, count in repeated),
+            tuple(name for name, _ in repeated[:EXAMPLES]),
+        )
+    if not parts:
+        return report(pd.DataFrame(), policy, department=department, keep=kept, as_of=as_of)
+    return _merged(parts, duplicates, policy)
+
+
+def _merged(parts: list[QualityReport], duplicates: Duplicates, policy: Policy) -> QualityReport:
+    """One report from the reports of consecutive chunks (duplicates counted across them)."""
+    present: Counter[str] = Counter()
+    missing: Counter[str] = Counter()
+    for part in parts:
+        for item in part.completeness:
+            present[item.fact] += item.present
+            missing[item.fact] += item.missing
+    invalid: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
+    for part in parts:
+        for value in part.invalid:
+            count, examples = invalid.get((value.fact, value.reason), (0, ()))
+            invalid[value.fact, value.reason] = (
+                count + value.customers,
+                (examples + value.examples)[:EXAMPLES],
+            )
+    stale: dict[str, Staleness] = {}
+    for part in parts:
+        for aged in part.stale:
+            before = stale.get(aged.fact)
+            stale[aged.fact] = (
+                aged
+                if before is None
+                else attrs.evolve(
+                    before,
+                    customers=before.customers + aged.customers,
+                    examples=(before.examples + aged.examples)[:EXAMPLES],
+                )
+            )
+    sensitive: dict[str, Sensitivity] = {}
+    for part in parts:
+        for found in part.sensitive_facts:
+            earlier = sensitive.get(found.fact)
+            if earlier is None:
+                sensitive[found.fact] = found
+                continue
+            directives = Counter(dict(earlier.directives))
+            directives.update(dict(found.directives))
+            sensitive[found.fact] = Sensitivity(
+                found.fact,
+                earlier.missing + found.missing,
+                earlier.customers + found.customers,
+                tuple(sorted(directives.items(), key=lambda item: (-item[1], item[0]))),
+                (earlier.examples + found.examples)[:EXAMPLES],
+                earlier.stale + found.stale,
+            )
+    return QualityReport(
+        rows=sum(part.rows for part in parts),
+        completeness=tuple(
+            Completeness(fact.name, present[fact.name], missing[fact.name])
+            for fact in policy.schema
+        ),
+        invalid=tuple(
+            sorted(
+                (
+                    InvalidValues(fact, reason, count, examples)
+                    for (fact, reason), (count, examples) in invalid.items()
+                ),
+                key=lambda item: (-item.customers, item.fact, item.reason),
+            )
+        ),
+        invalid_records=sum(part.invalid_records for part in parts),
+        undecidable=sum(part.undecidable for part in parts),
+        duplicates=duplicates,
+        sensitive_facts=tuple(sorted(sensitive.values(), key=lambda s: (-s.customers, s.fact))),
+        sensitive_records=sum(part.sensitive_records for part in parts),
+        stale=tuple(stale[name] for name in sorted(stale, key=_order(policy))),
+        stale_records=sum(part.stale_records for part in parts),
+        as_of=parts[0].as_of,
+    )
+
+
+def _order(policy: Policy) -> Any:
+    names = list(policy.schema.names)
+    return names.index
