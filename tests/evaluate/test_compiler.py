@@ -249,3 +249,32 @@ class TestHostileNames:
         customer = {"credit_hold": True, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}
         expected = ReferenceEvaluator(renamed)(customer).to_json()
         assert expected == renamed.compile()(customer).to_json()
+
+
+def test_an_evaluator_collected_while_linecache_checks_its_cache() -> None:
+    """The garbage collector may drop an evaluator while `linecache.checkcache` walks the
+    cache (doctest and pdb call it): the walk must not fail, and the entry goes afterwards."""
+    holder: dict[str, Any] = {"policy": acme_policy()}
+    filename = type(holder["policy"].compile()).__call__.__code__.co_filename
+
+    class DropsThePolicy:
+        """An entry whose length, asked by `checkcache`, drops the last policy reference."""
+
+        def __len__(self) -> int:
+            holder.clear()
+            gc.collect()
+            return 1
+
+    # Walked before the evaluator's own entry: inserted first, in a fresh copy of the cache.
+    saved = dict(linecache.cache)
+    try:
+        linecache.cache.clear()
+        linecache.cache["<drops the policy>"] = DropsThePolicy()  # type: ignore[assignment]
+        linecache.cache.update(saved)
+        linecache.checkcache()
+        assert filename in linecache.cache  # still there: removed after the walk
+        gc.collect()
+        acme_policy().compile()  # the next registration removes it
+        assert filename not in linecache.cache
+    finally:
+        linecache.cache.pop("<drops the policy>", None)

@@ -25,6 +25,7 @@ import functools
 import itertools
 import linecache
 import math
+import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -550,10 +551,10 @@ def compile_truths(
     source, globs = generate_truths_source(policy, nodes, optional)
     filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)} truths>"
     code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    _register(filename, source)
     exec(code, globs)
     truths: Callable[..., tuple[bool, ...]] = globs["truths"]
-    weakref.finalize(truths, linecache.cache.pop, filename, None).atexit = False
+    weakref.finalize(truths, _forget, filename).atexit = False
     return truths
 
 
@@ -600,7 +601,7 @@ def _compile(
         source, globs = generate_source(policy, shown=shown, as_of=as_of)
     filename = f"<crmculture compiled policy {_shown(policy.name)} #{next(_serial)}>"
     code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    _register(filename, source)
     exec(code, globs)
     cls = type(
         "CompiledPolicy",
@@ -617,8 +618,51 @@ def _compile(
     object.__setattr__(compiled, "source", source)
     object.__setattr__(compiled, "_at", {})
     # The source stays readable as long as the evaluator lives, and no longer.
-    weakref.finalize(compiled, linecache.cache.pop, filename, None).atexit = False
+    weakref.finalize(compiled, _forget, filename).atexit = False
     return compiled
+
+
+_FORGOTTEN: list[str] = []
+"""Sources of collected evaluators whose `linecache` entry is still to be removed."""
+
+
+def _register(filename: str, source: str) -> None:
+    """Make `source` what tracebacks and `inspect` show for `filename`."""
+    _forget_pending()
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _forget(filename: str) -> None:
+    """Remove a collected evaluator's source from `linecache`.
+
+    The garbage collector may call this while `linecache.checkcache` walks the cache's keys
+    (doctest and pdb call it before each example); an entry removed then makes that walk fail
+    with `KeyError`. So while some thread is inside `checkcache`, the removal waits for the
+    next registration or removal.
+    """
+    _FORGOTTEN.append(filename)
+    if not _checking_cache():
+        _forget_pending()
+
+
+def _forget_pending() -> None:
+    while _FORGOTTEN:
+        try:
+            linecache.cache.pop(_FORGOTTEN.pop(), None)
+        except IndexError:  # another thread took the last one
+            break
+
+
+def _checking_cache() -> bool:
+    """Whether some thread is inside `linecache.checkcache`."""
+    code = linecache.checkcache.__code__
+    for frame in sys._current_frames().values():
+        walked: Any = frame
+        while walked is not None:
+            if walked.f_code is code:
+                return True
+            walked = walked.f_back
+    return False
 
 
 def _shown(name: str) -> str:
