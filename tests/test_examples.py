@@ -215,11 +215,14 @@ def test_the_credit_hold_script() -> None:
 
 
 def test_the_reward_best_customers_script() -> None:
-    """The monotonicity break is found, fixed, and the fix proven and reviewed."""
+    """The shipped culture is proven; the break a proposed rule brings is caught, fixed, and
+    the fix proven and reviewed."""
     out = run_script("reward_best_customers.py")
-    assert "ACME 2026.11: 1 finding(s)" in out
+    assert "ACME 2026.11 as shipped: 0 finding(s); complete: True" in out
+    assert "ACME with the proposed unhappy-customer rule: 1 finding(s)" in out
     assert "monotonicity break on `service_level`" in out
-    assert "ACME 2026.12: 0 finding(s); complete: True" in out
+    assert "set by rule(s): unhappy-customer" in out
+    assert "ACME 2026.12, the change fixed: 0 finding(s); complete: True" in out
     assert 'service_level: "priority" -> "standard"' in out
 
 
@@ -257,7 +260,7 @@ def test_the_crm_initiative_script() -> None:
 def test_the_review_script(tmp_path: Path) -> None:
     """The review of a policy change names the changed customers."""
     out = run_script("review_policy_change.py")
-    assert "version 2026.11 -> 2026.12: 10 groups of customers are treated differently" in out
+    assert "version 2026.11 -> 2026.12: 6 groups of customers are treated differently" in out
     assert "days_overdue between 46 and 60" in out
     same = run_script(
         "review_policy_change.py", str(EXAMPLES / "acme-culture.yaml"), "examples/acme-culture.yaml"
