@@ -44,6 +44,7 @@ def fixed_policy(policy: Policy) -> Policy:
         ],
         layers=policy.layers,
         departments=policy.departments,
+        promises=policy.promises,
         version="2026.12",
         description=policy.description,
     )
