@@ -228,18 +228,44 @@ def test_decide_streams_in_constant_memory(
     assert peaks[1] < peaks[0] * 1.5, peaks
 
 
+UNHAPPY_RULE = """\
+  - id: unhappy-customer
+    when: satisfaction < 5
+    then: {service_level: priority, notify: customer_success}
+"""
+
+
+def acme_with_unhappy_rule(tmp_path: Path) -> str:
+    """The ACME example with a rule that breaks monotonicity: an unhappy customer gets
+    priority service, so a happier one is served worse (the tutorial's proposed change)."""
+    text = Path(CULTURE).read_text(encoding="utf-8")
+    anchor = "  - id: resellers-to-partners\n"
+    assert anchor in text
+    path = tmp_path / "acme-unhappy.yaml"
+    path.write_text(text.replace(anchor, UNHAPPY_RULE + anchor), encoding="utf-8")
+    return str(path)
+
+
 class TestCheck:
-    def test_error_findings_exit_1_with_their_counterexample(self) -> None:
-        """The ACME culture has a monotonicity break: reported with customers, exit 1."""
-        code, out, _ = run("check", CULTURE)
+    def test_the_example_culture_exits_0(self) -> None:
+        """The ACME example has no error finding: exit 0, its long journeys listed."""
+        code, out, err = run("check", CULTURE)
+        assert (code, err) == (0, ""), out
+        assert "errors" not in out
+        assert "promises: 3 of 3 proven" in out
+        assert "`replacement_part` from `sales` touches 5 departments" in out
+
+    def test_error_findings_exit_1_with_their_counterexample(self, tmp_path: Path) -> None:
+        """A monotonicity break is reported with its customers, and exits 1."""
+        code, out, _ = run("check", acme_with_unhappy_rule(tmp_path))
         assert code == 1
         assert "errors (1):" in out
         assert "monotonicity break on `service_level`" in out
         assert "`replacement_part` from `sales` touches 5 departments" in out
 
-    def test_json_report(self) -> None:
+    def test_json_report(self, tmp_path: Path) -> None:
         """--json writes the findings with their witnesses, for CI."""
-        code, out, _ = run("check", CULTURE, "--json")
+        code, out, _ = run("check", acme_with_unhappy_rule(tmp_path), "--json")
         assert code == 1
         report = json.loads(out)
         assert report["complete"] is True

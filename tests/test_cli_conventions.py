@@ -342,12 +342,12 @@ class TestExampleCommand:
 
     def test_write_out_and_check_from_any_directory(self, tmp_path: Path) -> None:
         """`crmculture example acme -o a.yaml && crmculture check a.yaml`, outside the
-        repository. check exits 1: the example culture has a monotonicity break planted for
-        the tutorial "Reward the best customers"."""
+        repository. check exits 0: the example culture ships without an error finding."""
         assert console("example", "acme", "-o", "a.yaml", cwd=tmp_path).returncode == EXIT_OK
         result = console("check", "a.yaml", cwd=tmp_path)
-        assert result.returncode == EXIT_FINDINGS
-        assert "monotonicity break" in result.stdout
+        assert result.returncode == EXIT_OK, result.stdout
+        assert "promises: 3 of 3 proven" in result.stdout
+        assert "errors" not in result.stdout
 
 
 @pytest.fixture(scope="module")

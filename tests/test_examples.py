@@ -35,7 +35,7 @@ class TestTheDemo:
         headings = [
             "1. Every department gives the same answer",
             "2. A replacement part should not take five departments",
-            "3. What the verifier finds",
+            "3. The verifier checks every customer",
             "4. Bad data is rejected",
             "5. Every decision explains itself",
             "Try it yourself:",
@@ -44,8 +44,8 @@ class TestTheDemo:
         assert places == sorted(places)
 
     def test_what_it_shows(self) -> None:
-        """The credit hold everywhere, five departments then three, the verifier's findings,
-        the rejected record, and a decision's reasons."""
+        """The credit hold everywhere, five departments then three, ACME proven clean and the
+        planted change's finding, the rejected record, and a decision's reasons."""
         from crmculture.analysis import analyze
         from crmculture.stories import acme_policy
 
@@ -56,17 +56,18 @@ class TestTheDemo:
             text
         )
         assert "* max_departments: 5 -> 3" in text
-        findings = analyze(acme_policy()).findings
-        for finding in findings[:3]:
-            assert " ".join(str(finding).split()) in flat
-        count = len(findings)
-        assert f"{count} finding{'' if count == 1 else 's'} in all; the search is complete" in text
+        assert analyze(acme_policy()).findings == ()
+        assert "ACME as shipped: 0 findings; the search is complete, so none exists." in text
+        proposed = analyze(acme_policy().with_rules(demo._PROPOSED)).findings
+        assert [finding.kind for finding in proposed] == ["monotonicity_break"]
+        assert " ".join(str(proposed[0]).split()) in flat
+        assert "With the change: 1 finding; the search is complete." in text
         assert "rejected: invalid customer: 4 problems" in text
         assert "set by `high-volume-pays-on-time`" in text
         assert "crmculture example acme -o acme.yaml" in text
 
     def test_the_planted_finding_is_labelled_planted(self) -> None:
-        """A monotonicity break is there for a tutorial, and the demo says so right after it."""
+        """A finding planted on purpose is labelled so right after it."""
         from crmculture import Directive, F, Fact, Policy, Rule, Schema
         from crmculture.analysis import check_monotonicity
 
@@ -77,17 +78,24 @@ class TestTheDemo:
         unhappy = Rule("unhappy", when=F.satisfaction < 5, then={"service_level": "priority"})
         findings = check_monotonicity(Policy("p", schema, [level], [unhappy])).findings
         out = io.StringIO()
-        demo._findings(out, findings, limit=None)
+        demo._findings(out, findings, limit=None, planted=demo._PLANTED)
         lines = out.getvalue().splitlines()
         assert "monotonicity break" in lines[0]
         assert "planted on purpose" in out.getvalue()
         assert "Reward the best customers" in out.getvalue()
+        unlabelled = io.StringIO()
+        demo._findings(unlabelled, findings, limit=None)
+        assert "planted" not in unlabelled.getvalue()
 
     def test_the_demo_labels_what_it_shows(self) -> None:
-        """In the demo itself, each monotonicity break shown is followed by the label."""
-        text = demo_text()
-        for part in text.split("monotonicity break")[1:]:
-            assert "planted on purpose" in part.split("error:")[0]
+        """In the demo itself (short and full), each finding shown is followed by the planted
+        label, for ACME as shipped has none; and so is the bad record."""
+        for text in (demo_text(), demo_text(full=True)):
+            parts = text.split("error: ")[1:]
+            assert parts
+            for part in parts:
+                assert "planted on purpose" in " ".join(part.split("\n\n")[0].split())
+            assert "four mistakes planted on purpose" in text
 
     def test_full_shows_every_trace(self) -> None:
         """--full: four full explanations, the whole batch and the org analysis's flags."""
@@ -215,11 +223,14 @@ def test_the_credit_hold_script() -> None:
 
 
 def test_the_reward_best_customers_script() -> None:
-    """The monotonicity break is found, fixed, and the fix proven and reviewed."""
+    """The shipped culture is proven; the break a proposed rule brings is caught, fixed, and
+    the fix proven and reviewed."""
     out = run_script("reward_best_customers.py")
-    assert "ACME 2026.11: 1 finding(s)" in out
+    assert "ACME 2026.11 as shipped: 0 finding(s); complete: True" in out
+    assert "ACME with the proposed unhappy-customer rule: 1 finding(s)" in out
     assert "monotonicity break on `service_level`" in out
-    assert "ACME 2026.12: 0 finding(s); complete: True" in out
+    assert "set by rule(s): unhappy-customer" in out
+    assert "ACME 2026.12, the change fixed: 0 finding(s); complete: True" in out
     assert 'service_level: "priority" -> "standard"' in out
 
 
@@ -257,7 +268,7 @@ def test_the_crm_initiative_script() -> None:
 def test_the_review_script(tmp_path: Path) -> None:
     """The review of a policy change names the changed customers."""
     out = run_script("review_policy_change.py")
-    assert "version 2026.11 -> 2026.12: 10 groups of customers are treated differently" in out
+    assert "version 2026.11 -> 2026.12: 6 groups of customers are treated differently" in out
     assert "days_overdue between 46 and 60" in out
     same = run_script(
         "review_policy_change.py", str(EXAMPLES / "acme-culture.yaml"), "examples/acme-culture.yaml"

@@ -3,8 +3,9 @@
 Run it with ``crmculture demo``. It tells the story in the order that matters to a CEO, in a
 screen or two: one customer gets the same answer from every department (proven for every
 customer); a replacement part takes five departments, and a reorganisation tried before it
-is made brings that down; what the verifier finds (the finding planted for a tutorial is
-labelled so); bad data is rejected, never half-evaluated; and every decision explains itself.
+is made brings that down; the verifier proves the policy and catches a bad change before it
+ships (the change is planted by the demo, and labelled so); bad data (planted too, and
+labelled) is rejected, never half-evaluated; and every decision explains itself.
 It ends with the commands to try next. ``crmculture demo --full`` adds every detail: four
 customers' full traces, the whole batch, the org analysis's findings and every metric.
 """
@@ -23,6 +24,7 @@ from crmculture.analysis.verifier import analyze
 from crmculture.analysis.what_if import compare
 from crmculture.culture import Culture
 from crmculture.errors import CrmCultureError
+from crmculture.model import F, Rule
 from crmculture.stories import ACME_DEPARTMENTS, acme_culture, example_customers
 
 __all__ = ["main", "run"]
@@ -35,12 +37,19 @@ _ASKED_BY = {
     "platinum, unhappy, many tickets": "support",
     "delinquent reseller": "shipping",
 }
-# Findings planted in the example culture so that a tutorial can find and fix them: the demo
-# says so, so that nobody takes them for a flaw of the library or of the example.
-_PLANTED = {
-    "monotonicity_break": 'planted on purpose: the tutorial "Reward the best customers" '
-    "finds this break and fixes it",
-}
+# A change the demo proposes on purpose, so that the verifier has something to catch: priority
+# service for unhappy customers serves a happier customer worse. Every finding it brings is
+# labelled as planted where it is shown, so that nobody takes it for a flaw of the example.
+_PROPOSED = Rule(
+    "unhappy-customer",
+    when=F.satisfaction < 5,
+    then={"service_level": "priority", "notify": "customer_success"},
+    rationale="A customer who told us they are unhappy is called back first.",
+)
+_PLANTED = (
+    'planted on purpose by the demo: the tutorial "Reward the best customers" catches '
+    "this change and fixes it"
+)
 _BAD_RECORD = {
     "credit_hold": "no",
     "days_overdue": -4,
@@ -138,18 +147,26 @@ def run(out: IO[str], *, full: bool = False) -> None:
     for metric in metrics:
         print(f"   {comparison.delta(metric)}", file=out)
 
-    _heading(out, 3, "What the verifier finds in the policy (every customer, not a sample)")
+    _heading(out, 3, "The verifier checks every customer, not a sample")
     _findings(out, report.findings, limit=None if full else 3)
-    count = len(report.findings)
+    summary = _summary(report.findings, report.complete)
+    if not report.findings and report.complete:
+        summary += ", so none exists"
+    _say(out, f"ACME as shipped: {summary}.")
+    proposed = analyze(policy.with_rules(_PROPOSED))
     _say(
         out,
-        f"{count} finding{'' if count == 1 else 's'} in all; the search is "
-        f"{'complete' if report.complete else 'incomplete'}",
+        "A proposed change, planted here on purpose: give unhappy customers (satisfaction "
+        "below 5) priority service. Checked before it ships:",
     )
+    _findings(out, proposed.findings, limit=None if full else 3, planted=_PLANTED)
+    _say(out, f"With the change: {_summary(proposed.findings, proposed.complete)}.")
 
     _heading(out, 4, "Bad data is rejected, never half-evaluated")
     batch = [*customers.values(), _BAD_RECORD] if full else [_BAD_RECORD]
     first = 0 if full else len(customers)
+    which = f"Record {len(batch) - 1} has" if full else "A record with"
+    _say(out, f"{which} four mistakes planted on purpose, in types, ranges, values and names:")
     for index, result in enumerate(decide.decide_many(batch, on_error="report"), start=first):
         if isinstance(result, CrmCultureError):
             reason = str(result).replace("\n", "\n   ")
@@ -211,12 +228,23 @@ def _directive_lines(explanation: str) -> list[str]:
     ]
 
 
-def _findings(out: IO[str], findings: Sequence[Finding], limit: int | None) -> None:
+def _summary(findings: Sequence[Finding], complete: bool) -> str:
+    count = len(findings)
+    return (
+        f"{count} finding{'' if count == 1 else 's'}; the search is "
+        f"{'complete' if complete else 'incomplete'}"
+    )
+
+
+def _findings(
+    out: IO[str], findings: Sequence[Finding], limit: int | None, planted: str | None = None
+) -> None:
+    """Print `findings` (the first `limit`); each followed by the `planted` label if given."""
     shown = findings if limit is None else findings[:limit]
     for finding in shown:
         print(_fill(str(finding), "   ", "     "), file=out)
-        if finding.kind in _PLANTED:
-            _say(out, f"({_PLANTED[finding.kind]})", indent="     ")
+        if planted is not None:
+            _say(out, f"({planted})", indent="     ")
     if len(findings) > len(shown):
         print(f"   ... and {len(findings) - len(shown)} more (crmculture demo --full)", file=out)
 

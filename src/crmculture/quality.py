@@ -30,10 +30,10 @@ Examples:
     ('days_overdue', 'is below the minimum 0', ('c4',))
     >>> found.duplicates.ids, found.duplicates.examples
     (1, ('c2',))
-    >>> [(s.fact, s.customers) for s in found.sensitive_facts][:2]
-    [('satisfaction', 3), ('is_reseller', 2)]
+    >>> [(s.fact, s.customers) for s in found.sensitive_facts][:1]
+    [('is_reseller', 2)]
     >>> [name for name, count in found.sensitive_facts[0].directives]
-    ['notify', 'service_level']
+    ['route_to']
 """
 
 from __future__ import annotations

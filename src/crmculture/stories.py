@@ -149,12 +149,6 @@ def acme_policy() -> Policy:
             rationale="Platinum customers in good standing keep their loyalty discount.",
         ),
         Rule(
-            "unhappy-customer",
-            when=F.satisfaction < 5,
-            then={"service_level": "priority", "notify": "customer_success"},
-            rationale="A customer who told us they are unhappy is called back first.",
-        ),
-        Rule(
             "resellers-to-partners",
             when=F.is_reseller & ~F.credit_hold,
             then={"route_to": "channel_partners"},

@@ -117,11 +117,21 @@ class TestDiscountThatRewardsTheDelinquent:
 
 
 class TestAcmeAsItIs:
-    """The full analysis of ACME's culture finds the one break its authors chose."""
+    """The full analysis of ACME's culture proves it clean, and finds the break of the change
+    the tutorial "Reward the best customers" catches."""
+
+    def test_acme_as_shipped_is_clean(self) -> None:
+        """No conflict, gap, non-uniform treatment or monotonicity break, proven."""
+        report = analyze(acme_policy())
+        assert report.complete
+        assert report.findings == ()
 
     def test_unhappy_customers_jump_the_queue(self) -> None:
         """An unhappy customer gets priority service that a satisfied one does not: reported."""
-        report = analyze(acme_policy())
+        unhappy = Rule(
+            "unhappy-customer", when=F.satisfaction < 5, then={"service_level": "priority"}
+        )
+        report = analyze(acme_policy().with_rules(unhappy))
         assert report.complete
         assert [f.kind for f in report.findings] == ["monotonicity_break"]
         finding = report.findings[0]

@@ -96,7 +96,8 @@ class TestExplain:
 
     def test_explain_mentions_missing_facts(self, evaluator: Any) -> None:
         """A comparison that failed because the fact is missing says so."""
-        text = evaluator(acme_policy())(GOOD).explain()
+        unhappy = Rule("unhappy", when=F.satisfaction < 5, then={"notify": "customer_success"})
+        text = evaluator(acme_policy().with_rules(unhappy))(GOOD).explain()
         assert "satisfaction is missing, the rule needs a value < 5.0" in text
 
 

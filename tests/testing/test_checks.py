@@ -53,6 +53,14 @@ def late_discount() -> Policy:
     )
 
 
+def acme_with_unhappy_rule() -> Policy:
+    """ACME with the change the tutorial "Reward the best customers" catches: an unhappy
+    customer gets priority service, so a happier one is served worse."""
+    return acme_policy().with_rules(
+        Rule("unhappy-customer", when=F.satisfaction < 5, then={"service_level": "priority"})
+    )
+
+
 def failure(call: Any) -> CheckFailed:
     with pytest.raises(CheckFailed) as raised:
         call()
@@ -170,9 +178,14 @@ class TestAssertMonotone:
         assert_monotone(acme_policy(), "may_ship")
         assert_monotone(acme_policy(), "discount_pct", department="sales", settings=FEW)
 
+    def test_acme_service_level_is_proved_monotone(self) -> None:
+        """ACME as shipped never gives a better customer a worse service level."""
+        assert_monotone(acme_policy(), "service_level")
+
     def test_the_unhappy_customer_rule_breaks_service_level(self) -> None:
-        """The verifier finds ACME's known break: an unhappy customer gets priority."""
-        error = failure(lambda: assert_monotone(acme_policy(), "service_level"))
+        """The verifier finds the break of the proposed rule: an unhappy customer gets
+        priority."""
+        error = failure(lambda: assert_monotone(acme_with_unhappy_rule(), "service_level"))
         message = str(error)
         assert 'gets a worse `service_level`: "standard" instead of "priority"' in message
         assert "better on: satisfaction 5.0 instead of 0.0" in message
@@ -213,7 +226,9 @@ class TestAssertAlways:
         lowest such customer (unhappy, so `unhappy-customer` gives priority) and the rule."""
         error = failure(
             lambda: assert_always(
-                acme_policy(), when='tier >= "gold"', then={"service_level": "white_glove"}
+                acme_with_unhappy_rule(),
+                when='tier >= "gold"',
+                then={"service_level": "white_glove"},
             )
         )
         assert error.found_by == "verifier"

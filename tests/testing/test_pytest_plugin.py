@@ -176,8 +176,8 @@ def test_the_coverage_summary_reports_recorded_decisions(pytester: pytest.Pytest
     result.stdout.fnmatch_lines(
         [
             "*crmculture rule coverage*",
-            "coverage of policy `acme` version 2026.11 over 1 customers: 1 of 7 rules matched",
-            "*never matched (6):*",
+            "coverage of policy `acme` version 2026.11 over 1 customers: 1 of 6 rules matched",
+            "*never matched (5):*",
         ]
     )
 

@@ -340,12 +340,17 @@ def analyze(
 
     Examples:
         >>> from crmculture.stories import acme_policy
+        >>> from crmculture import F, Rule
         >>> report = analyze(acme_policy())
+        >>> report.complete, report.findings
+        (True, ())
+        >>> unhappy = Rule("unhappy", when=F.satisfaction < 5, then={"service_level": "priority"})
+        >>> report = analyze(acme_policy().with_rules(unhappy))
         >>> report.complete, [finding.kind for finding in report.findings]
         (True, ['monotonicity_break'])
         >>> finding = report.findings[0]
-        >>> finding.facts, finding.better_value, finding.worse_value
-        (('satisfaction',), 'standard', 'priority')
+        >>> finding.facts, finding.better_value, finding.worse_value, finding.rules
+        (('satisfaction',), 'standard', 'priority', ('unhappy',))
     """
     if as_of is not None:
         policy = policy.at(as_of)

@@ -419,8 +419,9 @@ def _parser() -> argparse.ArgumentParser:
         help="show the built-in example culture end to end",
         description="The built-in ACME culture in a screen or two, in the order that matters "
         "to a CEO: one customer treated alike by every department, the five-department "
-        "replacement part and the reorganisation that fixes it, what the verifier finds, "
-        "bad data rejected, and one decision explained. --full adds every trace.",
+        "replacement part and the reorganisation that fixes it, the verifier proving the policy "
+        "and catching a change planted on purpose, bad data rejected, and one decision "
+        "explained. --full adds every trace.",
         epilog="examples:\n  crmculture demo\n  crmculture demo --full | less",
         formatter_class=raw,
     )

@@ -248,9 +248,12 @@ def assert_monotone(
         InvalidArgument: for bad arguments.
 
     Examples:
+        >>> from crmculture import F, Rule
         >>> from crmculture.stories import acme_policy
         >>> assert_monotone(acme_policy(), "may_ship")
         >>> assert_monotone(acme_policy(), "service_level")
+        >>> unhappy = Rule("unhappy", when=F.satisfaction < 5, then={"service_level": "priority"})
+        >>> assert_monotone(acme_policy().with_rules(unhappy), "service_level")
         Traceback (most recent call last):
         ...
         crmculture.testing.checks.CheckFailed: assert_monotone: a better customer gets a worse `service_level`: "standard" instead of "priority"

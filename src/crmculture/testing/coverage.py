@@ -21,7 +21,7 @@ Examples:
     >>> report.partial_clauses[-1]
     ('resellers-to-partners', 'not credit_hold')
     >>> print(report.summary().splitlines()[0])
-    coverage of policy `acme` version 2026.11 over 4 customers: 6 of 7 rules matched
+    coverage of policy `acme` version 2026.11 over 4 customers: 5 of 6 rules matched
 """
 
 from __future__ import annotations
