@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crmculture.cli.arguments import _load
 from crmculture.cli.decisions import _PARQUET, _close_records, _open_records, _record_format
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
 from crmculture.cli.problems import _write_json
 from crmculture.model.policies import Policy
+
+if TYPE_CHECKING:
+    from crmculture.adherence import AdherenceReport
 
 
 def _records(path: str, policy: Policy, what: str, counts: dict[str, int]) -> Iterator[Any]:
@@ -42,19 +45,25 @@ def _records(path: str, policy: Policy, what: str, counts: dict[str, int]) -> It
         _close_records(stream, path)
 
 
-def _adherence(args: argparse.Namespace, out: IO[str]) -> int:
+def _judged(args: argparse.Namespace, policy: Policy, unread: dict[str, int]) -> AdherenceReport:
+    """The adherence of `args.actions` by `args.customers` (``adherence`` and ``report``); the
+    pieces of the files that are not records are counted in `unread`."""
     from crmculture.adherence import adherence
 
-    policy = _load(args.culture)
-    unread: dict[str, int] = {}
     customers = list(_records(args.customers, policy, "customers", unread))
-    found = adherence(
+    return adherence(
         _records(args.actions, policy, "actions", unread),
         customers,
         policy,
         id_field=args.id_field,
         as_of=args.as_of,
     )
+
+
+def _adherence(args: argparse.Namespace, out: IO[str]) -> int:
+    policy = _load(args.culture)
+    unread: dict[str, int] = {}
+    found = _judged(args, policy, unread)
     if args.json:
         document = found.to_dict()
         document["unreadable"] = unread

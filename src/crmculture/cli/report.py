@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import IO
 
-from crmculture.cli.adherence import _records
+from crmculture.cli.adherence import _judged
 from crmculture.cli.arguments import _load, _open_output
 from crmculture.cli.exit_codes import EXIT_OK, _UsageError
 
@@ -24,17 +24,8 @@ def _html_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise _UsageError("--actions and --customers go together: the adherence chart needs both")
     found = None
     if args.actions is not None:
-        from crmculture.adherence import adherence
-
         unread: dict[str, int] = {}
-        customers = list(_records(args.customers, policy, "customers", unread))
-        found = adherence(
-            _records(args.actions, policy, "actions", unread),
-            customers,
-            policy,
-            id_field=args.id_field,
-            as_of=args.as_of,
-        )
+        found = _judged(args, policy, unread)
         for reason, count in sorted(unread.items()):
             err.write(f"Not read: {count:,}: {reason}\n")
     try:
