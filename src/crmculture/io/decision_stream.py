@@ -328,7 +328,7 @@ class _Chunked:
         *,
         as_of: dt.date | None = None,
     ) -> None:
-        from crmculture.batch.frames import FramePlan
+        from crmculture.batch.frames import shared_plan
 
         self.policy = policy
         self.schema = policy.schema
@@ -341,7 +341,9 @@ class _Chunked:
         self.log = log
         # A log needs every decision: then each row is decided on its own, as for `full`.
         columnar = emit == "directives" and log is None
-        self.plan = FramePlan(policy, department, as_of=as_of) if columnar else None
+        # Prepared once per process for a policy and department: a service deciding batch
+        # after batch does not prepare it again for each.
+        self.plan = shared_plan(policy, department, as_of=as_of) if columnar else None
         self.kinds = {fact.name: fact.type for fact in policy.schema}
         self.directive_texts: dict[tuple[Any, ...], str] = {}
 
