@@ -326,3 +326,21 @@ def test_a_culture_that_decides_by_the_date_is_judged_on_a_day(
     assert "re-verify" in err
     code, out, _ = cli(*command, "--as-of", "2026-12-01", "--json")
     assert (code, json.loads(out)["followed"]) == (0, 1)
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_ids_that_are_json_arrays_or_objects(
+    columns: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An id that is a JSON array or object is an id like any other, on both routes: equal
+    ids find each other, others are unknown customers; never a TypeError."""
+    monkeypatch.setattr(adherence_module, "_columns_available", lambda: columns)
+    good = {"credit_hold": False, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}
+    customers = [{**good, "customer_id": ["x", 1]}, {**good, "customer_id": "y"}]
+    actions = [
+        {"customer_id": ["x", 1], "department": "sales", "directive": "may_ship", "value": True},
+        {"customer_id": "y", "department": "sales", "directive": "may_ship", "value": True},
+        {"customer_id": {"a": 1}, "department": "sales", "directive": "may_ship", "value": True},
+    ]
+    found = adherence(actions, customers, acme_policy())
+    assert (found.judged, found.followed, found.rejected) == (2, 2, (("unknown customer", 1),))

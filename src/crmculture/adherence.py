@@ -239,12 +239,20 @@ def adherence(
     # valid (`_decided`), so that typed records skip intake's per-value work.
     known: dict[Any, dict[str, Any] | str] = {}
     for record in customers:
-        known[record.get(id_field)] = {
+        known[_id(record.get(id_field))] = {
             name: value for name, value in record.items() if name in facts
         }
     if _columns_available():
         return _Columns(known, policy).judge(actions, id_field)
     return _judge_records(actions, known, policy, id_field)
+
+
+def _id(value: Any) -> Any:
+    """A customer id as a key: itself, or for a JSON array or object (which cannot be a key),
+    its JSON text, so that equal ids still find each other."""
+    if isinstance(value, list | dict):
+        return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+    return value
 
 
 def _judge_records(
@@ -267,7 +275,7 @@ def _judge_records(
     counts = _Counts()
     for action in actions:
         counts.actions += 1
-        customer_id = action.get(id_field)
+        customer_id = _id(action.get(id_field))
         department = action.get("department")
         if department == "":
             department = None
@@ -484,10 +492,13 @@ class _Columns:
         asking = np.flatnonzero(~unknown_directive & ~unknown_department)
         index = self.index.get
         customer = np.full(len(chunk), -1, dtype=np.int64)
-        if len(asking) == len(chunk):
-            customer[:] = [index(action.get(id_field), -1) for action in chunk]
-        else:
-            customer[asking] = [index(chunk[k].get(id_field), -1) for k in asking.tolist()]
+        try:
+            if len(asking) == len(chunk):
+                customer[:] = [index(action.get(id_field), -1) for action in chunk]
+            else:
+                customer[asking] = [index(chunk[k].get(id_field), -1) for k in asking.tolist()]
+        except TypeError:  # an id that is a JSON array or object: looked up by its text
+            customer[asking] = [index(_id(chunk[k].get(id_field)), -1) for k in asking.tolist()]
         unknown_customer = ~unknown_directive & ~unknown_department & (customer < 0)
         for reason, where in (
             ("unknown directive", unknown_directive),
