@@ -131,15 +131,17 @@ class TestProblems:
     def test_a_json_batch_that_is_not_an_array(self, client: httpx.Client) -> None:
         """JSON that is not an array: 422 (it says to send NDJSON as such); not JSON: 400."""
         headers = {"content-type": "application/json"}
-        problem(client.post("/v1/decide-batch", content=b'{"a": 1}', headers=headers), 422)
-        problem(client.post("/v1/decide-batch", content=b"[{", headers=headers), 400)
+        answer = client.post("/v1/decide-batch", content=b'{"a": 1}', headers=headers)
+        assert problem(answer, 422)["status"] == 422
+        answer = client.post("/v1/decide-batch", content=b"[{", headers=headers)
+        assert problem(answer, 400)["title"] == "malformed JSON"
 
     def test_a_wrong_media_type_is_415(self, client: httpx.Client) -> None:
         """CSV is not read here: 415."""
         answer = client.post(
             "/v1/decide-batch", content=b"tier\ngold\n", headers={"content-type": "text/csv"}
         )
-        problem(answer, 415)
+        assert problem(answer, 415)["title"] == "unsupported media type"
 
     def test_too_many_records_is_413(self) -> None:
         """More records than the limit: 413, whether NDJSON or an array."""

@@ -155,7 +155,7 @@ class TestProblems:
         answer = client.post(
             "/v1/decide", content=body, headers={"content-type": "application/json"}
         )
-        problem(answer, 400)
+        assert problem(answer, 400)["title"] == "malformed JSON"
 
     def test_a_wrong_media_type_is_415(self, client: httpx.Client) -> None:
         """Form data, or no media type: 415."""
@@ -231,8 +231,8 @@ class TestProblems:
 
     def test_unknown_paths_and_methods_are_problems(self, client: httpx.Client) -> None:
         """The router's 404 and 405 are problems too."""
-        problem(client.get("/v2/decide"), 404)
-        problem(client.get("/v1/decide"), 405)
+        assert problem(client.get("/v2/decide"), 404)["status"] == 404
+        assert problem(client.get("/v1/decide"), 405)["status"] == 405
 
 
 AS_OF_CULTURE = """\

@@ -74,14 +74,15 @@ class TestOpenApi:
         """A problem fits `Problem`; each batch line, decided or not, fits `BatchLine`."""
         document = client.get("/openapi.json").json()
         answer = client.post("/v1/decide", json={"customer": {"tier": "x"}})
-        validator(document, "Problem").validate(answer.json())
+        assert validator(document, "Problem").is_valid(answer.json())
         lines = client.post(
             "/v1/decide-batch",
             content=json.dumps(GOOD) + "\nnot json\n" + json.dumps({"tier": 1}) + "\n",
             headers={"content-type": "application/x-ndjson"},
         ).text.splitlines()
-        for line in lines:
-            validator(document, "BatchLine").validate(json.loads(line))
+        assert len(lines) == 3
+        check = validator(document, "BatchLine")
+        assert all(check.is_valid(json.loads(line)) for line in lines)
 
     def test_an_invalid_request_does_not_fit(self) -> None:
         """The schema refuses what the service refuses: a tier it does not know, a missing

@@ -39,9 +39,10 @@ def acme_file(pytester: pytest.Pytester) -> pathlib.Path:
 def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     """`pytest --help` shows the crmculture options."""
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(
-        ["*--crmculture-profile=*", "*--crmculture-culture=PATH*", "*--crmculture-coverage*"]
-    )
+    text = result.stdout.str()
+    assert result.ret == 0
+    for option in ("--crmculture-profile=", "--crmculture-culture=PATH", "--crmculture-coverage"):
+        assert option in text
 
 
 @pytest.mark.parametrize(
