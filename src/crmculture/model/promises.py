@@ -19,7 +19,7 @@ import attrs
 
 from crmculture.errors import PolicyError, Problem
 from crmculture.model.conditions import Condition, FactRef, as_condition
-from crmculture.model.rules import tags_of
+from crmculture.model.rules import governance_checks, tags_of
 
 __all__ = ["Promise", "PromiseThen"]
 
@@ -114,29 +114,7 @@ def _check_text(instance: Promise, attribute: Any, value: Any) -> None:
         raise _invalid(instance.id, attribute.name, f"`{attribute.name}` is text, not `{value!r}`")
 
 
-def _check_tags(instance: Promise, attribute: Any, value: tuple[Any, ...]) -> None:
-    for tag in value:
-        if not isinstance(tag, str) or not tag:
-            raise _invalid(instance.id, "tags", f"a tag is non-empty text, not `{tag!r}`", tag)
-
-
-def _check_date(instance: Promise, attribute: Any, value: Any) -> None:
-    if value is not None and type(value) is not dt.date:
-        raise _invalid(
-            instance.id, attribute.name, f"`{attribute.name}` is a date, not `{value!r}`", value
-        )
-
-
-def _check_until(instance: Promise, attribute: Any, value: dt.date | None) -> None:
-    _check_date(instance, attribute, value)
-    start = instance.effective_from
-    if value is not None and start is not None and value < start:
-        raise _invalid(
-            instance.id,
-            "effective_until",
-            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
-            value,
-        )
+_check_tags, _check_date, _check_until = governance_checks(_invalid)
 
 
 @attrs.frozen

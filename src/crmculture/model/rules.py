@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -78,29 +78,41 @@ def _check_text(instance: Rule, attribute: Any, value: Any) -> None:
         raise _invalid(instance.id, attribute.name, f"`{attribute.name}` is text, not `{value!r}`")
 
 
-def _check_tags(instance: Rule, attribute: Any, value: tuple[Any, ...]) -> None:
-    for tag in value:
-        if not isinstance(tag, str) or not tag:
-            raise _invalid(instance.id, "tags", f"a tag is non-empty text, not `{tag!r}`", tag)
+Check = Callable[[Any, Any, Any], None]
 
 
-def _check_date(instance: Rule, attribute: Any, value: Any) -> None:
-    if value is not None and (type(value) is not dt.date):
-        raise _invalid(
-            instance.id, attribute.name, f"`{attribute.name}` is a date, not `{value!r}`", value
-        )
+def governance_checks(invalid: Callable[..., PolicyError]) -> tuple[Check, Check, Check]:
+    """The attrs validators of the governance metadata a rule and a promise share: `tags`,
+    `effective_from` and `effective_until` (not before `effective_from`); `invalid` makes
+    the error, at the owner's place in the document."""
+
+    def check_tags(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
+        for tag in value:
+            if not isinstance(tag, str) or not tag:
+                raise invalid(instance.id, "tags", f"a tag is non-empty text, not `{tag!r}`", tag)
+
+    def check_date(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and type(value) is not dt.date:
+            raise invalid(
+                instance.id, attribute.name, f"`{attribute.name}` is a date, not `{value!r}`", value
+            )
+
+    def check_until(instance: Any, attribute: Any, value: dt.date | None) -> None:
+        check_date(instance, attribute, value)
+        start = instance.effective_from
+        if value is not None and start is not None and value < start:
+            raise invalid(
+                instance.id,
+                "effective_until",
+                f"`effective_until` {value.isoformat()} is before `effective_from` "
+                f"{start.isoformat()}",
+                value,
+            )
+
+    return check_tags, check_date, check_until
 
 
-def _check_until(instance: Rule, attribute: Any, value: dt.date | None) -> None:
-    _check_date(instance, attribute, value)
-    start = instance.effective_from
-    if value is not None and start is not None and value < start:
-        raise _invalid(
-            instance.id,
-            "effective_until",
-            f"`effective_until` {value.isoformat()} is before `effective_from` {start.isoformat()}",
-            value,
-        )
+_check_tags, _check_date, _check_until = governance_checks(_invalid)
 
 
 def in_force_text(effective_from: dt.date | None, effective_until: dt.date | None) -> str:
