@@ -236,37 +236,8 @@ class RequestMetrics:
 
 
 def _count(request: str, cases: Iterable[Case], max_departments: int) -> RequestMetrics:
-    totals = dict.fromkeys(
-        (
-            "cases",
-            "resolved",
-            "referred",
-            "first_contact",
-            "dead_ends",
-            "loops",
-            "ambiguous",
-            "long_journeys",
-            "departments_to_resolution",
-        ),
-        0,
-    )
-    deepest = 0
-    for case in cases:
-        journey = case.journey
-        touched = journey.touched
-        totals["cases"] += 1
-        deepest = max(deepest, touched)
-        if journey.resolved:
-            totals["resolved"] += 1
-            totals["departments_to_resolution"] += touched
-            if len(journey.departments) == 1:
-                totals["first_contact"] += 1
-        totals["referred"] += journey.referred
-        totals["dead_ends"] += journey.dead_end
-        totals["loops"] += bool(journey.loop)
-        totals["ambiguous"] += journey.ambiguous
-        totals["long_journeys"] += touched > max_departments
-    return RequestMetrics(request, **totals, max_departments=deepest)
+    """The metrics of cases, each counted once (`_weighted` with every weight 1)."""
+    return _weighted(request, ((case, 1) for case in cases), max_departments)
 
 
 @attrs.frozen
