@@ -50,9 +50,8 @@ from typing import Any, Literal
 
 import attrs
 
-from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.decision import Decision
-from crmculture.log import LoggedDecision, LogProblem, _json_facts, read_log
+from crmculture.log import LoggedDecision, LogProblem, _decide_logged, _json_facts, read_log
 from crmculture.model.policies import Policy
 from crmculture.model.values import json_value
 
@@ -450,21 +449,10 @@ def redecide(
         if isinstance(item, LogProblem):
             yield item
             continue
-        try:
-            try:
-                decision = decide(typed(item.facts), item.department, as_of=item.as_of)
-            except InvalidCustomer:
-                decision = decide(
-                    policy.schema.parse(item.facts), item.department, as_of=item.as_of
-                )
-        except InvalidCustomer as error:
+        decision = _decide_logged(decide, typed, policy, item)
+        if isinstance(decision, str):
             if rejected is not None:
-                first = error.problems[0]
-                rejected[f"invalid facts: {first.path_text}: {first.message}"] += 1
-            continue
-        except CrmCultureError as error:
-            if rejected is not None:
-                rejected[str(error).splitlines()[0]] += 1
+                rejected[decision] += 1
             continue
         whole = decision.to_dict()
         yield LoggedDecision(

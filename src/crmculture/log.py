@@ -430,18 +430,9 @@ class _Tally:
             self.problems.append(item)
             return
         self.records += 1
-        schema = self.policy.schema
-        try:
-            try:
-                decision = self.decide(self.typed(item.facts), item.department, as_of=item.as_of)
-            except InvalidCustomer:
-                decision = self.decide(schema.parse(item.facts), item.department, as_of=item.as_of)
-        except InvalidCustomer as error:
-            first = error.problems[0]
-            self.rejected[f"invalid facts: {first.path_text}: {first.message}"] += 1
-            return
-        except CrmCultureError as error:
-            self.rejected[str(error).splitlines()[0]] += 1
+        decision = _decide_logged(self.decide, self.typed, self.policy, item)
+        if isinstance(decision, str):
+            self.rejected[decision] += 1
             return
         self.compare(item.line, item.department, decision, item.directives, item.keep)
 
@@ -548,6 +539,26 @@ class _Tally:
             rejected=tuple(sorted(rejected.items(), key=lambda i: (-i[1], i[0]))),
             problems=tuple(problems),
         )
+
+
+def _decide_logged(
+    decide: Callable[..., Decision],
+    typed: Callable[[Mapping[str, Any]], dict[str, Any]],
+    policy: Policy,
+    item: LoggedDecision,
+) -> Decision | str:
+    """A logged customer decided again, for the logged department and as of the logged date;
+    or, when `policy` cannot decide it, why (the reason replay and drift count)."""
+    try:
+        try:
+            return decide(typed(item.facts), item.department, as_of=item.as_of)
+        except InvalidCustomer:
+            return decide(policy.schema.parse(item.facts), item.department, as_of=item.as_of)
+    except InvalidCustomer as error:
+        first = error.problems[0]
+        return f"invalid facts: {first.path_text}: {first.message}"
+    except CrmCultureError as error:
+        return str(error).splitlines()[0]
 
 
 def _json_facts(policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
