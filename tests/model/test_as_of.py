@@ -222,6 +222,47 @@ class TestEffectiveDates:
         )
         assert "Rules that did not match" not in text
 
+    def test_the_explanation_names_relative_dates_and_the_dates_they_mean(
+        self, evaluator: Callable[[Policy], Any]
+    ) -> None:
+        """A rule that did not match says what it asks as written (``as_of - 365 days``)
+        and the date that means on the decision's day, also where the date falls outside
+        every date the fact may hold and the rule was resolved to a bound."""
+        schema = Schema([Fact.date("verified_on", min=dt.date(2020, 1, 1)), Fact.bool("vip")])
+        policy = Policy(
+            "kyc",
+            schema,
+            [Directive.bool("reverify", default=False)],
+            [
+                Rule(
+                    "stale",
+                    when=(F.verified_on < AS_OF.minus(days=365)) & ~F.vip,
+                    then={"reverify": True},
+                ),
+                Rule(
+                    "window",
+                    when=F.verified_on.between(AS_OF.minus(days=3000), AS_OF.minus(days=2900)),
+                    then={"reverify": True},
+                ),
+                Rule(
+                    "fresh", when=~(F.verified_on <= AS_OF.minus(days=30)), then={"reverify": True}
+                ),
+            ],
+        )
+        decide = evaluator(policy)
+        text = decide(
+            {"verified_on": dt.date(2025, 6, 15), "vip": True}, as_of=dt.date(2026, 3, 1)
+        ).explain()
+        assert text.endswith(
+            "Rules that did not match:\n"
+            "  fresh: verified_on is 2025-06-15, the rule needs > as_of - 30 days "
+            "(2026-01-30)\n"
+            "  stale: verified_on is 2025-06-15, the rule needs < as_of - 365 days "
+            "(2025-03-01); vip is true, the rule needs false\n"
+            "  window: verified_on is 2025-06-15, the rule needs between as_of - 3000 days "
+            "and as_of - 2900 days (2017-12-13 and 2018-03-23)"
+        )
+
     def test_without_as_of_the_policy_says_what_needs_it(
         self, evaluator: Callable[[Policy], Any]
     ) -> None:

@@ -37,7 +37,7 @@ from typing import Any, TypeAlias, assert_never
 
 from crmculture.evaluate.canonical import object_encoder, quote
 from crmculture.evaluate.combine import DirectiveOutcome, combine
-from crmculture.evaluate.truth import reasons, why_not
+from crmculture.evaluate.truth import paired, reasons, why_not
 from crmculture.model.conditions import And, Atom, Condition, Const, Not, Or
 from crmculture.model.policies import Policy
 from crmculture.model.rules import in_force_text
@@ -455,16 +455,19 @@ class PolicyTrace:
         if unmatched:
             parts.append("Rules that did not match:")
             if self._truths is None:
-                rules = self.evaluated.effective_rules
+                rules = self.policy.effective_rules
                 customer = dict(zip(self.policy.schema.names, facts, strict=True))
                 schema = self.policy.schema
                 parts.extend(
-                    f"  {rules[j].id}: " + "; ".join(why_not(rules[j].when, customer, schema))
+                    f"  {rules[j].id}: "
+                    + "; ".join(why_not(rules[j].when, customer, schema, as_of=self.as_of))
                     for j in unmatched
                 )
             else:
                 if self._explainer is None:
-                    self._explainer = _Explainer(self.evaluated, self._truths)
+                    self._explainer = _Explainer(
+                        self.evaluated, self._truths, self.policy, self.as_of
+                    )
                 parts.extend(self._explainer.lines(unmatched, facts, texts))
         if where.out_of_force is not None:
             parts.append(where.out_of_force)
@@ -491,9 +494,28 @@ class _Explainer:
     combination of those truths, a `str.format` template into which the shown values go.
     """
 
-    __slots__ = ("_keys", "_policy", "_position", "_rules", "_templates", "_truths")
+    __slots__ = (
+        "_as_of",
+        "_keys",
+        "_policy",
+        "_position",
+        "_rules",
+        "_shown",
+        "_templates",
+        "_truths",
+    )
 
-    def __init__(self, policy: Policy, factory: TruthsFactory) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        factory: TruthsFactory,
+        shown: Policy | None = None,
+        as_of: dt.date | None = None,
+    ) -> None:
+        """Explain the rules of `policy`, the policy the compiled code evaluated; for a
+        decision made as of `as_of`, `policy` is `shown` resolved for that date, and the
+        reasons are those of `shown`'s conditions as written (dates relative to the as-of
+        date named as such, with the dates they mean)."""
         rules = policy.effective_rules
         schema = policy.schema
         nodes, per_rule = condition_nodes([rule.when for rule in rules])
@@ -512,6 +534,8 @@ class _Explainer:
         )
         flag_of = {i: len(nodes) + k for k, i in enumerate(optional)}
         self._policy = policy
+        self._shown = policy if shown is None else shown
+        self._as_of = as_of
         self._position = position
         self._rules: list[tuple[list[Condition], list[str]]] = []
         self._keys: list[Callable[[tuple[bool, ...]], Any]] = []
@@ -532,7 +556,14 @@ class _Explainer:
         def describe(atom: Atom) -> tuple[str, bool]:
             return "{" + str(self._position[atom.fact]) + "}", missing.get(atom.fact, False)
 
-        found = reasons(rule.when, True, truth.__getitem__, describe, _escape)
+        if self._as_of is None:
+            found = reasons(rule.when, True, truth.__getitem__, describe, _escape)
+        else:
+            written = self._shown.effective_rules[j].when
+            resolved = paired(written, rule.when)
+            found = reasons(
+                written, True, lambda node: truth[resolved[node]], describe, _escape, self._as_of
+            )
         return _escape(f"  {rule.id}: ") + "; ".join(found)
 
     def lines(
