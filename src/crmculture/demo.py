@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 from crmculture.analysis.findings import Finding
@@ -24,7 +26,9 @@ from crmculture.analysis.verifier import analyze
 from crmculture.analysis.what_if import compare
 from crmculture.culture import Culture
 from crmculture.errors import CrmCultureError
-from crmculture.model import F, Rule
+from crmculture.evaluate import CompiledPolicy
+from crmculture.log import DecisionLog, replay
+from crmculture.model import F, Policy, Rule
 from crmculture.stories import ACME_DEPARTMENTS, acme_culture, example_customers
 
 __all__ = ["main", "run"]
@@ -49,6 +53,13 @@ _PROPOSED = Rule(
 _PLANTED = (
     'planted on purpose by the demo: the tutorial "Reward the best customers" catches '
     "this change and fixes it"
+)
+# A change proposed for the replay, as a CEO might: a discount for every big buyer.
+_DISCOUNT = Rule(
+    "volume-discount",
+    when=F.annual_volume >= 250_000,
+    then={"discount_pct": 8},
+    rationale="Whoever buys 250,000 a year or more gets 8%.",
 )
 _BAD_RECORD = {
     "credit_hold": "no",
@@ -198,6 +209,9 @@ def run(out: IO[str], *, full: bool = False) -> None:
             "every trace, with the rules that did not match and why.",
         )
 
+    _heading(out, 6, "A change is replayed over the decisions already made, before it ships")
+    _replayed(out, policy, decide)
+
     print(
         "\nTry it yourself:\n"
         "   crmculture example acme -o acme.yaml      # the culture above, as a YAML document\n"
@@ -207,6 +221,34 @@ def run(out: IO[str], *, full: bool = False) -> None:
         "   and the tutorials, in docs/tutorials/ of the repository",
         file=out,
     )
+
+
+def _replayed(out: IO[str], policy: Policy, decide: CompiledPolicy) -> None:
+    """Log the decisions of a grid of customers at every department, then replay `_DISCOUNT`
+    over the log (in a temporary directory, removed afterwards)."""
+    customers = [
+        {"credit_hold": hold, "days_overdue": days, "annual_volume": volume, "tier": tier}
+        for hold in (False, True)
+        for days in (0, 12, 45, 75)
+        for volume in (9_000, 120_000, 400_000)
+        for tier in ("bronze", "silver", "gold", "platinum")
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "decisions.jsonl"
+        with DecisionLog(path) as log:
+            for number, customer in enumerate(customers, start=1):
+                for department in ACME_DEPARTMENTS:
+                    log.write(decide(customer, department), keep={"customer_id": number})
+        _say(
+            out,
+            f"{log.written:,} decisions logged as they were made ({len(customers)} customers "
+            f"asking each of {len(ACME_DEPARTMENTS)} departments).",
+        )
+        _say(out, "Proposed: 8% off for anyone buying 250,000 a year or more. Replayed:")
+        found = replay(path, policy.with_rules(_DISCOUNT))
+    print(f"     {found.changed:,} of {found.records:,} logged decisions would change:", file=out)
+    for directive, old, new, count in found.transitions:
+        print(f"       {directive} {old} -> {new}: {count:,}", file=out)
 
 
 def _directive_lines(explanation: str) -> list[str]:
