@@ -124,6 +124,32 @@ def test_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert json.loads(out)["rate"] == 0.5
 
 
+def test_no_action_judged_is_no_evidence(cli: Cli, tmp_path: Path) -> None:
+    """When no action can be judged, the report says so instead of a rate of 100%, and
+    `--fail-under` does not pass on no evidence."""
+    found = adherence(
+        [{"customer_id": "zz", "department": "sales", "directive": "route_to", "value": "x"}],
+        [{"customer_id": "c1", **GOOD}],
+        acme_policy(),
+    )
+    assert (found.actions, found.judged) == (1, 0)
+    assert found.text().splitlines() == [
+        "No action could be judged (actions read: 1): whether the culture is followed is unknown",
+        "Not judged: 1: unknown customer",
+    ]
+    customers = tmp_path / "customers.jsonl"
+    customers.write_text(json.dumps({"customer_id": "c1", **GOOD}) + "\n")
+    actions = tmp_path / "actions.jsonl"
+    actions.write_bytes(b"\xff\xfe not text\n")
+    args = ["adherence", str(actions), "--customers", str(customers), "--culture", CULTURE]
+    code, out, _ = cli(*args)
+    assert code == 0
+    assert "No action could be judged (actions read: 0)" in out
+    assert "Not read: 1: actions: not UTF-8 text" in out
+    code, _, _ = cli(*args, "--fail-under", "0")
+    assert code == 1
+
+
 def _by_record(
     actions: list[dict[str, Any]], customers: list[dict[str, Any]], policy: Policy
 ) -> AdherenceReport:

@@ -62,6 +62,16 @@ def test_parquet_and_the_threshold(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
 
 
+def test_a_file_without_records_passes_no_gate(cli: Cli, tmp_path: Path) -> None:
+    """An empty export says so, and `--fail-over` does not pass on no evidence."""
+    source = tmp_path / "c.jsonl"
+    source.write_text("")
+    code, out, _ = cli("quality", str(source), "--culture", CULTURE)
+    assert (code, out) == (0, "0 customers: no record to report on\n")
+    code, _, _ = cli("quality", str(source), "--culture", CULTURE, "--fail-over", "50")
+    assert code == 1
+
+
 def test_csv(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "c.csv"
     source.write_text(

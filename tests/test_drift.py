@@ -209,6 +209,28 @@ def test_drift_of_a_new_version_on_the_command_line(cli: Cli, tmp_path: Path) ->
     assert document["current_records"] == 50
 
 
+def test_a_side_without_decisions_is_not_called_stable(cli: Cli, tmp_path: Path) -> None:
+    """Empty or unreadable logs compare nothing: the report says so and the command exits 1,
+    so that a drift gate does not pass on no evidence."""
+    log = write_log(tmp_path / "q1.log", [10] * 5)
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    garbage = tmp_path / "garbage.log"
+    garbage.write_bytes(b"\xff\xfe not a record\n")
+    found = drift(log, garbage)
+    assert (found.compared, found.current_records, len(found.problems)) == (False, 0, 1)
+    assert "  nothing to compare: no current decisions" in found.text()
+    assert "stable" not in found.text()
+    assert drift(empty, empty).text().splitlines()[1] == (
+        "  nothing to compare: no baseline and no current decisions"
+    )
+    assert drift(log, log).compared
+    code, out, _ = cli("drift", str(empty), str(log), "--json")
+    assert (code, json.loads(out)["compared"]) == (1, False)
+    code, _, _ = cli("drift", str(log), str(log))
+    assert code == 0
+
+
 def test_drift_mistakes_are_one_line(cli: Cli, tmp_path: Path) -> None:
     log = write_log(tmp_path / "q1.log", [10])
     code, _, err = cli("drift", str(log))

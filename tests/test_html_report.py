@@ -102,6 +102,15 @@ def test_adherence_by_department(log: Path) -> None:
     assert len(CHARTS.findall(page)) == 3 + len(acme_policy().directives)
 
 
+def test_adherence_with_no_action_judged_says_it_is_unknown(log: Path) -> None:
+    actions = [{"customer_id": "nobody", "department": "sales", "directive": "x", "value": 0}]
+    found = adherence(actions, customers(3), acme_policy())
+    page = html_report(log, acme_policy(), adherence=found)
+    assert "No action could be judged, so whether the culture is followed is unknown" in page
+    assert "1 could not be judged." in page
+    assert "judged actions followed" not in page
+
+
 def test_a_baseline_log_for_drift(log: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.log"
     decide = acme_policy().compile()

@@ -177,14 +177,23 @@ class AdherenceReport:
 
     def text(self) -> str:
         """The report for people."""
-        lines = [
-            f"{self.followed:,} of {self.judged:,} actions followed the culture ({self.rate:.1%})"
-        ]
+        if self.judged:
+            lines = [
+                f"{self.followed:,} of {self.judged:,} actions followed the culture "
+                f"({self.rate:.1%})"
+            ]
+        else:
+            lines = [
+                f"No action could be judged (actions read: {self.actions:,}): whether the "
+                "culture is followed is unknown"
+            ]
         for title, rates in (
             ("By department", self.by_department),
             ("By directive", self.by_directive),
             ("By deciding rule", self.by_rule),
         ):
+            if not rates:
+                continue
             lines.append(f"{title}:")
             lines.extend(
                 f"  {r.group or '(none)':<28} {r.rate:7.1%} of {r.judged:,}" for r in rates

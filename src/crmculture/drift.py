@@ -180,10 +180,17 @@ class DriftReport:
         """Whether some distribution shifted significantly."""
         return any(shift.level == "significant" for shift in self.shifts)
 
+    @property
+    def compared(self) -> bool:
+        """Whether both sides have decisions; without, no distribution can be compared
+        (every index is 0, which says nothing)."""
+        return self.baseline_records > 0 and self.current_records > 0
+
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return {
             "baseline_records": self.baseline_records,
+            "compared": self.compared,
             "current_records": self.current_records,
             "thresholds": {"moderate": MODERATE, "significant": SIGNIFICANT},
             "shifts": [shift.to_dict() for shift in self.shifts],
@@ -204,7 +211,17 @@ class DriftReport:
             f"(population stability index; moderate from {MODERATE}, "
             f"significant from {SIGNIFICANT})"
         ]
-        if not self.flagged:
+        if not self.compared:
+            empty = [
+                side
+                for side, records in (
+                    ("baseline", self.baseline_records),
+                    ("current", self.current_records),
+                )
+                if not records
+            ]
+            lines.append(f"  nothing to compare: no {' and no '.join(empty)} decisions")
+        elif not self.flagged:
             lines.append("  every distribution is stable")
         for shift in self.flagged:
             lines.append(f"  {shift.level}: {shift.kind} {shift.name}: PSI {shift.psi:.3f}")

@@ -222,8 +222,13 @@ class _Page:
         ]
         self.sections.append(
             "<section><h2>Adherence by department</h2>"
-            f"<p>{report.followed:,} of {report.judged:,} judged actions followed the culture "
-            f"({report.rate:.1%}); {report.actions - report.judged:,} could not be judged.</p>"
+            + (
+                f"<p>{report.followed:,} of {report.judged:,} judged actions followed the "
+                f"culture ({report.rate:.1%}); "
+                if report.judged
+                else "<p>No action could be judged, so whether the culture is followed is unknown; "
+            )
+            + f"{report.actions - report.judged:,} could not be judged.</p>"
             + self.chart(figure, "Adherence by department, lowest first")
             + _table(("department", "rate", "followed"), rows)
             + "</section>"

@@ -265,6 +265,9 @@ class QualityReport:
     def text(self) -> str:
         """The report for people."""
         lines = [f"{self.rows:,} customers"]
+        if not self.rows and not self.invalid:
+            lines[0] += ": no record to report on"
+            return "\n".join(lines)
         lines.append("Completeness:")
         for c in self.completeness:
             lines.append(f"  {c.fact:<24} {c.share:7.1%} ({c.missing:,} missing)")

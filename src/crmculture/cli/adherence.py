@@ -72,6 +72,7 @@ def _adherence(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(found.text() + "\n")
         for reason, count in sorted(unread.items()):
             out.write(f"Not read: {count:,}: {reason}\n")
-    if args.fail_under is not None and found.rate * 100 < args.fail_under:
+    if args.fail_under is not None and (not found.judged or found.rate * 100 < args.fail_under):
+        # With no action judged, the rate is unknown: a gate must not pass on no evidence.
         return EXIT_FINDINGS
     return EXIT_OK

@@ -39,4 +39,5 @@ def _drift(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.write(found.text() + "\n")
     failing = {"moderate": bool(found.flagged), "significant": found.significant}
-    return EXIT_FINDINGS if failing[args.fail_on] else EXIT_OK
+    # A side without decisions is no evidence of stability: it needs attention too.
+    return EXIT_FINDINGS if failing[args.fail_on] or not found.compared else EXIT_OK

@@ -603,7 +603,7 @@ def _parser() -> argparse.ArgumentParser:
         "customer once per department, and report how often the actions followed the "
         "culture: overall, per department, per directive and per deciding rule, with the most "
         "frequent deviations. Actions that cannot be judged are counted by reason. Exit 1 "
-        "when the rate is under --fail-under.",
+        "when the rate is under --fail-under, or when no action could be judged.",
         epilog=_ADHERENCE_EXAMPLES,
         formatter_class=raw,
     )
@@ -624,7 +624,10 @@ def _parser() -> argparse.ArgumentParser:
         help="the field holding the customer's id (default: customer_id)",
     )
     adherence.add_argument(
-        "--fail-under", type=float, metavar="PCT", help="exit 1 when under PCT percent followed"
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when under PCT percent followed, or when no action could be judged",
     )
     adherence.add_argument(
         "--as-of",
@@ -642,7 +645,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the customers and report, for the culture: per fact how many have it; "
         "invalid values by fact and reason, with example ids; duplicate ids; and which customers "
         "decided while a fact was missing would be treated differently if it were known (exact, "
-        "not sampled). Exit 1 when invalid or such sensitive records exceed --fail-over.",
+        "not sampled). Exit 1 when invalid or such sensitive records exceed --fail-over (or there "
+        "are no records at all).",
         epilog=_QUALITY_EXAMPLES,
         formatter_class=raw,
     )
@@ -681,7 +685,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="PCT",
         help="exit 1 when invalid records, or records whose treatment depends on a missing "
-        "fact, are more than PCT percent of all",
+        "fact, are more than PCT percent of all, or when there are no records",
     )
     quality.add_argument("--json", action="store_true", help="write the report as JSON")
     serve = commands.add_parser(

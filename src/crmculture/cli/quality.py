@@ -80,13 +80,15 @@ def _quality(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _answer(found: QualityReport, args: argparse.Namespace, out: IO[str]) -> int:
-    """Write the report; exit 1 when invalid or sensitive records pass --fail-over."""
+    """Write the report; exit 1 when invalid or sensitive records pass --fail-over, or when
+    there is no record at all."""
     if args.json:
         _write_json(out, found.to_dict())
     else:
         out.write(found.text() + "\n")
     if args.fail_over is not None:
         worst = max(found.share(found.invalid_records), found.share(found.sensitive_records))
-        if worst * 100 > args.fail_over:
+        # A file without a single record is no evidence of good data: the gate fails.
+        if worst * 100 > args.fail_over or not found.rows:
             return EXIT_FINDINGS
     return EXIT_OK
