@@ -174,6 +174,8 @@ examples:
       {"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}}'
   curl -s 'localhost:8080/v1/decide-batch?department=sales' \\
       -H 'Content-Type: application/x-ndjson' --data-binary @customers.jsonl
+  curl -s localhost:8080/v1/decide-batch -H 'Content-Type: text/csv' \\
+      --data-binary @customers.csv
   kill -HUP "$(pgrep -f 'crmculture serve')"   # reload acme.yaml after editing it
 
 Endpoints: POST /v1/decide, POST /v1/decide-batch, GET /v1/culture, GET /healthz, GET /metrics,
