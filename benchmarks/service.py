@@ -1,5 +1,5 @@
 """The decision service over loopback: requests per second and latency for ``/v1/decide``,
-records per second for ``/v1/decide-batch`` (NDJSON).
+records per second for ``/v1/decide-batch`` (NDJSON and CSV).
 
 Starts ``crmculture serve`` (one uvicorn worker) on 127.0.0.1 in a subprocess, then, for
 each of ``--rounds`` rounds:
@@ -8,13 +8,14 @@ each of ``--rounds`` rounds:
   keep-alive HTTP/1.1 connection sending its next request when the answer to the last one has
   arrived), each a generated customer as text (``"yes"``, ``"42210.0"``, as an ERP sends
   them) with a customer id kept; throughput, and p50 / p99 latency as a client sees it;
-- ``/v1/decide-batch``: ``--batch`` records as NDJSON, full decisions; records per second
-  from the first byte sent to the last byte received.
+- ``/v1/decide-batch``: ``--batch`` records as NDJSON, then the same records as CSV, each with
+  ``emit=directives`` and full decisions; records per second from the first byte sent to the
+  last byte received.
 
 Baselines, measured in the same run in this process: the library deciding the same records
 one by one (``Schema.parse``, the compiled policy, the decision encoder: what the service
 does per request, without HTTP), and ``crmculture.io.decision_stream.decide_records`` on the
-same NDJSON text (what the batch route does, without HTTP). The ratios say what HTTP costs.
+same NDJSON or CSV text (what the batch route does, without HTTP). The ratios say what HTTP costs.
 
 Stops by itself: each measurement has a fixed count and a time budget (``--budget``
 seconds), and the server is stopped at the end. Loopback only. Targets of issue 19: 2,000
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import io
 import json
 import os
@@ -191,12 +193,27 @@ def batch_records(count: int, seed: int = 11) -> list[dict[str, object]]:
     ]
 
 
-def batch_round(port: int, body: bytes, budget: float, emit: str) -> tuple[float, int]:
-    """Records per second for one NDJSON batch, and the lines answered."""
+MEDIA = {"jsonl": b"application/x-ndjson", "csv": b"text/csv"}
+FORMS = {"jsonl": "NDJSON", "csv": "CSV"}
+
+
+def csv_text(items: list[dict[str, object]]) -> str:
+    """The records as CSV with a header row, as a spreadsheet export writes them."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(items[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(items)
+    return text.getvalue()
+
+
+def batch_round(
+    port: int, body: bytes, budget: float, emit: str, form: str = "jsonl"
+) -> tuple[float, int]:
+    """Records per second for one batch (NDJSON or CSV), and the lines answered."""
     request = (
         b"POST /v1/decide-batch?department=sales&emit=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         % emit.encode()
-        + b"Content-Type: application/x-ndjson\r\nConnection: close\r\n"
+        + b"Content-Type: %s\r\nConnection: close\r\n" % MEDIA[form]
         + b"Content-Length: %d\r\n\r\n" % len(body)
     )
     started = time.perf_counter()
@@ -244,7 +261,7 @@ def baseline_decide(items: list[dict[str, object]], departments: list[str]) -> f
     return len(items) / (time.perf_counter() - started)
 
 
-def baseline_batch(text: str, emit: str) -> float:
+def baseline_batch(text: str, emit: str, form: str = "jsonl") -> float:
     """Records per second in this process through `decide_records`."""
     from crmculture import load
     from crmculture.io.decision_stream import decide_records
@@ -256,7 +273,7 @@ def baseline_batch(text: str, emit: str) -> float:
         for chunk in decide_records(
             policy,
             io.StringIO(text, newline=""),
-            "jsonl",
+            form,  # type: ignore[arg-type]
             "sales",
             emit=emit,  # type: ignore[arg-type]
             keep=["customer_id"],
@@ -283,8 +300,11 @@ def main() -> None:
         json.dumps({"customer": record, "department": department}).encode()
         for record, department in zip(items, departments, strict=True)
     ]
-    batch_text = "".join(json.dumps(record) + "\n" for record in batch_records(args.batch))
-    batch_body = batch_text.encode()
+    batch_items = batch_records(args.batch)
+    batch_texts = {
+        "jsonl": "".join(json.dumps(record) + "\n" for record in batch_items),
+        "csv": csv_text(batch_items),
+    }
 
     port = free_port()
     server = start_server(port)
@@ -294,8 +314,9 @@ def main() -> None:
     p99s: list[float] = []
     base_rates: list[float] = []
     cpus: list[float] = []
-    batch_rates: dict[str, list[float]] = {"directives": [], "full": []}
-    base_batch: dict[str, list[float]] = {"directives": [], "full": []}
+    cases = [(form, emit) for form in ("jsonl", "csv") for emit in ("directives", "full")]
+    batch_rates: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
+    base_batch: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
     try:
         # A short warm-up: the first requests fill the encoder's tables.
         run(_decide_round(port, requests[:2000], args.clients, args.budget))
@@ -320,16 +341,18 @@ def main() -> None:
                 f"in-process {base:,.0f} decisions/s",
                 flush=True,
             )
-            for emit in ("directives", "full"):
-                batch_rate, lines = batch_round(port, batch_body, args.budget, emit)
+            for form, emit in cases:
+                text = batch_texts[form]
+                batch_rate, lines = batch_round(port, text.encode(), args.budget, emit, form)
                 if lines != args.batch:
                     raise SystemExit(f"the batch answered {lines} lines for {args.batch} records")
-                base_b = baseline_batch(batch_text, emit)
-                batch_rates[emit].append(batch_rate)
-                base_batch[emit].append(base_b)
+                base_b = baseline_batch(text, emit, form)
+                batch_rates[form, emit].append(batch_rate)
+                base_batch[form, emit].append(base_b)
                 print(
-                    f"round {round_}: /v1/decide-batch emit={emit} {batch_rate:,.0f} records/s "
-                    f"({lines:,} records); in-process decide_records {base_b:,.0f} records/s",
+                    f"round {round_}: /v1/decide-batch {FORMS[form]} emit={emit} "
+                    f"{batch_rate:,.0f} records/s ({lines:,} records); in-process "
+                    f"decide_records {base_b:,.0f} records/s",
                     flush=True,
                 )
     finally:
@@ -358,15 +381,15 @@ def main() -> None:
         f"  baseline          {median(base_rates):>10,.0f} decisions/s in-process "
         f"(parse + decide + encode); service/baseline {median(rates) / median(base_rates):.2f}"
     )
-    for emit in ("directives", "full"):
-        rate, base = median(batch_rates[emit]), median(base_batch[emit])
+    for form, emit in cases:
+        rate, base = median(batch_rates[form, emit]), median(base_batch[form, emit])
         print(
-            f"  /v1/decide-batch  {rate:>10,.0f} records/s   NDJSON, emit={emit}"
-            + ("   (target >= 100,000)" if emit == "directives" else "")
+            f"  /v1/decide-batch  {rate:>10,.0f} records/s   {FORMS[form]}, emit={emit}"
+            + ("   (target >= 100,000)" if (form, emit) == ("jsonl", "directives") else "")
         )
         print(
             f"  baseline          {base:>10,.0f} records/s in-process (decide_records, "
-            f"emit={emit}); service/baseline {rate / base:.2f}"
+            f"{FORMS[form]}, emit={emit}); service/baseline {rate / base:.2f}"
         )
 
 

@@ -327,7 +327,8 @@ class BatchError(CrmCultureError, ValueError):
     """Some records of a batch were invalid; ``failures`` holds each one's error by index.
 
     ``results`` holds, in input order, the `Decision` of every valid record and the error of
-    every invalid one: nothing is dropped.
+    every invalid one: nothing is dropped. (From ``decide_many(..., keep=...)``, each is in
+    the `crmculture.Kept` that holds its record's kept fields.)
     """
 
     def __init__(self, failures: Sequence[CrmCultureError], results: Sequence[object]) -> None:

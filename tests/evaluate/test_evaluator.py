@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
+import json
+import types
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +21,7 @@ from crmculture import (
     F,
     Fact,
     InvalidCustomer,
+    Kept,
     Layer,
     Policy,
     Rule,
@@ -25,6 +29,7 @@ from crmculture import (
     UndecidedError,
     UnknownDepartmentError,
 )
+from crmculture.io.decision_stream import decide_records
 from crmculture.stories import acme_policy
 
 GOLD_ON_HOLD = {"credit_hold": True, "days_overdue": 0, "annual_volume": 9000, "tier": "gold"}
@@ -476,6 +481,110 @@ class TestDecideMany:
         decide = evaluator(acme_policy())
         results = decide.decide_many(dict(GOOD_GOLD, days_overdue=d) for d in range(3))
         assert [d.customer["days_overdue"] for d in results] == [0, 1, 2]
+
+
+class TestKeptFields:
+    """``decide_many(..., keep=...)``: fields that are not facts, taken out of each record
+    before it is decided and returned with its result, as ``crmculture decide --keep``."""
+
+    ROWS = (
+        {"customer_id": "c1", "region_code": 7, **GOOD_GOLD},
+        {"customer_id": "c2", **GOLD_ON_HOLD},  # no region_code
+        {"customer_id": "c3", **GOOD_GOLD, "tier": "diamond"},  # invalid
+    )
+
+    def test_each_result_comes_with_its_kept_fields(self, evaluator: Any) -> None:
+        """Every result in a `Kept`, in input order, with the fields in the order asked;
+        a field the record lacks is None; the results are those of the records without
+        the kept fields."""
+        decide = evaluator(acme_policy())
+        kept = decide.decide_many(
+            self.ROWS, "sales", keep=["region_code", "customer_id"], on_error="report"
+        )
+        assert [list(k.keep.items()) for k in kept] == [
+            [("region_code", 7), ("customer_id", "c1")],
+            [("region_code", None), ("customer_id", "c2")],
+            [("region_code", None), ("customer_id", "c3")],
+        ]
+        plain = decide.decide_many([GOOD_GOLD, GOLD_ON_HOLD], "sales")
+        assert [k.result for k in kept[:2]] == plain
+        assert isinstance(kept[2].result, InvalidCustomer)
+        assert (kept[2].result.index, kept[2].result.facts) == (2, ("tier",))
+        assert all(type(k) is Kept for k in kept)
+
+    def test_without_keep_the_field_is_an_unknown_fact(self, evaluator: Any) -> None:
+        """The same records without `keep=`: the fields are facts the schema does not have."""
+        results = evaluator(acme_policy()).decide_many(self.ROWS[:1], on_error="report")
+        assert isinstance(results[0], InvalidCustomer)
+        assert results[0].facts == ("customer_id", "region_code")
+
+    def test_a_batch_error_holds_the_kept_results(self, evaluator: Any) -> None:
+        """With on_error="raise", `BatchError.results` are the `Kept` values, so that each
+        failure's record is found by its index with its id."""
+        with pytest.raises(BatchError) as raised:
+            evaluator(acme_policy()).decide_many(self.ROWS, keep=["customer_id", "region_code"])
+        error = raised.value
+        assert [failure.index for failure in error.failures] == [2]
+        assert [k.keep["customer_id"] for k in error.results] == ["c1", "c2", "c3"]
+        assert error.results[2].result is error.failures[0]
+
+    def test_a_record_that_is_not_a_mapping(self, evaluator: Any) -> None:
+        """A record that is not a mapping keeps nothing (every field None) and is reported."""
+        kept = evaluator(acme_policy()).decide_many(
+            [["not", "a", "record"]], keep=["customer_id"], on_error="report"
+        )
+        assert kept[0].keep == {"customer_id": None}
+        assert isinstance(kept[0].result, InvalidCustomer)
+
+    def test_any_mapping_and_a_name_given_twice(self, evaluator: Any) -> None:
+        """A record may be any mapping; a field named twice is kept once, with its value."""
+        row = types.MappingProxyType(self.ROWS[0])
+        kept = evaluator(acme_policy()).decide_many(
+            [row, self.ROWS[0]], keep=["customer_id", "region_code", "customer_id"]
+        )
+        assert [k.keep for k in kept] == [{"customer_id": "c1", "region_code": 7}] * 2
+        assert kept[0].result == kept[1].result
+
+    def test_no_kept_fields_still_wraps(self, evaluator: Any) -> None:
+        """``keep=[]`` asks for `Kept` results with nothing kept; ``keep=None`` (the default)
+        for plain results."""
+        decide = evaluator(acme_policy())
+        kept = decide.decide_many([GOOD_GOLD], keep=[])
+        assert (kept[0].keep, kept[0].result) == ({}, decide.decide_many([GOOD_GOLD])[0])
+
+    @pytest.mark.parametrize(
+        ("keep", "error", "message"),
+        [
+            (["customer_id", "tier"], ValueError, "kept field `tier` is a fact"),
+            ("customer_id", TypeError, "not the string `customer_id`"),
+        ],
+        ids=["a-fact", "a-string"],
+    )
+    def test_wrong_keep_is_refused(
+        self, evaluator: Any, keep: Any, error: type[Exception], message: str
+    ) -> None:
+        """A kept field that is a fact, or one string for the list: refused before deciding."""
+        with pytest.raises(error, match=message):
+            evaluator(acme_policy()).decide_many(self.ROWS, keep=keep)
+
+    def test_the_fields_crmculture_decide_keeps(self, evaluator: Any) -> None:
+        """The kept fields and results are those of `crmculture decide --keep` for the same
+        records: its lines' ``keep``, and its decisions or errors."""
+        text = "".join(json.dumps(row) + "\n" for row in self.ROWS)
+        lines = [
+            json.loads(line)
+            for chunk in decide_records(
+                acme_policy(), io.StringIO(text), "jsonl", "sales", keep=["customer_id"]
+            )
+            for line in chunk.text.splitlines()
+        ]
+        kept = evaluator(acme_policy()).decide_many(
+            self.ROWS, "sales", keep=["customer_id"], on_error="report"
+        )
+        assert [line["keep"] for line in lines] == [k.keep for k in kept]
+        assert [line.get("decision") for line in lines] == [
+            k.result.to_dict() if isinstance(k.result, Decision) else None for k in kept
+        ]
 
 
 class TestTypes:

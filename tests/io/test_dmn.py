@@ -103,6 +103,68 @@ class TestImport:
         ) == ("Approval_Status", "Approved_Declined")
 
 
+def with_decision(text: str, decision: str) -> str:
+    """`text` with one more decision element before the input data."""
+    return text.replace("<inputData", decision + "<inputData", 1)
+
+
+def second_table(decision_id: str, name: str) -> str:
+    """The example's decision table again, as decision `name` with id `decision_id`."""
+    renamed = EXAMPLE.replace('id="decision" name="Verdict"', f'id="{decision_id}" name="{name}"')
+    return renamed[renamed.index("<decision ") : renamed.index("</decision>") + 11]
+
+
+LITERAL = (
+    '<decision id="lit" name="Literal">'
+    "<literalExpression><text>Age * 2</text></literalExpression></decision>"
+)
+
+
+class TestPickADecision:
+    def test_by_name_or_id(self) -> None:
+        """`decision=` is a decision's name, or else its id: only that table is imported."""
+        both = with_decision(EXAMPLE, second_table("d2", "Second"))
+        assert [t.decision for t in load_dmn(both)] == ["Verdict", "Second"]
+        assert [t.decision_id for t in load_dmn(both, decision="Second")] == ["d2"]
+        assert [t.decision_id for t in load_dmn(both, decision="decision")] == ["decision"]
+
+    def test_a_name_wins_over_an_id(self) -> None:
+        """A decision whose name is another's id: the name is looked up first."""
+        both = with_decision(EXAMPLE, second_table("d2", "decision"))
+        assert [t.decision_id for t in load_dmn(both, decision="decision")] == ["d2"]
+
+    def test_the_other_decisions_are_not_read(self) -> None:
+        """A decision the import does not support is no problem when another is picked."""
+        text = with_decision(EXAMPLE, LITERAL)
+        with pytest.raises(DocumentError, match="decision `Literal` is not a decision table"):
+            load_dmn(text)
+        assert [t.decision for t in load_dmn(text, decision="Verdict")] == ["Verdict"]
+        with pytest.raises(DocumentError, match="decision `Literal` is not a decision table"):
+            load_dmn(text, decision="lit")
+
+    def test_an_unknown_decision_names_the_tables(self) -> None:
+        """The error lists the decision tables (not other decisions) by name and id."""
+        text = with_decision(with_decision(EXAMPLE, second_table("d2", "Second")), LITERAL)
+        with pytest.raises(DocumentError) as raised:
+            load_dmn(text, decision="Secnd")
+        assert raised.value.summary == "DMN model has no decision `Secnd` (did you mean `Second`?)"
+        assert [(p.path, p.message, p.value) for p in raised.value.problems] == [
+            (
+                ("definitions",),
+                "its decision tables are `Verdict` (id `decision`), `Second` (id `d2`)",
+                "Secnd",
+            )
+        ]
+
+    def test_two_decisions_of_one_name(self) -> None:
+        """A name two decisions share is ambiguous: pick by id."""
+        text = with_decision(EXAMPLE, second_table("d2", "Verdict"))
+        with pytest.raises(DocumentError, match="2 decisions named `Verdict`") as raised:
+            load_dmn(text, decision="Verdict")
+        assert str(raised.value.problems[0]) == "definitions: pick one by its id: `decision`, `d2`"
+        assert [t.decision_id for t in load_dmn(text, decision="d2")] == ["d2"]
+
+
 class TestAllowedValues:
     def test_a_number_range_bounds_the_fact(self) -> None:
         """Allowed values `[0..150]` on a number input become the fact's min and max."""

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmculture import load
 from crmculture.io.decision_stream import decide_records
+from crmculture.io.records import read_records
 from crmculture.service import create_app
+from crmculture.service.app import _csv_record_count
 
 from .conftest import ACME, running
 from .test_decide import GOOD, problem
 
 POLICY = load(ACME).policy
 NDJSON = {"content-type": "application/x-ndjson"}
+Cli = Callable[..., tuple[int, str, str]]
 
 RECORDS = [
     json.dumps({"customer_id": "a", **GOOD}),
@@ -137,11 +144,13 @@ class TestProblems:
         assert problem(answer, 400)["title"] == "malformed JSON"
 
     def test_a_wrong_media_type_is_415(self, client: httpx.Client) -> None:
-        """CSV is not read here: 415."""
+        """A media type the service does not read: 415, naming the ones it reads."""
         answer = client.post(
-            "/v1/decide-batch", content=b"tier\ngold\n", headers={"content-type": "text/csv"}
+            "/v1/decide-batch", content=b"tier\ngold\n", headers={"content-type": "text/plain"}
         )
-        assert problem(answer, 415)["title"] == "unsupported media type"
+        document = problem(answer, 415)
+        assert document["title"] == "unsupported media type"
+        assert "`text/csv`" in document["detail"]
 
     def test_too_many_records_is_413(self) -> None:
         """More records than the limit: 413, whether NDJSON or an array."""
@@ -161,6 +170,150 @@ class TestProblems:
                 "/v1/decide-batch", content=array, headers={"content-type": "application/json"}
             )
             problem(answer, 413)
+
+
+CSV = (
+    "customer_id,credit_hold,days_overdue,annual_volume,tier\r\n"
+    "a,false,3,400000,silver\r\n"
+    "b,no,3,400000,diamond\r\n"  # an invalid value
+    "\r\n"  # a blank line: no record
+    '"c\r\nd",true,0,"1,000",gold\r\n'  # a kept field over two lines; a bad number
+    "e,false,3,400000,silver,extra\r\n"  # a cell too many: no fields to keep
+    'f,fal"se,0,1,gold\r\n'  # a quote inside a cell: not a boolean
+    "g,0,90,12,bronze\r\n"
+    "h,,3,400000,silver\r\n"  # a required fact left empty
+)
+CSV_HEADERS = {"content-type": "text/csv"}
+
+
+def decide_command(cli: Cli, tmp_path: Path, text: str, *options: str) -> str:
+    """What `crmculture decide` writes for `text` in a .csv file, keeping customer_id."""
+    source = tmp_path / "customers.csv"
+    source.write_bytes(text.encode("utf-8"))
+    code, out, err = cli("decide", str(ACME), str(source), "--keep", "customer_id", *options)
+    assert code in (0, 1), err
+    return out
+
+
+class TestCsv:
+    """`text/csv`: a header row naming the facts and the kept fields, read as
+    `crmculture decide` reads a CSV file, and answered with the lines it writes."""
+
+    @pytest.mark.parametrize(
+        ("params", "options"),
+        [
+            ({"department": "sales"}, ["--department", "sales"]),
+            ({"emit": "directives"}, ["--emit", "directives"]),
+            ({"explain": "true", "as_of": "2026-12-01"}, ["--explain", "--as-of", "2026-12-01"]),
+        ],
+        ids=["department", "directives", "explain-as-of"],
+    )
+    def test_the_bytes_crmculture_decide_writes(
+        self,
+        client: httpx.Client,
+        cli: Cli,
+        tmp_path: Path,
+        params: dict[str, str],
+        options: list[str],
+    ) -> None:
+        """The same CSV posted and given to `crmculture decide`: the same bytes, every record
+        in order, errors in place with their line numbers and kept fields."""
+        answer = client.post(
+            "/v1/decide-batch", params=params, content=CSV.encode(), headers=CSV_HEADERS
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/x-ndjson"
+        assert answer.text == decide_command(cli, tmp_path, CSV, *options)
+        lines = [json.loads(line) for line in answer.text.splitlines()]
+        assert [line["record"] for line in lines] == list(range(7))
+        assert [line["line"] for line in lines] == [2, 3, 6, 7, 8, 9, 10]
+        assert [("error" in line) for line in lines] == [False, True, True, True, True, False, True]
+        kept = [line.get("keep", {}).get("customer_id") for line in lines]
+        assert kept == ["a", "b", "c\r\nd", None, "f", "g", "h"]
+
+    def test_a_large_batch_goes_through_the_chunked_route(
+        self, client: httpx.Client, cli: Cli, tmp_path: Path
+    ) -> None:
+        """Thousands of rows (read through Arrow): the same bytes as `crmculture decide`."""
+        text = "customer_id,credit_hold,days_overdue,annual_volume,tier\n" + "".join(
+            f"c{n},{n % 2 == 0},{n % 120},{n * 97},{('gold', 'silver', 'x')[n % 3]}\n"
+            for n in range(3000)
+        )
+        answer = client.post("/v1/decide-batch", content=text.encode(), headers=CSV_HEADERS)
+        assert answer.status_code == 200
+        assert answer.text == decide_command(cli, tmp_path, text)
+        assert len(answer.text.splitlines()) == 3000
+
+    @pytest.mark.parametrize(
+        "media",
+        [
+            "text/csv; charset=utf-8",
+            "text/csv;header=present",
+            "TEXT/CSV; header=present; charset=UTF-8",
+        ],
+    )
+    def test_utf8_with_its_header(self, client: httpx.Client, media: str) -> None:
+        """RFC 4180's `header=present` and a UTF-8 charset are read."""
+        answer = client.post(
+            "/v1/decide-batch", content=CSV.encode(), headers={"content-type": media}
+        )
+        assert (answer.status_code, len(answer.text.splitlines())) == (200, 7)
+
+    @pytest.mark.parametrize(
+        ("media", "reason"),
+        [
+            ("text/csv; header=absent", "a CSV batch starts with a header row naming its fields"),
+            ("text/csv; charset=latin-1", "the body is read as UTF-8 only"),
+        ],
+    )
+    def test_other_forms_are_415(self, client: httpx.Client, media: str, reason: str) -> None:
+        """CSV without a header row, or in another charset: 415, saying why."""
+        answer = client.post(
+            "/v1/decide-batch", content=CSV.encode(), headers={"content-type": media}
+        )
+        assert problem(answer, 415)["detail"].endswith(reason)
+
+    def test_a_header_only_batch_has_no_lines(self, client: httpx.Client) -> None:
+        """A header and no rows, or an empty body: no lines."""
+        for body in (b"customer_id,tier\r\n", b""):
+            answer = client.post("/v1/decide-batch", content=body, headers=CSV_HEADERS)
+            assert (answer.status_code, answer.text) == (200, "")
+
+    def test_too_many_records_counts_rows_not_lines(self) -> None:
+        """The limit counts rows after the header: rows over two lines and blank lines do
+        not count twice or at all; one row more is 413."""
+        header = "customer_id,credit_hold,days_overdue,annual_volume,tier\n"
+        row = '"a\nb",false,3,400000,silver\n\n'
+        with (
+            running(create_app(ACME, keep=["customer_id"], max_records=3)) as served,
+            httpx.Client(base_url=served.url) as session,
+        ):
+            three = header + row * 3
+            answer = session.post("/v1/decide-batch", content=three, headers=CSV_HEADERS)
+            assert (answer.status_code, len(answer.text.splitlines())) == (200, 3)
+            answer = session.post("/v1/decide-batch", content=three + row, headers=CSV_HEADERS)
+            assert problem(answer, 413)["title"] == "too many records"
+
+    def test_records_not_decided_in_time_get_error_lines_in_place(self) -> None:
+        """A CSV batch over its time limit: a line per row, with its line and kept field."""
+        text = "customer_id,tier\n" + "".join(f"c{n},gold\n" for n in range(20))
+        with running(create_app(ACME, keep=["customer_id"], timeout=1e-9)) as served:
+            answer = httpx.post(
+                served.url + "/v1/decide-batch", content=text, headers=CSV_HEADERS, timeout=30
+            )
+        lines = [json.loads(line) for line in answer.text.splitlines()]
+        assert [line["line"] for line in lines] == list(range(2, 22))
+        assert [line["keep"]["customer_id"] for line in lines] == [f"c{n}" for n in range(20)]
+        assert all(line["error"].startswith("not decided: the request ran over") for line in lines)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet='ab,"\n\r\x00', max_size=40), st.integers(0, 6))
+def test_csv_rows_are_counted_as_decide_reads_them(text: str, limit: int) -> None:
+    """The count a CSV batch's limit is checked against is the number of records (and
+    errors in place) `crmculture decide` reads from it, up to one over the limit."""
+    records = len(list(read_records(io.StringIO(text, newline=""), POLICY.schema, "csv")))
+    assert _csv_record_count(text, limit) == min(records, limit + 1)
 
 
 class TestTimeLimit:

@@ -84,6 +84,27 @@ class TestOpenApi:
         check = validator(document, "BatchLine")
         assert all(check.is_valid(json.loads(line)) for line in lines)
 
+    def test_csv_is_a_batch_body_whose_example_header_is_read(self, client: httpx.Client) -> None:
+        """`text/csv` is listed for a batch; its example is the header row of every fact and
+        kept field, and rows under it are decided."""
+        document = client.get("/openapi.json").json()
+        content = document["paths"]["/v1/decide-batch"]["post"]["requestBody"]["content"]
+        assert sorted(content) == ["application/json", "application/x-ndjson", "text/csv"]
+        body = content["text/csv"]
+        assert body["schema"]["type"] == "string"
+        assert "kept fields (customer_id)" in body["schema"]["description"]
+        header = body["example"]
+        assert header == ",".join([*POLICY.schema.names, "customer_id"]) + "\r\n"
+        row = {**json_value(GOOD), "customer_id": "c-7"}
+        text = header + ",".join(str(row.get(n, "")).lower() for n in header.strip().split(","))
+        answer = client.post("/v1/decide-batch", content=text, headers={"content-type": "text/csv"})
+        line = json.loads(answer.text)
+        assert (answer.status_code, line["keep"], "decision" in line) == (
+            200,
+            {"customer_id": "c-7"},
+            True,
+        )
+
     def test_an_invalid_request_does_not_fit(self) -> None:
         """The schema refuses what the service refuses: a tier it does not know, a missing
         required fact."""

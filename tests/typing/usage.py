@@ -18,6 +18,7 @@ from crmculture import (
     F,
     Fact,
     Freshness,
+    Kept,
     Layer,
     Policy,
     Promise,
@@ -64,6 +65,12 @@ document: str = decision.to_json()
 fingerprint: str = decision.fingerprint
 decisions: list[Decision] = decide.decide_many([{"credit_hold": True}], department="support")
 reported: list[Decision | CrmCultureError] = decide.decide_many([], on_error="report")
+kept_many: list[Kept[Decision]] = decide.decide_many([], keep=["customer_id"])
+kept_reported: list[Kept[Decision | CrmCultureError]] = decide.decide_many(
+    [], on_error="report", keep=("customer_id",)
+)
+kept_ids: list[object] = [item.keep["customer_id"] for item in kept_many]
+kept_decisions: list[Decision] = [item.result for item in kept_many]
 
 # As-of dates: an input of each decision; conditions compare date facts with `AS_OF`.
 day = datetime.date(2026, 3, 1)

@@ -61,7 +61,7 @@ def _judged(args: argparse.Namespace, policy: Policy, unread: dict[str, int]) ->
 
 
 def _adherence(args: argparse.Namespace, out: IO[str]) -> int:
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     unread: dict[str, int] = {}
     found = _judged(args, policy, unread)
     if args.json:

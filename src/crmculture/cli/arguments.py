@@ -1,8 +1,9 @@
 """The arguments commands share, read once for all: the culture file, ``--customer``,
 ``--request`` and ``--output``. Each mistake is a `_UsageError`.
 
-A culture file may also be a decision table: a DMN model (``.dmn``, one decision table) or
-a spreadsheet (``.csv``, ``.xlsx``); it is read as a culture with that policy and no org."""
+A culture file may also be a decision table: a DMN model (``.dmn``: its one decision table,
+or the one ``--decision`` names) or a spreadsheet (``.csv``, ``.xlsx``); it is read as a
+culture with that policy and no org."""
 
 from __future__ import annotations
 
@@ -31,36 +32,54 @@ DECISION_TABLES = (".dmn", ".csv", ".xlsx")
 """The extensions of decision-table files that commands read in place of a culture file."""
 
 
-def _table_policy(path: Path) -> Policy:
-    """The policy of a decision-table file (by its extension)."""
+def _table_policy(path: Path, decision: str | None = None) -> Policy:
+    """The policy of a decision-table file (by its extension); `decision` picks one table of
+    a DMN model by its name or id."""
     if path.suffix.lower() == ".dmn":
         from crmculture.io.dmn import load_dmn
 
-        tables = load_dmn(path)
+        tables = load_dmn(path, decision=decision)
         if len(tables) > 1:
             names = ", ".join(f"`{table.decision}`" for table in tables)
             raise _UsageError(
                 f"`{path}` has {len(tables)} decision tables ({names}); "
-                "a command reads a model with one"
+                "pick one with --decision NAME"
             )
         return tables[0].policy
+    _check_decision(path, decision)
     from crmculture.io.spreadsheets import load_table
 
     return load_table(path)
 
 
-def _load(path: str) -> Policy:
+def _is_dmn(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".dmn"
+
+
+def _check_decision(path: str | Path, decision: str | None) -> None:
+    """--decision goes with a DMN model only."""
+    if decision is not None and not _is_dmn(path):
+        raise _UsageError(
+            f"--decision picks a decision table of a DMN model: `{path}` is not a .dmn file"
+        )
+
+
+def _load(path: str, decision: str | None = None) -> Policy:
+    """A culture file's policy, or a decision table's; `decision` (--decision) picks a
+    table of a DMN model."""
     file = _culture_file(path)
     if file.suffix.lower() in DECISION_TABLES:
-        return _table_policy(file)
+        return _table_policy(file, decision)
+    _check_decision(file, decision)
     return load_policy(file)
 
 
-def _load_any(path: str) -> Culture:
+def _load_any(path: str, decision: str | None = None) -> Culture:
     """A culture file, or a decision table as a culture with no org."""
     file = _culture_file(path)
     if file.suffix.lower() in DECISION_TABLES:
-        return Culture(_table_policy(file), OrgGraph([]))
+        return Culture(_table_policy(file, decision), OrgGraph([]))
+    _check_decision(file, decision)
     return load(file)
 
 

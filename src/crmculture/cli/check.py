@@ -39,7 +39,7 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
-    culture = _load_any(args.culture)
+    culture = _load_any(args.culture, args.decision)
     if args.as_of is not None:
         culture = attrs.evolve(culture, policy=culture.policy.at(args.as_of))
     report = analyze(culture.policy)

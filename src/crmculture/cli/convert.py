@@ -21,7 +21,7 @@ _DOCUMENT_FORMATS: dict[str, Format] = {
 
 def _convert(args: argparse.Namespace, out: IO[str]) -> int:
     """Read SOURCE and write its policy to --output (or standard output, as YAML)."""
-    policy = _load(args.source)
+    policy = _load(args.source, args.decision)
     suffix = Path(args.output).suffix.lower() if args.output else ""
     if suffix == ".xlsx":
         from crmculture.io.spreadsheets import dump_xlsx_table

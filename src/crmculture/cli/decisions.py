@@ -92,7 +92,7 @@ class _Progress:
 
 
 def _decide(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     check_department(policy, args.department)
     if args.input_format == "parquet" or (
         args.input_format is None and Path(args.customers).suffix.lower() in _PARQUET
@@ -234,7 +234,7 @@ def _decide_parquet(args: argparse.Namespace, policy: Policy, err: IO[str]) -> i
 
 
 def _explain(args: argparse.Namespace, out: IO[str]) -> int:
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     customer = _customer(args.customer, policy.schema)
     check_department(policy, args.department)
     decision = policy.compile()(customer, args.department, as_of=args.as_of)
@@ -251,7 +251,7 @@ def _explain(args: argparse.Namespace, out: IO[str]) -> int:
 def _replay(args: argparse.Namespace, out: IO[str]) -> int:
     from crmculture.log import replay
 
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     if not Path(args.log).is_file():
         raise _UsageError(f"cannot read the log `{args.log}`: no such file")
     found = replay(args.log, policy)

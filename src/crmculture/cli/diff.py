@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crmculture.cli.adherence import _records
-from crmculture.cli.arguments import _load, _open_output
+from crmculture.cli.arguments import _check_decision, _is_dmn, _load, _open_output
 from crmculture.cli.exit_codes import EXIT_FINDINGS, EXIT_OK, _UsageError
 from crmculture.cli.problems import _write_json
 
@@ -23,7 +23,11 @@ def _without(records: Iterator[Any], field: str | None) -> Iterator[Mapping[str,
 def _diff(args: argparse.Namespace, out: IO[str]) -> int:
     from crmculture.review import review
 
-    old, new = _load(args.old), _load(args.new)
+    if args.decision is not None and not (_is_dmn(args.old) or _is_dmn(args.new)):
+        _check_decision(args.old, args.decision)
+    # --decision picks the table of each DMN model; a culture document beside one is read whole
+    old = _load(args.old, args.decision if _is_dmn(args.old) else None)
+    new = _load(args.new, args.decision if _is_dmn(args.new) else None)
     if args.log is not None and not Path(args.log).is_file():
         raise _UsageError(f"cannot read the log `{args.log}`: no such file")
     unread: dict[str, int] = {}

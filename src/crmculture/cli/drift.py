@@ -22,7 +22,11 @@ def _drift(args: argparse.Namespace, out: IO[str]) -> int:
     from crmculture.drift import drift, redecide
 
     baseline = _log_path(args.baseline)
-    policy = _load(args.culture) if args.culture else None
+    if args.decision is not None and args.culture is None:
+        raise _UsageError(
+            "--decision picks a decision table of the --culture DMN model: give --culture"
+        )
+    policy = _load(args.culture, args.decision) if args.culture else None
     rejected: Counter[str] = Counter()
     if args.current is not None:
         found = drift(baseline, _log_path(args.current), policy=policy)

@@ -158,9 +158,11 @@ examples:
   crmculture convert model.dmn -o table.csv        # the table as a spreadsheet
   crmculture convert model.dmn --format json       # to standard output
   crmculture check model.dmn                       # check and decide read tables too
+  crmculture convert rules.dmn --decision Routing -o routing.yaml   # one of several
 
-A DMN model must hold one decision table; its inputs become facts and its outputs
-directives (see the how-to "Import DMN decision tables"). The spreadsheet layout is in the
+A DMN model with several decision tables needs --decision NAME (the decision's name or
+id); a table's inputs become facts and its outputs directives (see the how-to "Import DMN
+decision tables"). The spreadsheet layout is in the
 how-to "Turn the spreadsheet into a culture".
 """
 
@@ -172,6 +174,8 @@ examples:
       {"credit_hold": true, "days_overdue": 0, "annual_volume": 1, "tier": "gold"}}'
   curl -s 'localhost:8080/v1/decide-batch?department=sales' \\
       -H 'Content-Type: application/x-ndjson' --data-binary @customers.jsonl
+  curl -s localhost:8080/v1/decide-batch -H 'Content-Type: text/csv' \\
+      --data-binary @customers.csv
   kill -HUP "$(pgrep -f 'crmculture serve')"   # reload acme.yaml after editing it
 
 Endpoints: POST /v1/decide, POST /v1/decide-batch, GET /v1/culture, GET /healthz, GET /metrics,
@@ -273,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
         help="copy this field (a customer id, not a fact) from each record into its output "
         '(under "keep" in JSON Lines, a column in Parquet); repeatable',
     )
+    _decision_option(decide, "CULTURE_FILE")
 
     explain = commands.add_parser(
         "explain",
@@ -299,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help='write {"decision": {...}, "explanation": "..."} as JSON instead of the text',
     )
+    _decision_option(explain, "CULTURE_FILE")
 
     check = commands.add_parser(
         "check",
@@ -329,6 +335,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report every rule without an `owner` as an error finding",
     )
+    _decision_option(check, "CULTURE_FILE")
 
     journeys = commands.add_parser(
         "journeys",
@@ -448,6 +455,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["yaml", "json", "toml"],
         help="the culture document's format (default: from --output, else yaml)",
     )
+    _decision_option(convert, "SOURCE")
 
     example = commands.add_parser(
         "example",
@@ -478,6 +486,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("log", metavar="LOG", help="the decision log")
     replay.add_argument("culture", metavar="CULTURE_FILE", help="the culture to replay with")
     replay.add_argument("--json", action="store_true", help="write the report as JSON")
+    _decision_option(replay, "CULTURE_FILE")
 
     diff = commands.add_parser(
         "diff",
@@ -520,6 +529,7 @@ def _parser() -> argparse.ArgumentParser:
         help="text (default), json, or markdown for a pull request",
     )
     diff.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    _decision_option(diff, "OLD or NEW")
 
     report = commands.add_parser(
         "report",
@@ -563,6 +573,7 @@ def _parser() -> argparse.ArgumentParser:
         help="judge the actions by what the culture decides on this day (YYYY-MM-DD)",
     )
     report.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    _decision_option(report, "CULTURE_FILE")
 
     drift = commands.add_parser(
         "drift",
@@ -593,6 +604,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the shift that makes the exit code 1 (default: significant)",
     )
     drift.add_argument("--json", action="store_true", help="write the report as JSON")
+    _decision_option(drift, "CULTURE_FILE")
 
     adherence = commands.add_parser(
         "adherence",
@@ -637,6 +649,7 @@ def _parser() -> argparse.ArgumentParser:
         "that decides by the date",
     )
     adherence.add_argument("--json", action="store_true", help="write the report as JSON")
+    _decision_option(adherence, "CULTURE_FILE")
 
     quality = commands.add_parser(
         "quality",
@@ -688,6 +701,7 @@ def _parser() -> argparse.ArgumentParser:
         "fact, are more than PCT percent of all, or when there are no records",
     )
     quality.add_argument("--json", action="store_true", help="write the report as JSON")
+    _decision_option(quality, "CULTURE_FILE")
     serve = commands.add_parser(
         "serve",
         parents=[verbose],
@@ -741,6 +755,16 @@ def _parser() -> argparse.ArgumentParser:
         help="append every decision to this decision log (read by replay, drift and report)",
     )
     return parser
+
+
+def _decision_option(command: argparse.ArgumentParser, culture: str) -> None:
+    """--decision, on every command that reads a culture file, which may be a DMN model."""
+    command.add_argument(
+        "--decision",
+        metavar="NAME",
+        help=f"when {culture} is a DMN model with several decision tables: the one to read, "
+        "by its decision's name or id",
+    )
 
 
 def _version() -> str:

@@ -20,7 +20,7 @@ PARQUET_BATCH = 262_144
 
 
 def _quality(args: argparse.Namespace, out: IO[str]) -> int:
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     check_department(policy, args.department)
     try:
         import pandas  # noqa: F401  (the batch extra: report needs it)

@@ -16,7 +16,7 @@ def _html_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         from crmculture.html_report import html_report
     except ImportError as error:  # pragma: no cover - matplotlib is imported lazily
         raise _UsageError(str(error)) from None
-    policy = _load(args.culture)
+    policy = _load(args.culture, args.decision)
     for path in (args.log, args.baseline):
         if path is not None and not Path(path).is_file():
             raise _UsageError(f"cannot read the log `{path}`: no such file")

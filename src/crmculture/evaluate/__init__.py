@@ -3,12 +3,14 @@
 from crmculture.evaluate.combine import DirectiveOutcome, Overridden
 from crmculture.evaluate.compiler import CompiledPolicy, compile_policy
 from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.many import Kept
 from crmculture.evaluate.reference import ReferenceEvaluator
 
 __all__ = [
     "CompiledPolicy",
     "Decision",
     "DirectiveOutcome",
+    "Kept",
     "Overridden",
     "ReferenceEvaluator",
     "compile_policy",

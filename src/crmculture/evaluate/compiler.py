@@ -34,7 +34,7 @@ from typing import Any, Literal, assert_never, overload
 from crmculture.errors import CrmCultureError, UndecidedError
 from crmculture.evaluate.combine import combine, precedence
 from crmculture.evaluate.decision import Decision, decision_class
-from crmculture.evaluate.many import OnError, decide_each
+from crmculture.evaluate.many import Kept, OnError, check_keep, decide_each
 from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.evaluate.trace import PolicyTrace
 from crmculture.model.conditions import (
@@ -156,6 +156,7 @@ class CompiledPolicy:
         *,
         on_error: Literal["raise"] = "raise",
         as_of: dt.date | None = None,
+        keep: None = None,
     ) -> list[Decision]: ...
 
     @overload
@@ -166,7 +167,30 @@ class CompiledPolicy:
         *,
         on_error: Literal["report"],
         as_of: dt.date | None = None,
+        keep: None = None,
     ) -> list[Decision | CrmCultureError]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["raise"] = "raise",
+        as_of: dt.date | None = None,
+        keep: Iterable[str],
+    ) -> list[Kept[Decision]]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["report"],
+        as_of: dt.date | None = None,
+        keep: Iterable[str],
+    ) -> list[Kept[Decision | CrmCultureError]]: ...
 
     def decide_many(
         self,
@@ -175,13 +199,34 @@ class CompiledPolicy:
         *,
         on_error: OnError = "raise",
         as_of: dt.date | None = None,
-    ) -> list[Decision] | list[Decision | CrmCultureError]:
+        keep: Iterable[str] | None = None,
+    ) -> (
+        list[Decision]
+        | list[Decision | CrmCultureError]
+        | list[Kept[Decision]]
+        | list[Kept[Decision | CrmCultureError]]
+    ):
         """Decide every customer, in input order, as of `as_of` (the same date for all).
 
         A bad record never disappears: with ``on_error="raise"`` (the default) one
         `crmculture.BatchError` lists every bad record by index (and carries all results);
         with ``on_error="report"`` the record's error, its ``index`` set, takes its place in
         the returned list.
+
+        With ``keep=["customer_id", ...]``, those fields of each record are not facts: they
+        are taken out of the record before it is decided (never checked), and each result
+        comes back in a `crmculture.Kept` with them (None for a field the record lacks), as
+        ``crmculture decide --keep`` and the decision service return them. A record's error
+        is then the ``result`` of its `Kept`, and `BatchError.results` holds the `Kept`
+        values.
+
+        Raises:
+            BatchError: with ``on_error="raise"``, when some record is invalid or cannot be
+                decided.
+            UnknownDepartmentError: for a department the policy does not declare.
+            AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
+            ValueError: for a kept field that is a fact, or an unknown `on_error`.
+            TypeError: for a string in place of the list of kept fields.
 
         Examples:
             >>> from crmculture.stories import acme_policy
@@ -190,11 +235,19 @@ class CompiledPolicy:
             >>> results = decide.decide_many([good, {**good, "tier": "diamond"}], on_error="report")
             >>> [type(r).__name__ for r in results], results[1].index
             (['Decision', 'InvalidCustomer'], 1)
+
+            Kept fields travel with each result:
+
+            >>> rows = [{"customer_id": "c1", **good}, {"customer_id": "c2", **good, "tier": "x"}]
+            >>> [(k.keep["customer_id"], type(k.result).__name__)
+            ...  for k in decide.decide_many(rows, keep=["customer_id"], on_error="report")]
+            [('c1', 'Decision'), ('c2', 'InvalidCustomer')]
         """
         check_department(self.policy, department)
         check_as_of(self.policy, as_of)
+        kept = None if keep is None else check_keep(self.policy.schema, keep)
         return decide_each(
-            self if as_of is None else self.at(as_of), customers, department, on_error
+            self if as_of is None else self.at(as_of), customers, department, on_error, kept
         )
 
 

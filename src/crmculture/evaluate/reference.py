@@ -19,7 +19,7 @@ from typing import Literal, overload
 from crmculture.errors import AsOfRequiredError, CrmCultureError, UnknownDepartmentError
 from crmculture.evaluate.combine import combine
 from crmculture.evaluate.decision import Decision, assemble
-from crmculture.evaluate.many import OnError, decide_each
+from crmculture.evaluate.many import Kept, OnError, check_keep, decide_each
 from crmculture.evaluate.trace import PolicyTrace, reference_trace
 from crmculture.evaluate.truth import rule_matches
 from crmculture.model.policies import Policy
@@ -121,6 +121,7 @@ class ReferenceEvaluator:
         *,
         on_error: Literal["raise"] = "raise",
         as_of: dt.date | None = None,
+        keep: None = None,
     ) -> list[Decision]: ...
 
     @overload
@@ -131,7 +132,30 @@ class ReferenceEvaluator:
         *,
         on_error: Literal["report"],
         as_of: dt.date | None = None,
+        keep: None = None,
     ) -> list[Decision | CrmCultureError]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["raise"] = "raise",
+        as_of: dt.date | None = None,
+        keep: Iterable[str],
+    ) -> list[Kept[Decision]]: ...
+
+    @overload
+    def decide_many(
+        self,
+        customers: Iterable[object],
+        department: str | None = None,
+        *,
+        on_error: Literal["report"],
+        as_of: dt.date | None = None,
+        keep: Iterable[str],
+    ) -> list[Kept[Decision | CrmCultureError]]: ...
 
     def decide_many(
         self,
@@ -140,12 +164,19 @@ class ReferenceEvaluator:
         *,
         on_error: OnError = "raise",
         as_of: dt.date | None = None,
-    ) -> list[Decision] | list[Decision | CrmCultureError]:
+        keep: Iterable[str] | None = None,
+    ) -> (
+        list[Decision]
+        | list[Decision | CrmCultureError]
+        | list[Kept[Decision]]
+        | list[Kept[Decision | CrmCultureError]]
+    ):
         """Decide every customer, in input order; see `crmculture.CompiledPolicy.decide_many`."""
         check_department(self.policy, department)
         check_as_of(self.policy, as_of)
+        kept = None if keep is None else check_keep(self.policy.schema, keep)
 
         def decide(customer: object, department: str | None) -> Decision:
             return self.decide(customer, department, as_of=as_of)
 
-        return decide_each(decide, customers, department, on_error)
+        return decide_each(decide, customers, department, on_error, kept)

@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 from crmculture.errors import CrmCultureError, InvalidCustomer, Problem
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.decision_text import decision_text, dumps
+from crmculture.evaluate.many import check_keep
 from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.io.records import (
     Record,
@@ -238,10 +239,7 @@ def decide_records(
         chunk_size = CHUNK_SIZE
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
-    keep = tuple(keep)
-    facts = [name for name in keep if name in policy.schema]
-    if facts:
-        raise ValueError(f"kept field `{facts[0]}` is a fact: only other fields can be kept")
+    keep = check_keep(policy.schema, keep)
     check_department(policy, department)
     check_as_of(policy, as_of)
     decide = policy.compile() if as_of is None else policy.compile().at(as_of)

@@ -38,7 +38,13 @@ from xml.parsers import expat
 
 import attrs
 
-from crmculture.errors import CrmCultureError, DocumentError, Problem, UndecidedError
+from crmculture.errors import (
+    CrmCultureError,
+    DocumentError,
+    Problem,
+    UndecidedError,
+    did_you_mean,
+)
 from crmculture.evaluate.decision import Decision
 from crmculture.model.conditions import ALWAYS, And, Between, Compare, Condition, In, Not, Or
 from crmculture.model.directives import Combine, Directive
@@ -532,16 +538,22 @@ class _Model:
         return type_ref.split(":")[-1].strip(), allowed
 
 
-def load_dmn(source: str | bytes | os.PathLike[str]) -> list[DmnTable]:
+def load_dmn(
+    source: str | bytes | os.PathLike[str], *, decision: str | None = None
+) -> list[DmnTable]:
     """Import every decision table of a DMN 1.1 to 1.5 model, one `DmnTable` per decision.
 
     Args:
         source: A path to a ``.dmn`` file, or the XML text itself (text starting with ``<``).
+        decision: Import only this decision, by its name or else its id: the list holds its
+            table alone, and the model's other decisions are not read (they may be logic
+            the import does not support).
 
     Raises:
         DocumentError: for a file that cannot be read, XML that is not well formed or has a
             DOCTYPE, a document that is not DMN, and every table element outside what the
-            import supports, each problem naming the element id and its expression.
+            import supports, each problem naming the element id and its expression; for a
+            `decision` the model does not have, naming the decision tables it has.
 
     Examples:
         >>> table = load_dmn(EXAMPLE)[0]
@@ -549,23 +561,43 @@ def load_dmn(source: str | bytes | os.PathLike[str]) -> list[DmnTable]:
         ('R', [1, 2])
         >>> str(table.policy.rule("minor").when), table.policy.directive("Verdict").combine
         ('Age < 18', Combine.LIST)
+
+        A model with several decision tables, one picked by name (or id):
+
+        >>> second = EXAMPLE.replace('id="decision" name="Verdict"', 'id="d2" name="Second"')
+        >>> second = second[second.index("<decision ") : second.index("</decision>") + 11]
+        >>> both = EXAMPLE.replace("<inputData", second + "<inputData", 1)
+        >>> [table.decision for table in load_dmn(both)]
+        ['Verdict', 'Second']
+        >>> [table.decision_id for table in load_dmn(both, decision="Second")]
+        ['d2']
+        >>> try:
+        ...     load_dmn(both, decision="Secnd")
+        ... except DocumentError as error:
+        ...     print(error.summary)
+        ...     print(error.problems[0])
+        DMN model has no decision `Secnd` (did you mean `Second`?)
+        definitions: its decision tables are `Verdict` (id `decision`), `Second` (id `d2`)
     """
     model = _Model(_parse_xml(_read_text(source)))
     tables: list[DmnTable] = []
-    for decision in model.root.iter(model.ns + "decision"):
-        table = model.find(decision, "decisionTable")
-        decision_id = decision.get("id", "")
+    decisions = list(model.root.iter(model.ns + "decision"))
+    if decision is not None:
+        decisions = _pick_decision(model, decisions, decision)
+    for element in decisions:
+        table = model.find(element, "decisionTable")
+        decision_id = element.get("id", "")
         if table is None:
             model.problems.append(
                 Problem(
                     ("decision", decision_id),
-                    f"decision `{decision.get('name', '')}` is not a decision table; "
+                    f"decision `{element.get('name', '')}` is not a decision table; "
                     "only decision tables are imported",
                 )
             )
             continue
         try:
-            imported = _import_table(model, decision, table)
+            imported = _import_table(model, element, table)
         except CrmCultureError as error:
             model.problems.extend(getattr(error, "problems", [Problem((), str(error))]))
             continue
@@ -576,6 +608,30 @@ def load_dmn(source: str | bytes | os.PathLike[str]) -> list[DmnTable]:
     if not tables:
         raise DocumentError("DMN model has no decision table", [Problem(("definitions",), "")])
     return tables
+
+
+def _pick_decision(model: _Model, decisions: list[ET.Element], name: str) -> list[ET.Element]:
+    """The decision named `name` (by name, else by id), alone."""
+    for attribute in ("name", "id"):
+        found = [element for element in decisions if element.get(attribute) == name]
+        if len(found) > 1:
+            ids = ", ".join(f"`{element.get('id', '')}`" for element in found)
+            raise DocumentError(
+                f"DMN model has {len(found)} decisions named `{name}`",
+                [Problem(("definitions",), f"pick one by its id: {ids}", name)],
+            )
+        if found:
+            return found
+    tables = [element for element in decisions if model.find(element, "decisionTable") is not None]
+    known = [element.get("name", "") or element.get("id", "") for element in tables]
+    listed = ", ".join(
+        f"`{label}` (id `{element.get('id', '')}`)"
+        for label, element in zip(known, tables, strict=True)
+    )
+    raise DocumentError(
+        f"DMN model has no decision `{name}`" + did_you_mean(name, known),
+        [Problem(("definitions",), f"its decision tables are {listed or 'none'}", name)],
+    )
 
 
 def _hit_policy(model: _Model, table: ET.Element) -> str | None:

@@ -13,6 +13,8 @@ integer is answered too; the document describes the typed form.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from crmculture.model.directives import Combine, Directive
@@ -27,6 +29,7 @@ PROBLEM_BASE = "https://crmculture.invalid/problems/"
 
 _DECIMAL = r"^\s*[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*$"
 _NDJSON = "application/x-ndjson"
+_CSV = "text/csv"
 _PROBLEM = "application/problem+json"
 
 
@@ -280,6 +283,24 @@ def _problems(*statuses: int) -> dict[str, Any]:
     }
 
 
+def _csv_body(policy: Policy, keep: tuple[str, ...]) -> dict[str, Any]:
+    """The ``text/csv`` body of a batch: its columns, and a header row as the example."""
+    columns = [*policy.schema.names, *keep]
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow(columns)
+    fields = f"the facts ({', '.join(policy.schema.names)})"
+    if keep:
+        fields += f" and the kept fields ({', '.join(keep)})"
+    description = (
+        "A header row naming the fields, then one customer per row (RFC 4180; "
+        f"`header=present` and `charset=utf-8` may be given). The fields are {fields}; an "
+        "optional fact's column may be left out, and an empty cell is a missing fact. Each "
+        "cell is read as `crmculture decide` reads a CSV file: booleans as true/false, yes/no "
+        "or 1/0, numbers and dates from their text."
+    )
+    return {"schema": {"type": "string", "description": description}, "example": header.getvalue()}
+
+
 def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the service serving `policy`.
 
@@ -371,8 +392,8 @@ def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, An
                     ],
                     "requestBody": {
                         "required": True,
-                        "description": "The customers: a JSON array, or NDJSON (one customer "
-                        "record per line, each as the schema says).",
+                        "description": "The customers: a JSON array, NDJSON (one customer "
+                        "record per line, each as the schema says), or CSV with a header row.",
                         "content": {
                             "application/json": {
                                 "schema": {
@@ -381,6 +402,7 @@ def openapi_document(policy: Policy, keep: tuple[str, ...] = ()) -> dict[str, An
                                 }
                             },
                             _NDJSON: {"schema": {"$ref": "#/components/schemas/Customer"}},
+                            _CSV: _csv_body(policy, keep),
                         },
                     },
                     "responses": {
