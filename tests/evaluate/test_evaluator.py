@@ -557,8 +557,9 @@ class TestKeptFields:
         [
             (["customer_id", "tier"], ValueError, "kept field `tier` is a fact"),
             ("customer_id", TypeError, "not the string `customer_id`"),
+            (["customer_id", 7], TypeError, "kept field names are strings, not `7`"),
         ],
-        ids=["a-fact", "a-string"],
+        ids=["a-fact", "a-string", "a-number"],
     )
     def test_wrong_keep_is_refused(
         self, evaluator: Any, keep: Any, error: type[Exception], message: str

@@ -53,12 +53,15 @@ def check_keep(schema: Schema, keep: Iterable[str]) -> tuple[str, ...]:
     """The kept field names, checked (none may be a fact), each once in the order given.
 
     Raises:
-        TypeError: for a string in place of a list of names.
+        TypeError: for a string in place of a list of names, or a name that is not a string.
         ValueError: for a kept field that is a fact.
     """
     if isinstance(keep, str):
         raise TypeError(f"keep is a list of field names, not the string `{keep}`")
     names = tuple(dict.fromkeys(keep))
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise TypeError(f"kept field names are strings, not `{odd[0]!r}`")
     facts = [name for name in names if name in schema]
     if facts:
         raise ValueError(f"kept field `{facts[0]}` is a fact: only other fields can be kept")
