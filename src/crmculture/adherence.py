@@ -61,7 +61,7 @@ from crmculture.errors import AsOfRequiredError, CrmCultureError, InvalidCustome
 from crmculture.evaluate.decision import Decision
 from crmculture.model.directives import Directive
 from crmculture.model.intake import FALSE_SPELLINGS, TRUE_SPELLINGS
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.values import json_value
 
 __all__ = ["AdherenceReport", "Deviation", "Rate", "adherence"]
@@ -238,6 +238,7 @@ def adherence(
     Raises:
         AsOfRequiredError: when the policy decides by the date and `as_of` is not given.
     """
+    policy = require_policy(policy, "policy")
     if as_of is not None:
         policy = policy.at(as_of)
     if policy.uses_as_of:

@@ -74,7 +74,7 @@ from crmculture.batch.parquet import (
 )
 from crmculture.errors import CrmCultureError
 from crmculture.evaluate.many import OnError
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 
 __all__ = [
     "ERROR_COLUMN",
@@ -203,6 +203,7 @@ def decide_dask(
         >>> lazy.compute(scheduler="sync")["route_to"].tolist()
         ['accounts_receivable', 'accounts_receivable', 'frontline', 'frontline']
     """
+    policy = require_policy(policy, "policy")
     plan = shared_plan(policy, department, as_of)
     carried = kept_fields(keep, passthrough)
     meta = decide_partition(frame._meta, plan, on_error, carried)
@@ -480,6 +481,7 @@ def decide_dask_parquet(
         >>> decided.column("customer_id").to_pylist(), decided.column("route_to").to_pylist()
         (['c1', 'c2', 'c3'], ['accounts_receivable', 'frontline', 'frontline'])
     """
+    policy = require_policy(policy, "policy")
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be `raise` or `report`, not `{on_error}`")
     if on_error == "report" and errors is None:

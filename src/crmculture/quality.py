@@ -57,7 +57,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra i
 from crmculture.analysis.fact_space import FactSpace
 from crmculture.batch.frames import FramePlan
 from crmculture.errors import InvalidCustomer
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 
 __all__ = [
     "Completeness",
@@ -348,6 +348,7 @@ def report(
     Raises:
         AsOfRequiredError: when the policy uses the as-of date and `as_of` is None.
     """
+    policy = require_policy(policy, "policy")
     kept = list(keep)
     if id_field is not None and id_field not in kept:
         kept.append(id_field)
@@ -647,6 +648,7 @@ def report_frames(
         >>> found.duplicates
         Duplicates(ids=1, records=2, examples=('a',))
     """
+    policy = require_policy(policy, "policy")
     kept = [name for name in keep if name != id_field]
     numbered = id_field is None
     key = _ROW if numbered else id_field

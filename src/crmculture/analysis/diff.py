@@ -36,7 +36,7 @@ from crmculture.analysis.search import FOUND, PRUNE, Search, Verdict, effective
 from crmculture.evaluate.truth import holds
 from crmculture.model.conditions import Condition
 from crmculture.model.facts import Schema
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.rules import Rule
 
 __all__ = ["DiffRegion", "DirectiveChange", "PolicyDiff", "diff"]
@@ -208,6 +208,8 @@ def diff(
         >>> print(changes.regions[0].changes[0])
         route_to: "frontline" -> "collections"
     """
+    old = require_policy(old, "old")
+    new = require_policy(new, "new")
     if as_of is not None:
         old, new = old.at(as_of), new.at(as_of)
     check_resolved(old, new)

@@ -27,7 +27,7 @@ from crmculture.analysis.shadowing import _rules
 from crmculture.analysis.uniformity import _uniformity
 from crmculture.errors import UnknownDirectiveError, did_you_mean
 from crmculture.model.directives import Directive
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.promises import Promise
 
 __all__ = [
@@ -352,6 +352,7 @@ def analyze(
         >>> finding.facts, finding.better_value, finding.worse_value, finding.rules
         (('satisfaction',), 'standard', 'priority', ('unhappy',))
     """
+    policy = require_policy(policy, "policy")
     if as_of is not None:
         policy = policy.at(as_of)
     chosen = tuple(checks)

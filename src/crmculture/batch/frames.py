@@ -47,7 +47,7 @@ from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.many import OnError
 from crmculture.evaluate.reference import check_as_of, check_department
 from crmculture.model.conditions import Atom, Condition
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 
 __all__ = [
     "ERROR_COLUMNS",
@@ -720,5 +720,6 @@ def decide_frame(
         >>> report.errors["message"].iloc[0]
         '`-3` is below the minimum 0'
     """
+    policy = require_policy(policy, "policy")
     plan = FramePlan(policy, department, as_of=as_of)
     return plan.decide(frame, on_error=on_error, keep=kept_fields(keep, passthrough))

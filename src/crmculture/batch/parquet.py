@@ -19,7 +19,7 @@ from crmculture.batch.plan import possible_values, rule_column
 from crmculture.errors import CrmCultureError
 from crmculture.evaluate.many import OnError
 from crmculture.model.directives import Directive
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 
 __all__ = ["ERRORS_SCHEMA", "ParquetSummary", "decide_parquet", "decisions_schema"]
 
@@ -169,6 +169,7 @@ def decide_parquet(
         ...               columns=["customer_id", "route_to", "service_level"]).to_pylist()[1]
         {'customer_id': 'c2', 'route_to': 'frontline', 'service_level': 'priority'}
     """
+    policy = require_policy(policy, "policy")
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be `raise` or `report`, not `{on_error}`")
     if on_error == "report" and errors is None:

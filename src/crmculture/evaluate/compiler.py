@@ -52,7 +52,7 @@ from crmculture.model.conditions import (
 )
 from crmculture.model.directives import Combine, Directive
 from crmculture.model.facts import Fact
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.values import NO_DEFAULT
 
 __all__ = ["CompiledPolicy", "compile_policy"]
@@ -635,6 +635,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         >>> compile_policy(policy) is policy.compile()
         True
     """
+    policy = require_policy(policy, "policy")
     return policy.compile()
 
 

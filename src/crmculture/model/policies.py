@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -35,7 +36,7 @@ from crmculture.model.values import NO_DEFAULT, canonical_json, json_value
 if TYPE_CHECKING:
     from crmculture.evaluate.compiler import CompiledPolicy
 
-__all__ = ["Layer", "Policy"]
+__all__ = ["Layer", "Policy", "require_policy"]
 
 
 def _sorted_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
@@ -668,3 +669,29 @@ class _PolicyChecker:
             )
         self._check_departments(layer.departments, (*path, "departments"))
         return attrs.evolve(layer, rules=self.rules(layer.rules, (*path, "rules"), layer))
+
+
+def require_policy(value: object, argument: str = "policy") -> Policy:
+    """`value`, when it is a `Policy`; otherwise a `TypeError` naming the argument and what
+    it got, so that swapped or wrong arguments fail at the door with a readable message.
+
+    Examples:
+        >>> require_policy("acme.yaml")
+        Traceback (most recent call last):
+        ...
+        TypeError: policy must be a crmculture Policy, not str `'acme.yaml'` (load a culture ...)
+    """
+    if isinstance(value, Policy):
+        return value
+    if isinstance(getattr(value, "policy", None), Policy):
+        hint = " (for a Culture, pass `culture.policy`)"
+    elif isinstance(value, str | PurePath):
+        hint = " (load a culture document with crmculture.load_policy)"
+    else:
+        hint = ""
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise TypeError(
+        f"{argument} must be a crmculture Policy, not {type(value).__name__} `{shown}`{hint}"
+    )
