@@ -555,7 +555,11 @@ class TestKeptFields:
     @pytest.mark.parametrize(
         ("keep", "error", "message"),
         [
-            (["customer_id", "tier"], ValueError, "kept field `tier` is a fact"),
+            (
+                ["customer_id", "tier"],
+                ValueError,
+                "kept field `tier` is a fact: keep fields that are not facts",
+            ),
             ("customer_id", TypeError, "not the string `customer_id`"),
             (["customer_id", 7], TypeError, "kept field names are strings, not `7`"),
         ],

@@ -64,7 +64,7 @@ def check_keep(schema: Schema, keep: Iterable[str]) -> tuple[str, ...]:
         raise TypeError(f"kept field names are strings, not `{odd[0]!r}`")
     facts = [name for name in names if name in schema]
     if facts:
-        raise ValueError(f"kept field `{facts[0]}` is a fact: only other fields can be kept")
+        raise ValueError(f"kept field `{facts[0]}` is a fact: keep fields that are not facts")
     return names
 
 
