@@ -100,6 +100,18 @@ class TestMistakes:
             "promise `discount-cap`"
         )
 
+    def test_a_dmn_model_with_several_tables_needs_decision(self, cli: Cli, tmp_path: Path) -> None:
+        """Which table to serve is said before anything listens; --decision goes with .dmn."""
+        from .test_tables import two_tables
+
+        model = two_tables(tmp_path / "rules.dmn")
+        code, _, err = cli("serve", str(model), "--port", "1")
+        assert code == 2
+        assert "2 decision tables (`Verdict`, `Other`): pick one with --decision" in err
+        code, _, err = cli("serve", str(ACME), "--decision", "Other", "--port", "1")
+        assert code == 2
+        assert "--decision picks a decision table of a DMN model" in err
+
     def test_a_missing_culture_file(self, cli: Cli) -> None:
         """One line, exit 2."""
         code, _, err = cli("serve", "missing.yaml")

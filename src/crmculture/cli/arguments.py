@@ -15,6 +15,7 @@ from crmculture.cli.exit_codes import _UsageError
 from crmculture.culture import Culture
 from crmculture.errors import did_you_mean
 from crmculture.io.documents import load, load_policy
+from crmculture.io.tables import TABLE_SUFFIXES, table_policies
 from crmculture.model.facts import Schema
 from crmculture.model.policies import Policy
 from crmculture.org.graph import OrgGraph
@@ -28,28 +29,21 @@ def _culture_file(path: str) -> Path:
     return Path(path)
 
 
-DECISION_TABLES = (".dmn", ".csv", ".xlsx")
+DECISION_TABLES = TABLE_SUFFIXES
 """The extensions of decision-table files that commands read in place of a culture file."""
 
 
 def _table_policy(path: Path, decision: str | None = None) -> Policy:
     """The policy of a decision-table file (by its extension); `decision` picks one table of
     a DMN model by its name or id."""
-    if path.suffix.lower() == ".dmn":
-        from crmculture.io.dmn import load_dmn
-
-        tables = load_dmn(path, decision=decision)
-        if len(tables) > 1:
-            names = ", ".join(f"`{table.decision}`" for table in tables)
-            raise _UsageError(
-                f"`{path}` has {len(tables)} decision tables ({names}); "
-                "pick one with --decision NAME"
-            )
-        return tables[0].policy
     _check_decision(path, decision)
-    from crmculture.io.spreadsheets import load_table
-
-    return load_table(path)
+    tables = table_policies(path, decision=decision)
+    if len(tables) > 1:
+        names = ", ".join(f"`{name}`" for name, _ in tables)
+        raise _UsageError(
+            f"`{path}` has {len(tables)} decision tables ({names}); pick one with --decision NAME"
+        )
+    return tables[0][1]
 
 
 def _is_dmn(path: str | Path) -> bool:

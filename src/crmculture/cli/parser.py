@@ -177,6 +177,7 @@ examples:
   curl -s localhost:8080/v1/decide-batch -H 'Content-Type: text/csv' \\
       --data-binary @customers.csv
   kill -HUP "$(pgrep -f 'crmculture serve')"   # reload acme.yaml after editing it
+  crmculture serve rules.dmn --decision Routing   # one decision table of a DMN model
 
 Endpoints: POST /v1/decide, POST /v1/decide-batch, GET /v1/culture, GET /healthz, GET /metrics,
 GET /openapi.json, POST /v1/reload. A reload (SIGHUP, or POST /v1/reload with the bearer token
@@ -713,7 +714,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_SERVE_EXAMPLES,
         formatter_class=raw,
     )
-    serve.add_argument("culture", metavar="CULTURE_FILE", help="the culture document")
+    serve.add_argument(
+        "culture",
+        metavar="CULTURE_FILE",
+        help="the culture document, or a decision table (.dmn, .csv, .xlsx)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve.add_argument("--port", type=_port, default=8080, help="the port (default: 8080)")
     serve.add_argument(
@@ -754,6 +759,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append every decision to this decision log (read by replay, drift and report)",
     )
+    _decision_option(serve, "CULTURE_FILE")
     return parser
 
 

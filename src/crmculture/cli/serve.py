@@ -12,7 +12,7 @@ import logging
 import os
 from typing import IO
 
-from crmculture.cli.arguments import _culture_file
+from crmculture.cli.arguments import _check_decision, _culture_file
 from crmculture.cli.exit_codes import EXIT_OK, _UsageError
 
 RELOAD_TOKEN_VARIABLE = "CRMCULTURE_RELOAD_TOKEN"
@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             "crmculture serve needs the service extra: pip install 'crmculture[service]'"
         ) from None
     path = _culture_file(args.culture)
+    _check_decision(path, args.decision)
     token = os.environ.get(RELOAD_TOKEN_VARIABLE) or None
     # A culture the service will not serve (it does not load, or breaks a promise) stops the
     # command here, with its problems, before anything listens.
@@ -41,6 +42,7 @@ def _serve(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         reload_token=token,
         sighup=True,
         log=args.log,
+        decision=args.decision,
     )
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))

@@ -214,8 +214,10 @@ class Service:
         reload_token: str | None = None,
         sighup: bool = False,
         log: str | os.PathLike[str] | None = None,
+        decision: str | None = None,
     ) -> None:
         self.path = culture
+        self.decision = decision
         self.log_path = log
         # Opened here, so that a log that cannot be written stops the service before it
         # listens; closed when the server stops, opened again if it starts again.
@@ -225,7 +227,7 @@ class Service:
         self.reload_token = reload_token or None
         self.sighup = sighup
         self.metrics = ServiceMetrics()
-        self.current: ServedCulture = load_served(culture, keep=self.keep)
+        self.current: ServedCulture = load_served(culture, keep=self.keep, decision=decision)
         self.metrics.serving(**self.current.summary())
         self._reloading = asyncio.Lock()
         self.app = Starlette(
@@ -627,7 +629,7 @@ class Service:
             CultureRejected: with every problem of the file; nothing changed.
         """
         async with self._reloading:
-            load = functools.partial(load_served, self.path, keep=self.keep)
+            load = functools.partial(load_served, self.path, keep=self.keep, decision=self.decision)
             try:
                 new = await anyio.to_thread.run_sync(load)
             except CultureRejected as error:
@@ -689,11 +691,13 @@ def create_app(
     reload_token: str | None = None,
     sighup: bool = False,
     log: str | os.PathLike[str] | None = None,
+    decision: str | None = None,
 ) -> Service:
     """The decision service for a culture file: an ASGI application.
 
     Args:
-        culture: The culture file (loaded again by each reload).
+        culture: The culture file (loaded again by each reload), or a decision table: a DMN
+            model, a CSV or XLSX sheet (`crmculture.io.tables`), served without an org.
         keep: Fields of a record that are not facts (a customer id): copied into its answer
             and its errors, never checked as facts.
         max_body_bytes: The largest request body (413 above it).
@@ -706,6 +710,8 @@ def create_app(
             should).
         log: A decision log (`crmculture.log.DecisionLog`) to append every decision to, with
             its kept fields and as-of date: what `crmculture replay`, `drift` and `report` read.
+        decision: For a DMN model with several decision tables, the one to serve (its
+            decision's name or id), at start and at every reload.
 
     Raises:
         CultureRejected: when the culture cannot be served (every problem listed).
@@ -720,7 +726,13 @@ def create_app(
     """
     limits = Limits(max_body_bytes, max_records, timeout, batch_chunk)
     return Service(
-        culture, keep=keep, limits=limits, reload_token=reload_token, sighup=sighup, log=log
+        culture,
+        keep=keep,
+        limits=limits,
+        reload_token=reload_token,
+        sighup=sighup,
+        log=log,
+        decision=decision,
     )
 
 

@@ -23,8 +23,10 @@ from crmculture.errors import CrmCultureError, Problem, _ProblemsError
 from crmculture.evaluate.compiler import CompiledPolicy
 from crmculture.evaluate.decision_text import DecisionText
 from crmculture.io.documents import load
+from crmculture.io.tables import is_table, table_policies
 from crmculture.model.policies import Policy
 from crmculture.model.values import json_value
+from crmculture.org.graph import OrgGraph
 from crmculture.service.openapi import culture_schemas, openapi_document
 
 __all__ = ["CultureRejected", "ServedCulture", "load_served"]
@@ -75,13 +77,17 @@ class ServedCulture:
         return {"name": policy.name, "version": policy.version, "fingerprint": self.fingerprint}
 
 
-def load_served(path: str | os.PathLike[str], *, keep: Sequence[str] = ()) -> ServedCulture:
+def load_served(
+    path: str | os.PathLike[str], *, keep: Sequence[str] = (), decision: str | None = None
+) -> ServedCulture:
     """Load, compile and check a culture file for serving.
 
     Args:
-        path: The culture file.
+        path: The culture file, or a decision table (a ``.dmn`` model, a ``.csv`` or
+            ``.xlsx`` sheet; `crmculture.io.tables`), served as a culture without an org.
         keep: Fields of each record that are not facts (a customer id): they are copied into
             every answer and error about the record, and never checked as facts.
+        decision: The decision table to serve of a DMN model with several, by name or id.
 
     Returns:
         The snapshot to serve.
@@ -106,7 +112,7 @@ def load_served(path: str | os.PathLike[str], *, keep: Sequence[str] = ()) -> Se
             "culture not served", [Problem((), f"cannot read `{where}`: {reason}")]
         )
     try:
-        culture = load(where)
+        culture = _culture(where, decision)
     except OSError as error:
         reason = error.strerror or str(error)
         raise CultureRejected(
@@ -146,6 +152,30 @@ def load_served(path: str | os.PathLike[str], *, keep: Sequence[str] = ()) -> Se
         culture_json=_json(_culture_document(culture, keep, summary)),
         openapi_json=_json(openapi_document(policy, keep)),
     )
+
+
+def _culture(where: Path, decision: str | None) -> Culture:
+    """The culture of a culture file, or of a decision-table file (one table, no org)."""
+    if not is_table(where):
+        if decision is not None:
+            raise CultureRejected(
+                "culture not served",
+                [Problem((), f"decision `{decision}` picks a table of a .dmn model only")],
+            )
+        return load(where)
+    try:
+        tables = table_policies(where, decision=decision)
+    except _ProblemsError as error:  # keep what its summary says (a decision it lacks)
+        raise CultureRejected(
+            "culture not served", [Problem((), error.summary), *error.problems]
+        ) from None
+    if len(tables) > 1:
+        names = ", ".join(f"`{name}`" for name, _ in tables)
+        raise CultureRejected(
+            "culture not served",
+            [Problem((), f"{len(tables)} decision tables ({names}): pick one with --decision")],
+        )
+    return Culture(tables[0][1], OrgGraph([]))
 
 
 def _culture_document(
