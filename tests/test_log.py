@@ -546,3 +546,15 @@ def test_replay_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
     fast = replay(path, new)
     assert fast == replay(list(read_log(path)), new)
     assert (fast.records, fast.changed, fast.rejected) == (300, 100, ())
+
+
+def test_a_line_that_is_not_utf8_is_a_problem_by_both_routes(tmp_path: Path) -> None:
+    """Arrow reads text that is not UTF-8 without a word; the record-by-record route says the
+    line is not JSON, and the chunked replay must say so too."""
+    policy = acme_policy()
+    line = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c1"}).encode()
+    path = tmp_path / "d.log"
+    path.write_bytes(line + line.replace(b'"c1"', b'"c\xff"') + line)
+    chunked = replay(path, policy)
+    assert (chunked.records, [p.line for p in chunked.problems]) == (2, [2])
+    assert chunked == replay(list(read_log(path)), policy)

@@ -40,6 +40,7 @@ Examples:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 import json
@@ -50,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -622,11 +623,27 @@ _PIECE = 1 << 21
 _DECISIONS = 4096
 """How many decisions the chunked replay keeps, one per department and set of matching rules."""
 
+_P = TypeVar("_P")
+"""What a chunked reader's `_Chunked.plan` finds in a chunk."""
+
+
+def _utf8(data: bytes | memoryview) -> bool:
+    """Whether `data` is UTF-8 (Arrow reads text that is not without a word)."""
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
 
 def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
-    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`): the bytes
-    up to the last line end in a buffer, read in place; the rest moves to the front."""
-    chunked = _ChunkedReplay(tally)
+    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`)."""
+    _read_chunks(path, _ChunkedReplay(tally))
+
+
+def _read_chunks(path: str | os.PathLike[str], chunked: _Chunked[Any]) -> None:
+    """Read a log through Arrow a chunk at a time (see `_Chunked`): the bytes up to the last
+    line end in a buffer, read in place; the rest moves to the front."""
     buffer = bytearray(max(CHUNK_BYTES, 1))
     filled = 0
     first = 1
@@ -718,32 +735,29 @@ class _Plan(NamedTuple):
     """The typed fact columns, to decide a group's first row from."""
 
 
-class _ChunkedReplay:
-    """Replays a log a chunk at a time, read through Arrow (the parsing in C).
+class _Chunked(Generic[_P]):
+    """Reads a log a chunk at a time through Arrow (the parsing in C); what a chunk's table
+    means is the subclass's: `plan` reads it column-wise (raising `UnreadColumn` for a table
+    it cannot read exactly, before anything is counted), `count` counts what `plan` found,
+    and `one` takes a line read record by record.
 
-    A chunk's records are grouped by department, the set of rules their facts match (found
-    column-wise, `crmculture.batch.signatures`) and the logged directive values; each group
-    is decided once, by the compiled evaluator on its first record, and compared once, as
-    `_Tally.add` compares. A record that its own route might read otherwise (another format, an
-    unknown fact, a value intake reads otherwise, facts the schema rejects, a decision that
-    fails) goes record by record from its own text, in its place; so does a piece of a chunk
-    that Arrow cannot read, once halving has made it small.
+    A chunk Arrow cannot read as one table is halved until its pieces have `_ALONE` lines or
+    fewer; those go record by record, in their place. So does a line that is not UTF-8 (Arrow
+    would read it; the record-by-record route says it is not JSON).
     """
 
-    def __init__(self, tally: _Tally) -> None:
-        from crmculture.batch.signatures import Signatures
-
-        self.tally = tally
-        self.signatures = Signatures(tally.policy)
+    def __init__(self, hints: Any) -> None:
         self.schema: Any = None  # the Arrow schema of the last chunk read as a whole
-        self.hints = _hints(tally.policy)
-        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+        self.hints = hints
 
     def block(self, block: bytes | memoryview, first: int) -> int:
-        """Replay the lines of `block`, the first of which is line `first` of the log; return
+        """Read the lines of `block`, the first of which is line `first` of the log; return
         how many lines it has."""
         lines = _Block(block)
         numbers = range(first, first + len(lines))
+        if not _utf8(block):
+            self.runs(list(numbers), [lines[k] for k in range(len(lines))])
+            return len(lines)
         if lines.objects():  # no line is blank: row k is line first + k
             data = block if lines.whole else bytes(block) + b"\n"
             if not self.rows(_Lines(numbers, data, lines)):
@@ -754,6 +768,20 @@ class _ChunkedReplay:
         self.lines([number for number, _ in kept], [raw for _, raw in kept])
         return len(lines)
 
+    def runs(self, numbers: list[int], lines: list[bytes]) -> None:
+        """Read lines some of which are not UTF-8: those one by one, the runs between them
+        (blank lines left out) as pieces."""
+        run: list[int] = []
+        for k, raw in enumerate(lines):
+            if _utf8(raw):
+                if raw.strip():
+                    run.append(k)
+                continue
+            self.lines([numbers[j] for j in run], [lines[j] for j in run])
+            run = []
+            self.one(raw, numbers[k])
+        self.lines([numbers[j] for j in run], [lines[j] for j in run])
+
     def lines(self, numbers: list[int], lines: list[bytes]) -> None:
         if lines and not self.rows(_Lines.of(numbers, lines)):
             self.halves(numbers, lines)
@@ -761,15 +789,15 @@ class _ChunkedReplay:
     def halves(self, numbers: list[int], lines: list[bytes]) -> None:
         if len(lines) <= _ALONE:
             for number, raw in zip(numbers, lines, strict=True):
-                self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
+                self.one(raw, number)
             return
         half = len(lines) // 2
         self.lines(numbers[:half], lines[:half])
         self.lines(numbers[half:], lines[half:])
 
     def rows(self, lines: _Lines) -> bool:
-        """Replay `lines` read through Arrow as one table; False when Arrow cannot read them
-        so (nothing is counted then)."""
+        """Read `lines` through Arrow as one table; False when Arrow cannot read them so
+        (nothing is counted then)."""
         from crmculture.batch.text_columns import UnreadColumn
 
         for schema in (self.schema, None) if self.schema is not None else (None,):
@@ -785,6 +813,38 @@ class _ChunkedReplay:
             self.count(plan, lines)
             return True
         return False
+
+    def plan(self, table: Any, lines: _Lines) -> _P:
+        raise NotImplementedError
+
+    def count(self, plan: _P, lines: _Lines) -> None:
+        raise NotImplementedError
+
+    def one(self, raw: bytes, number: int) -> None:
+        raise NotImplementedError
+
+
+class _ChunkedReplay(_Chunked[_Plan]):
+    """Replays a log a chunk at a time, read through Arrow (see `_Chunked`).
+
+    A chunk's records are grouped by department, the set of rules their facts match (found
+    column-wise, `crmculture.batch.signatures`) and the logged directive values; each group
+    is decided once, by the compiled evaluator on its first record, and compared once, as
+    `_Tally.add` compares. A record that its own route might read otherwise (another format, an
+    unknown fact, a value intake reads otherwise, facts the schema rejects, a decision that
+    fails) goes record by record from its own text, in its place.
+    """
+
+    def __init__(self, tally: _Tally) -> None:
+        from crmculture.batch.signatures import Signatures
+
+        super().__init__(_hints(tally.policy))
+        self.tally = tally
+        self.signatures = Signatures(tally.policy)
+        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+
+    def one(self, raw: bytes, number: int) -> None:
+        self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
 
     def plan(self, table: Any, lines: _Lines) -> _Plan:
         """Read a chunk's table column-wise; raises `UnreadColumn` for a table whose columns
