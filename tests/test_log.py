@@ -298,6 +298,12 @@ DAMAGE = [
     "tier-number",
     "tier-list",
     "optional-facts-gone",
+    # Keys of other types than a record's, and dates.
+    "culture-text",
+    "matched-text",
+    "as-of-date",
+    "as-of-not-a-date",
+    "as-of-number",
 ]
 
 
@@ -360,6 +366,11 @@ def _damaged(line: str, kind: str) -> str:
         "tier-number": lambda: facts.update(tier=3),
         "tier-list": lambda: facts.update(tier=["gold"]),
         "optional-facts-gone": lambda: [facts.pop(n, None) for n in ("balance", "region")],
+        "culture-text": lambda: record.update(culture="acme"),
+        "matched-text": lambda: record.update(matched="credit-hold"),
+        "as-of-date": lambda: record.update(as_of="2026-11-30"),
+        "as-of-not-a-date": lambda: record.update(as_of="2026-11-31"),
+        "as-of-number": lambda: record.update(as_of=20261130),
     }
     changes[kind]()
     return json.dumps(record, sort_keys=True)
@@ -558,3 +569,16 @@ def test_a_line_that_is_not_utf8_is_a_problem_by_both_routes(tmp_path: Path) -> 
     chunked = replay(path, policy)
     assert (chunked.records, [p.line for p in chunked.problems]) == (2, [2])
     assert chunked == replay(list(read_log(path)), policy)
+
+
+@pytest.mark.parametrize("kind", ["culture-text", "matched-text", "as-of-not-a-date", "as-of-date"])
+def test_a_chunk_of_records_of_one_wrong_shape_is_read_as_its_records_are(
+    tmp_path: Path, kind: str
+) -> None:
+    """Arrow reads a chunk whose every line has a text culture, or a date that is none, as
+    one table; each line is what its own route says it is."""
+    policy = acme_policy()
+    line = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c1"}).rstrip("\n")
+    path = tmp_path / "d.log"
+    path.write_text((_damaged(line, kind) + "\n") * 3)
+    assert replay(path, policy) == replay(list(read_log(path)), policy)

@@ -664,7 +664,8 @@ def _read_chunks(path: str | os.PathLike[str], chunked: _Chunked[Any]) -> None:
                 filled = end - cut
             else:  # a line longer than the buffer
                 if end == len(buffer):
-                    buffer.extend(bytes(len(buffer)))
+                    # A new buffer: Arrow may still hold the old one when it failed a chunk.
+                    buffer = buffer + bytes(len(buffer))
                 filled = end
 
 
@@ -850,36 +851,14 @@ class _ChunkedReplay(_Chunked[_Plan]):
         """Read a chunk's table column-wise; raises `UnreadColumn` for a table whose columns
         this cannot read exactly."""
         import numpy as np
-        import pyarrow as pa
 
-        from crmculture.batch.text_columns import UnreadColumn, from_json
+        from crmculture.batch.text_columns import from_json
 
-        names = set(table.column_names)
-        if not {*_KEYS, "log"} <= names:
-            raise UnreadColumn
         count = table.num_rows
-        try:
-            # Another format, a missing key: its own route says so.
-            alone = np.array(_differs(table.column("log"), FORMAT), dtype=np.bool_)
-            for key in _KEYS:
-                if key != "department":  # null is no department
-                    alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-            raise UnreadColumn from None
+        alone = _unlike_records(table)
         department_column = table.column("department").combine_chunks()
-        if not (
-            pa.types.is_string(department_column.type) or pa.types.is_null(department_column.type)
-        ):
-            raise UnreadColumn
-        if "keep" in names and not (
-            pa.types.is_struct(table.column("keep").type)
-            or pa.types.is_null(table.column("keep").type)
-        ):
-            raise UnreadColumn
         schema = self.tally.policy.schema
         facts = table.column("facts").combine_chunks()
-        if not pa.types.is_struct(facts.type):
-            raise UnreadColumn
         typed: dict[str, Any] = {}
         for field in facts.type:
             child = facts.field(field.name)
@@ -890,8 +869,6 @@ class _ChunkedReplay(_Chunked[_Plan]):
             if odd is not None:
                 alone |= odd
         directives = table.column("directives").combine_chunks()
-        if not pa.types.is_struct(directives.type):
-            raise UnreadColumn
         present = {field.name for field in directives.type}
         logged = [
             _logged(directives.field(name) if name in present else None, count)
@@ -983,6 +960,53 @@ class _ChunkedReplay(_Chunked[_Plan]):
                 tally.add(_record(raw, lines.numbers[k], torn=not raw.endswith(b"\n")))
 
 
+def _unlike_records(table: Any) -> Any:
+    """Per row of a chunk's table, whether its own route might not read it as a record
+    (another format, a key missing or null, a date that is not one), as numpy booleans;
+    raises `UnreadColumn` for a table whose columns have types no record has."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crmculture.batch.text_columns import UnreadColumn
+
+    names = set(table.column_names)
+    if not {*_KEYS, "log"} <= names:
+        raise UnreadColumn
+    kinds = {
+        "culture": pa.types.is_struct,
+        "facts": pa.types.is_struct,
+        "directives": pa.types.is_struct,
+        "matched": pa.types.is_list,
+        "department": pa.types.is_string,
+        "keep": pa.types.is_struct,
+        "as_of": pa.types.is_string,
+    }
+    for key, kind in kinds.items():
+        if key in names and not (
+            kind(table.column(key).type) or pa.types.is_null(table.column(key).type)
+        ):
+            raise UnreadColumn
+    try:
+        # Another format, a missing key: its own route says so.
+        alone = np.array(_differs(table.column("log"), FORMAT), dtype=np.bool_)
+        for key in _KEYS:
+            if key != "department":  # null is no department
+                alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        raise UnreadColumn from None
+    if "as_of" in names and not pa.types.is_null(table.column("as_of").type):
+        encoded = pc.dictionary_encode(table.column("as_of").combine_chunks())
+        for code, text in enumerate(encoded.dictionary.to_pylist()):
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                alone |= pc.fill_null(pc.equal(encoded.indices, code), False).to_numpy(
+                    zero_copy_only=False
+                )
+    return alone
+
+
 def _unknown_fact(name: str, child: Any, alone: Any, lines: _Lines) -> None:
     """Mark the rows that have a fact the schema does not know (its own route rejects them).
     A null is such a fact too, but Arrow reads an absent one as null: a row whose line might
@@ -1031,7 +1055,7 @@ def _hints(policy: Policy) -> Any:
         for d in policy.directives
         if d.type in ("text", "enum", "decimal")
     ]
-    fields = [pa.field("department", pa.string())]
+    fields = [pa.field("department", pa.string()), pa.field("as_of", pa.string())]
     if facts:
         fields.append(pa.field("facts", pa.struct(facts)))
     if directives:
