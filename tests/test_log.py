@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -713,6 +714,8 @@ def test_chunked_counts_equal_record_by_record(
         if data.draw(st.integers(0, 2)) == 0:
             kind = data.draw(st.sampled_from(COUNT_DAMAGE) | st.sampled_from(DAMAGE))
             line = _count_damaged(line, kind)
+        if lines and data.draw(st.booleans()):  # records of one kind, chunks permitting
+            line = data.draw(st.sampled_from(lines))
         lines.append(line)
     text = "\n".join(lines) + "\n"
     if torn:
@@ -815,3 +818,49 @@ def test_a_line_that_is_not_a_record_is_in_the_window_of_the_record_before_it(
         ("3-4", [6]),
     ]
     assert cut == _windows_by_hand(path, 2, None)
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    data=st.data(),
+    chunk=st.sampled_from([1, 700, 1 << 20]),
+    torn=st.booleans(),
+)
+def test_chunked_redecided_counts_equal_record_by_record(
+    data: st.DataObject, chunk: int, torn: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`crmculture drift LOG --culture NEW` counts the log decided again by groups, chunk by
+    chunk: the counts, the rejected records and the problems are those of counting
+    `redecide`'s records one by one."""
+    import crmculture.log as log_module
+    from crmculture.drift import _redecided, redecide
+
+    old = acme_policy()
+    decide = old.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 12))):
+        customer = data.draw(st.sampled_from(customers(2)) | customers_of(old))
+        department = data.draw(st.sampled_from([None, "sales", "support"]))
+        line = log_record(decide(customer, department), {"customer_id": f"c{n}"}).rstrip("\n")
+        if data.draw(st.integers(0, 3)) == 0:
+            line = _damaged(line, data.draw(st.sampled_from(DAMAGE)))
+        if lines and data.draw(st.booleans()):  # records of one group, chunks permitting
+            line = data.draw(st.sampled_from(lines))
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text = text[: len(text) - 7]
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text(text)
+    new = old.with_rules(Rule("big", F.annual_volume >= 100_000, {"discount_pct": 12}))
+    original = log_module.CHUNK_BYTES
+    log_module.CHUNK_BYTES = chunk
+    rejected: Counter[str] = Counter()
+    try:
+        chunked = _redecided(path, new, rejected)
+    finally:
+        log_module.CHUNK_BYTES = original
+    by_hand, rejected_by_hand = DecisionCounts(), Counter[str]()
+    for item in redecide(path, new, rejected_by_hand):
+        by_hand.add(item)
+    assert (_counts(chunked), rejected) == (_counts(by_hand), rejected_by_hand)

@@ -57,6 +57,7 @@ from crmculture.log import (
     LogProblem,
     _arrow_available,
     _Chunked,
+    _ChunkedReplay,
     _decide_logged,
     _encoded,
     _groups,
@@ -66,6 +67,7 @@ from crmculture.log import (
     _logged,
     _read_chunks,
     _record,
+    _Tally,
     _unlike_records,
     read_log,
 )
@@ -568,7 +570,7 @@ class _ChunkedCounts(_Chunked[tuple[Any, Any, Any, Any]]):
                 kinds[k] = counted.kind(item)
         records = kinds >= 0
         if problems:
-            before = np.cumsum(records) - records
+            before: Any = np.cumsum(records) - records
             for k, problem in problems:
                 counted.problems.append((counted.records + int(before[k]), problem))
         counted.extend(kinds[records])
@@ -751,3 +753,68 @@ def redecide(
             keep=item.keep,
             as_of=item.as_of,
         )
+
+
+def _redecided(
+    log: str | os.PathLike[str], policy: Policy, rejected: Counter[str] | None = None
+) -> DecisionCounts:
+    """The counts of `redecide` (of a log's customers decided again by `policy`), its
+    rejected records counted by reason in `rejected`.
+
+    With the batch extra, the log is read as `crmculture.log.replay` reads it: a chunk at a
+    time through Arrow, records grouped by department and the rules their facts match, each
+    group decided once and counted with its number; without it (or for a policy that decides
+    by the date), record by record."""
+    tally = _RedecideTally(policy)
+    if _arrow_available() and not policy.uses_as_of:
+        _read_chunks(log, _ChunkedRedecide(tally))
+    else:
+        for item in read_log(log):
+            tally.add(item)
+    if rejected is not None:
+        rejected.update(tally.rejected)
+    return tally.counts
+
+
+class _RedecideTally(_Tally):
+    """Counts what `policy` decides for each logged customer, instead of comparing."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(policy)
+        self.counts = DecisionCounts()
+
+    def add(self, item: LoggedDecision | LogProblem) -> None:
+        if isinstance(item, LogProblem):
+            self.counts.add(item)
+            return
+        decision = _decide_logged(self.decide, self.typed, self.policy, item)
+        if isinstance(decision, str):
+            self.rejected[decision] += 1
+            return
+        self.counts.add(decision)
+
+
+class _ChunkedRedecide(_ChunkedReplay):
+    """The chunked replay (see `crmculture.log._ChunkedReplay`), each group's decision
+    counted with the group's number of records instead of compared."""
+
+    tally: _RedecideTally
+
+    def count(self, plan: Any, lines: _Lines) -> None:
+        import numpy as np
+
+        tally = self.tally
+        sizes = np.bincount(plan.groups, minlength=len(plan.first)).tolist()
+        failed = np.zeros(len(plan.first), dtype=np.bool_)
+        for g, start in enumerate(plan.rows[plan.first].tolist()):
+            decision = self.decision(plan.departments[g], plan.signatures[g], plan.facts, start)
+            if decision is None:
+                failed[g] = True
+                continue
+            tally.counts._add(decision, sizes[g])
+        alone = np.flatnonzero(plan.alone)
+        if failed.any():
+            alone = np.union1d(alone, plan.rows[failed[plan.groups]])
+        for k in alone.tolist():
+            raw = lines.lines[k]
+            tally.add(_record(raw, lines.numbers[k], torn=not raw.endswith(b"\n")))
