@@ -7,12 +7,16 @@ population, then measures, median of ``--repeat`` runs:
 - ``html_report`` on the whole log (the work of ``crmculture report``): the log counted
   through Arrow a chunk at a time (`crmculture.drift.DecisionCounts.from_log`) and read once;
 - ``drift`` of the first ``--drift-records`` decisions of the log against the shifted log
-  (the work of ``crmculture drift BASELINE CURRENT``).
+  (the work of ``crmculture drift BASELINE CURRENT``);
+- drift of those decisions against what a new version of the culture (one more rule)
+  decides for the same customers (the work of ``crmculture drift LOG --culture NEW``).
 
 Each against its baseline measured in the same run: the same call counting record by record
-(the route of a core install, without pyarrow), which must give the same page and the same
-report (the script checks that they do). The commands themselves then run once each in a
-fresh process, which prints its wall time and peak resident set size.
+(the route of a core install, without pyarrow; for the new version, the route the command
+took before: every record decided again by `crmculture.drift.redecide`), which must give the
+same page and the same report (the script checks that they do). The commands then run once
+each in a fresh process, by both routes, which prints its wall time and peak resident set
+size.
 
 Run with ``python benchmarks/drift.py [--records N] [--drift-records M] [--repeat R]``
 (default 1,000,000, 100,000 and 3). Linux only (peak memory from ``/proc/self/status``, which
@@ -30,13 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import crmculture.drift as drift_module
-from crmculture.drift import DriftReport, drift
+from crmculture import F, Rule
+from crmculture.drift import DecisionCounts, DriftReport, _redecided, compare, drift, redecide
 from crmculture.html_report import html_report
 from crmculture.log import DecisionLog
 from crmculture.stories import acme_policy
@@ -48,9 +54,12 @@ CULTURE = ROOT / "examples" / "acme-culture.yaml"
 
 _CHILD = """\
 import sys, time
+import crmculture.drift
 from crmculture.cli import main
+if sys.argv[1] == "--record-by-record":
+    crmculture.drift._arrow_available = lambda: False
 started = time.perf_counter()
-code = main(sys.argv[1:])
+code = main(sys.argv[2:])
 wall = time.perf_counter() - started
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
@@ -97,14 +106,20 @@ def timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - started, time.process_time() - cpu, result
 
 
-def measure(name: str, run: Callable[[], Any], repeat: int, target: float) -> tuple[float, bool]:
-    """Print the chunked route's median against the record-by-record baseline; return the
-    median and whether both routes agree."""
+def measure(
+    name: str,
+    run: Callable[[], Any],
+    repeat: int,
+    target: float,
+    baseline: Callable[[], Any] | None = None,
+) -> tuple[float, bool]:
+    """Print the chunked route's median against the baseline (by default `run` counting
+    record by record); return the median and whether both routes agree."""
     runs = [timed(run) for _ in range(repeat)]
     wall = statistics.median(r[0] for r in runs)
     cpu = statistics.median(r[1] for r in runs)
     with record_by_record():
-        base_wall, base_cpu, base = timed(run)
+        base_wall, base_cpu, base = timed(baseline or run)
     same = all(r[2] == base for r in runs)
     print(
         f"{name}: chunked {wall:.2f} s, median of {repeat} "
@@ -118,11 +133,12 @@ def measure(name: str, run: Callable[[], Any], repeat: int, target: float) -> tu
     return wall, same
 
 
-def command(*args: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a command run in a fresh process."""
+def command(route: str, *args: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a command run in a fresh process, by `route`
+    (``--chunked`` or ``--record-by-record``)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, env=env
+        [sys.executable, "-c", _CHILD, route, *args], capture_output=True, text=True, env=env
     )
     code, wall, kib = result.stderr.split()[-3:]
     if code not in ("0", "1"):
@@ -170,13 +186,40 @@ def main() -> int:
         )
         found: DriftReport = drift(first, shifted, policy=policy)
         print(f"  ({len(found.flagged)} distributions flagged)")
+        new = policy.with_rules(
+            Rule("big-discount", F.annual_volume >= 1_500_000, {"discount_pct": 12})
+        )
+
+        def versions() -> DriftReport:  # what the command does now
+            rejected: Counter[str] = Counter()
+            now = _redecided(first, new, rejected)
+            before = DecisionCounts.from_log(first, side="baseline", policy=new)
+            return compare(before, now, policy=new, rejected=rejected)
+
+        def versions_before() -> DriftReport:  # what the command did before
+            rejected: Counter[str] = Counter()
+            current = list(redecide(first, new, rejected))
+            return drift(first, current, policy=new, rejected=rejected)
+
+        _, versions_same = measure(
+            f"drift against a new version, {args.drift_records:,} decisions",
+            versions,
+            args.repeat,
+            2.0 * scale,
+            baseline=versions_before,
+        )
         out = str(directory / "report.html")
-        wall, peak = command("report", str(CULTURE), "--log", str(path), "-o", out)
-        print(f"crmculture report, fresh process: {wall:.2f} s, peak RSS {peak:.0f} MiB")
-        wall, peak = command("drift", str(first), str(shifted), "--culture", str(CULTURE))
-        print(f"crmculture drift, fresh process: {wall:.2f} s, peak RSS {peak:.0f} MiB")
+        for route in ("--chunked", "--record-by-record"):
+            wall, peak = command(route, "report", str(CULTURE), "--log", str(path), "-o", out)
+            print(
+                f"crmculture report {route}, fresh process: {wall:.2f} s, peak RSS {peak:.0f} MiB"
+            )
+            wall, peak = command(
+                route, "drift", str(first), str(shifted), "--culture", str(CULTURE)
+            )
+            print(f"crmculture drift {route}, fresh process: {wall:.2f} s, peak RSS {peak:.0f} MiB")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-        return 0 if report_same and drift_same else 1
+        return 0 if report_same and drift_same and versions_same else 1
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
