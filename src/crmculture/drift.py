@@ -23,6 +23,12 @@ sign that the data is not what the culture expects.
 
 Everything is counted exactly and sorted by name, so the same logs give the same report.
 
+A log given by its path is counted by `DecisionCounts.from_log`: with the batch extra, read
+through Arrow a chunk at a time, the records that count alike counted once per chunk; with
+the core install, record by record. Both count the same (a property test holds them equal on
+damaged logs). So does `crmculture drift LOG --culture NEW`, which decides the log again by
+groups as `crmculture.log.replay` does.
+
 Examples:
     >>> from crmculture.stories import acme_policy
     >>> policy = acme_policy()

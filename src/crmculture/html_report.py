@@ -14,7 +14,9 @@ records are grouped by a kept field (``by="month"`` for records logged with
 the windows with the second half, or a baseline log with the whole log when one is given (see
 `crmculture.drift`).
 
-The same inputs give the same page, byte for byte.
+The log is read once (`crmculture.drift.DecisionCounts.from_log`; through Arrow a chunk at a
+time with the batch extra); the equal windows are cut from the records' kinds kept in log
+order. The same inputs give the same page, byte for byte, by either route.
 
 Examples:
     >>> import pathlib, tempfile
