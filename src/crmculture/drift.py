@@ -311,7 +311,7 @@ class DecisionCounts:
             ...         log.write(acme_policy().compile()({"credit_hold": hold,
             ...             "days_overdue": 0, "annual_volume": 1, "tier": "gold"}, "sales"))
             >>> with path.open("a") as log:
-            ...     _ = log.write("not a record\n")
+            ...     _ = log.write("not a record\\n")
             >>> counts = DecisionCounts.from_log(path)
             >>> counts.records, counts.hits["credit-hold"], [p.line for _, p in counts.problems]
             (3, 2, [4])
