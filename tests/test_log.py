@@ -265,6 +265,7 @@ DAMAGE = [
     "form-feed",
     "two-objects",
     "crlf",
+    "deep",
     "surrogate",
     "big-int",
     "nan",
@@ -322,6 +323,7 @@ def _damaged(line: str, kind: str) -> str:
         "form-feed": "\x0c",
         "two-objects": f"{line} {line}",
         "crlf": f"{line}\r",
+        "deep": line.replace('"keep": {', '"keep": {"deep": ' + "[" * 5000 + "]" * 5000 + ", "),
     }
     if kind in text:
         return text[kind]
@@ -573,17 +575,21 @@ def test_a_line_that_is_not_utf8_is_a_problem_by_both_routes(tmp_path: Path) -> 
     assert chunked == replay(list(read_log(path)), policy)
 
 
-@pytest.mark.parametrize("kind", ["culture-text", "matched-text", "as-of-not-a-date", "as-of-date"])
+@pytest.mark.parametrize(
+    "kind", ["culture-text", "matched-text", "as-of-not-a-date", "as-of-date", "deep"]
+)
 def test_a_chunk_of_records_of_one_wrong_shape_is_read_as_its_records_are(
     tmp_path: Path, kind: str
 ) -> None:
-    """Arrow reads a chunk whose every line has a text culture, or a date that is none, as
-    one table; each line is what its own route says it is."""
+    """Arrow reads a chunk whose every line has a text culture, a date that is none, or
+    nesting deeper than Python reads, as one table; each line is what its own route says
+    it is, replayed and counted."""
     policy = acme_policy()
     line = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c1"}).rstrip("\n")
     path = tmp_path / "d.log"
     path.write_text((_damaged(line, kind) + "\n") * 3)
     assert replay(path, policy) == replay(list(read_log(path)), policy)
+    assert _counts(DecisionCounts.from_log(path)) == _counts(_counted_by_hand(path))
 
 
 # -- counting a log (drift, the HTML report) ------------------------------------------------

@@ -531,7 +531,7 @@ class _ChunkedCounts(_Chunked[tuple[Any, Any, Any, Any]]):
         import numpy as np
 
         count = table.num_rows
-        alone = _unlike_records(table)
+        alone = _unlike_records(table, lines)
         columns = [
             _encoded(table.column("department").combine_chunks()),
             _logged(_field(table.column("culture"), "fingerprint"), count),
@@ -562,10 +562,10 @@ class _ChunkedCounts(_Chunked[tuple[Any, Any, Any, Any]]):
         for g, k in enumerate(rows[first].tolist()):
             raw = lines.lines[k]
             item = _record(raw, lines.numbers[k], torn=not raw.endswith(b"\n"))
-            # INVARIANT: every row of a group is a record (`_unlike_records` sent the rest alone).
-            assert isinstance(item, LoggedDecision), item
-            group_kinds[g] = counted.kind(item)
+            # Not a record, which `_unlike_records` should have seen: its group goes alone.
+            group_kinds[g] = counted.kind(item) if isinstance(item, LoggedDecision) else -1
         kinds[rows] = group_kinds[groups]
+        alone[rows[group_kinds[groups] < 0]] = True
         problems = []
         for k in np.flatnonzero(alone).tolist():
             raw = lines.lines[k]

@@ -855,7 +855,7 @@ class _ChunkedReplay(_Chunked[_Plan]):
         from crmculture.batch.text_columns import from_json
 
         count = table.num_rows
-        alone = _unlike_records(table)
+        alone = _unlike_records(table, lines)
         department_column = table.column("department").combine_chunks()
         schema = self.tally.policy.schema
         facts = table.column("facts").combine_chunks()
@@ -960,10 +960,11 @@ class _ChunkedReplay(_Chunked[_Plan]):
                 tally.add(_record(raw, lines.numbers[k], torn=not raw.endswith(b"\n")))
 
 
-def _unlike_records(table: Any) -> Any:
+def _unlike_records(table: Any, lines: _Lines) -> Any:
     """Per row of a chunk's table, whether its own route might not read it as a record
-    (another format, a key missing or null, a date that is not one), as numpy booleans;
-    raises `UnreadColumn` for a table whose columns have types no record has."""
+    (another format, a key missing or null, a date that is not one, nesting too deep for
+    Python's JSON reader), as numpy booleans; raises `UnreadColumn` for a table whose
+    columns have types no record has."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -995,6 +996,7 @@ def _unlike_records(table: Any) -> Any:
                 alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
         raise UnreadColumn from None
+    alone |= _deep(lines)
     if "as_of" in names and not pa.types.is_null(table.column("as_of").type):
         encoded = pc.dictionary_encode(table.column("as_of").combine_chunks())
         for code, text in enumerate(encoded.dictionary.to_pylist()):
@@ -1005,6 +1007,22 @@ def _unlike_records(table: Any) -> Any:
                     zero_copy_only=False
                 )
     return alone
+
+
+_BRACKETS = 100
+"""A line with more opening brackets than this goes record by record: Arrow reads any depth
+of nesting, Python's JSON reader stops at its recursion limit (the line is then not JSON)."""
+
+
+def _deep(lines: _Lines) -> Any:
+    """Per line, whether it has more than `_BRACKETS` opening brackets (numpy booleans)."""
+    import numpy as np
+
+    data = np.frombuffer(lines.data, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    opening = np.flatnonzero((data == ord("[")) | (data == ord("{")))
+    found = np.bincount(np.searchsorted(ends, opening), minlength=len(lines))
+    return np.asarray(found[: len(lines)] > _BRACKETS)
 
 
 def _unknown_fact(name: str, child: Any, alone: Any, lines: _Lines) -> None:
