@@ -870,3 +870,29 @@ def test_chunked_redecided_counts_equal_record_by_record(
     for item in redecide(path, new, rejected_by_hand):
         by_hand.add(item)
     assert (_counts(chunked), rejected) == (_counts(by_hand), rejected_by_hand)
+
+
+def test_windows_by_a_kept_number_are_counted_through_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window field is read as text first (a date would be a timestamp to Arrow); a field
+    whose values are numbers is read as Arrow reads them, not record by record."""
+    import crmculture.drift as drift_module
+
+    policy = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        for n, customer in enumerate(customers(60)):
+            log.write(policy.compile()(customer, "sales"), keep={"week": n // 20})
+    read: list[int] = []
+    original = drift_module._record
+
+    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
+        read.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(drift_module, "_record", reading)
+    cut = _chunked_windows(path, 10, "week")
+    assert [name for name, _ in cut] == ["0", "1", "2"]
+    assert cut == _windows_by_hand(path, 10, "week")
+    assert len(read) < 60

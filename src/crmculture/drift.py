@@ -519,7 +519,12 @@ class _ChunkedCounts(_Chunked[tuple[Any, Any, Any, Any]]):
     """
 
     def __init__(self, counted: _Counted, policy: Policy | None) -> None:
-        super().__init__(_count_hints(policy, counted.by))
+        # A window field's values are read as text (Arrow would read a date as a timestamp),
+        # or, when they are not text, as Arrow reads them.
+        tried = [_count_hints(policy, counted.by)]
+        if counted.by is not None:
+            tried.append(_count_hints(policy, None))
+        super().__init__(*tried)
         self.counted = counted
 
     def one(self, raw: bytes, number: int) -> None:

@@ -747,9 +747,9 @@ class _Chunked(Generic[_P]):
     would read it; the record-by-record route says it is not JSON).
     """
 
-    def __init__(self, hints: Any) -> None:
+    def __init__(self, *hints: Any) -> None:
         self.schema: Any = None  # the Arrow schema of the last chunk read as a whole
-        self.hints = hints
+        self.hints = hints  # the types to infer a chunk's with, each tried in turn
 
     def block(self, block: bytes | memoryview, first: int) -> int:
         """Read the lines of `block`, the first of which is line `first` of the log; return
@@ -801,8 +801,10 @@ class _Chunked(Generic[_P]):
         (nothing is counted then)."""
         from crmculture.batch.text_columns import UnreadColumn
 
-        for schema in (self.schema, None) if self.schema is not None else (None,):
-            table = _arrow_table(lines.data, schema, self.hints)
+        tries = [(self.schema, None)] if self.schema is not None else []
+        tries += [(None, hints) for hints in self.hints]
+        for schema, hints in tries:
+            table = _arrow_table(lines.data, schema, hints)
             if table is None or table.num_rows != len(lines):
                 continue
             try:
