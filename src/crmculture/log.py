@@ -998,7 +998,8 @@ def _unlike_records(table: Any, lines: _Lines) -> Any:
                 alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
         raise UnreadColumn from None
-    alone |= _deep(lines)
+    if _nesting(table.schema) > _BRACKETS:  # some line may be nested deeper than Python reads
+        alone |= _deep(lines)
     if "as_of" in names and not pa.types.is_null(table.column("as_of").type):
         encoded = pc.dictionary_encode(table.column("as_of").combine_chunks())
         for code, text in enumerate(encoded.dictionary.to_pylist()):
@@ -1014,6 +1015,18 @@ def _unlike_records(table: Any, lines: _Lines) -> Any:
 _BRACKETS = 100
 """A line with more opening brackets than this goes record by record: Arrow reads any depth
 of nesting, Python's JSON reader stops at its recursion limit (the line is then not JSON)."""
+
+
+def _nesting(schema: Any) -> int:
+    """How deep the types of a table's columns nest (Arrow's type nests as deep as the
+    deepest value of the column)."""
+    deepest = 0
+    stack = [(field.type, 1) for field in schema]
+    while stack:
+        kind, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((kind.field(k).type, depth + 1) for k in range(kind.num_fields))
+    return deepest
 
 
 def _deep(lines: _Lines) -> Any:
