@@ -6,6 +6,7 @@ population, then measures, median of ``--repeat`` runs:
 
 - ``html_report`` on the whole log (the work of ``crmculture report``): the log counted
   through Arrow a chunk at a time (`crmculture.drift.DecisionCounts.from_log`) and read once;
+  in 10 equal windows, then by month (a kept field);
 - ``drift`` of the first ``--drift-records`` decisions of the log against the shifted log
   (the work of ``crmculture drift BASELINE CURRENT``);
 - drift of those decisions against what a new version of the culture (one more rule)
@@ -174,6 +175,12 @@ def main() -> int:
         _, report_same = measure(
             f"report, {args.records:,} decisions",
             lambda: html_report(path, policy),
+            args.repeat,
+            15.0 * scale,
+        )
+        measure(
+            f"report by month, {args.records:,} decisions",
+            lambda: html_report(path, policy, by="month"),
             args.repeat,
             15.0 * scale,
         )
