@@ -178,7 +178,7 @@ def main() -> int:
             args.repeat,
             15.0 * scale,
         )
-        measure(
+        _, by_same = measure(
             f"report by month, {args.records:,} decisions",
             lambda: html_report(path, policy, by="month"),
             args.repeat,
@@ -226,7 +226,7 @@ def main() -> int:
             )
             print(f"crmculture drift {route}, fresh process: {wall:.2f} s, peak RSS {peak:.0f} MiB")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-        return 0 if report_same and drift_same and versions_same else 1
+        return 0 if report_same and by_same and drift_same and versions_same else 1
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
