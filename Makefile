@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_stream.py
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/drift.py
 	$(BIN)/python benchmarks/adherence.py
 	$(BIN)/python benchmarks/as_of.py
 	$(BIN)/python benchmarks/service.py

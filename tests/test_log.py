@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmculture import F, Policy, Rule
+from crmculture.drift import DecisionCounts
 from crmculture.errors import CrmCultureError
 from crmculture.log import (
     DecisionLog,
@@ -263,6 +265,7 @@ DAMAGE = [
     "form-feed",
     "two-objects",
     "crlf",
+    "deep",
     "surrogate",
     "big-int",
     "nan",
@@ -298,6 +301,12 @@ DAMAGE = [
     "tier-number",
     "tier-list",
     "optional-facts-gone",
+    # Keys of other types than a record's, and dates.
+    "culture-text",
+    "matched-text",
+    "as-of-date",
+    "as-of-not-a-date",
+    "as-of-number",
 ]
 
 
@@ -314,6 +323,7 @@ def _damaged(line: str, kind: str) -> str:
         "form-feed": "\x0c",
         "two-objects": f"{line} {line}",
         "crlf": f"{line}\r",
+        "deep": line.replace('"keep": {', '"keep": {"deep": ' + "[" * 5000 + "]" * 5000 + ", "),
     }
     if kind in text:
         return text[kind]
@@ -360,6 +370,11 @@ def _damaged(line: str, kind: str) -> str:
         "tier-number": lambda: facts.update(tier=3),
         "tier-list": lambda: facts.update(tier=["gold"]),
         "optional-facts-gone": lambda: [facts.pop(n, None) for n in ("balance", "region")],
+        "culture-text": lambda: record.update(culture="acme"),
+        "matched-text": lambda: record.update(matched="credit-hold"),
+        "as-of-date": lambda: record.update(as_of="2026-11-30"),
+        "as-of-not-a-date": lambda: record.update(as_of="2026-11-31"),
+        "as-of-number": lambda: record.update(as_of=20261130),
     }
     changes[kind]()
     return json.dumps(record, sort_keys=True)
@@ -546,3 +561,338 @@ def test_replay_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
     fast = replay(path, new)
     assert fast == replay(list(read_log(path)), new)
     assert (fast.records, fast.changed, fast.rejected) == (300, 100, ())
+
+
+def test_a_line_that_is_not_utf8_is_a_problem_by_both_routes(tmp_path: Path) -> None:
+    """Arrow reads text that is not UTF-8 without a word; the record-by-record route says the
+    line is not JSON, and the chunked replay must say so too."""
+    policy = acme_policy()
+    line = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c1"}).encode()
+    path = tmp_path / "d.log"
+    path.write_bytes(line + line.replace(b'"c1"', b'"c\xff"') + line)
+    chunked = replay(path, policy)
+    assert (chunked.records, [p.line for p in chunked.problems]) == (2, [2])
+    assert chunked == replay(list(read_log(path)), policy)
+
+
+@pytest.mark.parametrize(
+    "kind", ["culture-text", "matched-text", "as-of-not-a-date", "as-of-date", "deep"]
+)
+def test_a_chunk_of_records_of_one_wrong_shape_is_read_as_its_records_are(
+    tmp_path: Path, kind: str
+) -> None:
+    """Arrow reads a chunk whose every line has a text culture, a date that is none, or
+    nesting deeper than Python reads, as one table; each line is what its own route says
+    it is, replayed and counted."""
+    policy = acme_policy()
+    line = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c1"}).rstrip("\n")
+    path = tmp_path / "d.log"
+    path.write_text((_damaged(line, kind) + "\n") * 3)
+    assert replay(path, policy) == replay(list(read_log(path)), policy)
+    assert _counts(DecisionCounts.from_log(path)) == _counts(_counted_by_hand(path))
+
+
+# -- counting a log (drift, the HTML report) ------------------------------------------------
+
+COUNT_DAMAGE = [
+    "directive-null",
+    "directive-gone",
+    "department-twice",
+    "not-utf8",
+    "month-number",
+    "month-gone",
+    "fingerprint-gone",
+    "matched-twice",
+]
+
+
+def _count_damaged(line: str, kind: str) -> str:
+    """`_damaged`, and damage that counting reads (the file is written with surrogateescape,
+    so that ``\\udcff`` is the byte 0xff)."""
+    record = json.loads(line)
+    if kind == "department-twice":
+        return line.replace('{"culture"', '{"department": "support", "culture"', 1)
+    if kind == "not-utf8":
+        return line.replace('"keep": {', '"keep": {"name": "\udcff", ', 1)
+    changes: dict[str, Callable[[], None]] = {
+        "directive-null": lambda: record["directives"].update(route_to=None),
+        "directive-gone": lambda: record["directives"].pop("route_to"),
+        "month-number": lambda: record["keep"].update(month=11),
+        "month-gone": lambda: record["keep"].pop("month", None),
+        "fingerprint-gone": lambda: record["culture"].pop("fingerprint"),
+        "matched-twice": lambda: record.update(matched=record["matched"] * 2),
+    }
+    if kind not in changes:
+        return _damaged(line, kind)
+    changes[kind]()
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+def _counted_by_hand(path: Path) -> DecisionCounts:
+    """A log counted record by record, as `DecisionCounts.add` counts."""
+    counts = DecisionCounts()
+    for item in read_log(path):
+        counts.add(item)
+    return counts
+
+
+def _windows_by_hand(path: Path, windows: int, by: str | None) -> list[tuple[str, Any]]:
+    """The HTML report's windows, cut record by record as the report always cut them: equal
+    runs of records in log order, a problem in the window of the record before it; or by the
+    kept field, every problem in the first window."""
+    if by is not None:
+        groups: dict[str, DecisionCounts] = {}
+        loose = DecisionCounts()
+        for item in read_log(path):
+            if isinstance(item, LogProblem):
+                loose.add(item)
+                continue
+            value = item.keep.get(by)
+            groups.setdefault("(none)" if value is None else str(value), DecisionCounts()).add(item)
+        parts = [groups[name] for name in sorted(groups)] or [DecisionCounts()]
+        parts[0].problems.extend(loose.problems)
+        return list(zip(sorted(groups) or ["(empty)"], map(_counts, parts), strict=True))
+    total = sum(isinstance(item, LoggedDecision) for item in read_log(path))
+    size = max(1, -(-total // windows))
+    cut, current, seen = [], DecisionCounts(), 0
+    for item in read_log(path):
+        if isinstance(item, LoggedDecision) and seen and seen % size == 0:
+            cut.append(current)
+            current = DecisionCounts()
+        current.add(item)
+        seen += isinstance(item, LoggedDecision)
+    cut.append(current)
+    found, start = [], 1
+    for part in cut:
+        found.append((f"{start:,}-{start + part.records - 1:,}", _counts(part)))
+        start += part.records
+    return found
+
+
+def _counts(counts: DecisionCounts) -> tuple[Any, ...]:
+    return (
+        counts.records,
+        counts.hits,
+        counts.values,
+        counts.departments,
+        counts.cultures,
+        counts.problems,
+    )
+
+
+def _chunked_windows(path: Path, windows: int, by: str | None) -> list[tuple[str, Any]]:
+    from crmculture.html_report import _windows
+
+    names, parts = _windows(path, windows, by, acme_policy())
+    return list(zip(names, map(_counts, parts), strict=True))
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    data=st.data(),
+    chunk=st.sampled_from([1, 700, 1 << 20]),
+    torn=st.booleans(),
+    windows=st.integers(1, 5),
+    by=st.sampled_from([None, "month"]),
+)
+def test_chunked_counts_equal_record_by_record(
+    data: st.DataObject,
+    chunk: int,
+    torn: bool,
+    windows: int,
+    by: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Counting an ACME log with damaged lines through Arrow, with chunks of one line, a few
+    lines or the whole log, counts what `DecisionCounts.add` counts record by record; and the
+    HTML report's windows, equal or by a kept field, are the ones cut record by record."""
+    import crmculture.log as log_module
+
+    policy = acme_policy()
+    decide = policy.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 12))):
+        # Customers of a few kinds too, so that damaged records meet records that count alike.
+        customer = data.draw(st.sampled_from(customers(2)) | customers_of(policy))
+        department = data.draw(st.sampled_from([None, "sales", "support"]))
+        keep = {"customer_id": f"c{n}", "month": data.draw(st.sampled_from(["2026-10", "11"]))}
+        line = log_record(decide(customer, department), keep).rstrip("\n")
+        if data.draw(st.integers(0, 2)) == 0:
+            kind = data.draw(st.sampled_from(COUNT_DAMAGE) | st.sampled_from(DAMAGE))
+            line = _count_damaged(line, kind)
+        if lines and data.draw(st.booleans()):  # records of one kind, chunks permitting
+            line = data.draw(st.sampled_from(lines))
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text = text[: len(text) - 7]
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    original = log_module.CHUNK_BYTES
+    log_module.CHUNK_BYTES = chunk
+    try:
+        chunked = DecisionCounts.from_log(path, policy=policy)
+        cut = _chunked_windows(path, windows, by)
+    finally:
+        log_module.CHUNK_BYTES = original
+    assert _counts(chunked) == _counts(_counted_by_hand(path))
+    assert cut == _windows_by_hand(path, windows, by)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    data=st.data(),
+    policy=policies(max_rules=5),
+    chunk=st.sampled_from([1, 1500, 1 << 20]),
+    alone=st.sampled_from([1, 64]),
+    told=st.booleans(),
+)
+def test_chunked_counts_equal_record_by_record_for_generated_cultures(
+    data: st.DataObject,
+    policy: Policy,
+    chunk: int,
+    alone: int,
+    told: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Generated cultures (every fact and directive type, lists, decimals, dates): counting
+    their logs through Arrow, told the culture or not, counts what is counted record by
+    record."""
+    import crmculture.log as log_module
+
+    decide = policy.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 20))):
+        department = data.draw(departments_for(policy))
+        try:
+            decision = decide(data.draw(customers_of(policy)), department)
+        except CrmCultureError:
+            continue
+        line = log_record(decision, {"customer_id": n}).rstrip("\n")
+        if data.draw(st.integers(0, 4)) == 0:
+            fact = data.draw(st.sampled_from(policy.schema.names))
+            line = _generic_damage(line, data.draw(st.sampled_from(GENERIC_DAMAGE)), fact)
+        lines.append(line)
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text("".join(line + "\n" for line in lines))
+    saved = log_module.CHUNK_BYTES, log_module._ALONE
+    log_module.CHUNK_BYTES, log_module._ALONE = chunk, alone
+    try:
+        chunked = DecisionCounts.from_log(path, policy=policy if told else None)
+    finally:
+        log_module.CHUNK_BYTES, log_module._ALONE = saved
+    assert _counts(chunked) == _counts(_counted_by_hand(path))
+
+
+def test_clean_logs_are_counted_without_reading_records_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The laws above would pass trivially if every record went one by one: a clean log's
+    records are read from their text once per kind (what counts alike), not once each."""
+    import crmculture.drift as drift_module
+
+    policy = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        for n, customer in enumerate(customers(60)):
+            log.write(policy.compile()(customer, "sales"), keep={"customer_id": f"c{n}"})
+    read: list[int] = []
+    original = drift_module._record
+
+    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
+        read.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(drift_module, "_record", reading)
+    counts = DecisionCounts.from_log(path, policy=policy)
+    kinds = {(tuple(sorted(r.matched)), json.dumps(r.directives)) for r in read_log(path)}
+    assert (counts.records, len(read)) == (60, len(kinds))
+
+
+def test_a_line_that_is_not_a_record_is_in_the_window_of_the_record_before_it(
+    tmp_path: Path,
+) -> None:
+    """Two windows of two records: a line after the second record belongs to the first
+    window, a line before the first record too, one after the third to the second."""
+    policy = acme_policy()
+    record = log_record(policy.compile()(GOOD, "sales"), {"customer_id": "c"})
+    path = tmp_path / "d.log"
+    path.write_text("".join(["junk 1\n", record, record, "junk 2\n", record, "junk 3\n", record]))
+    cut = _chunked_windows(path, 2, None)
+    assert [(name, [p.line for _, p in counts[-1]]) for name, counts in cut] == [
+        ("1-2", [1, 4]),
+        ("3-4", [6]),
+    ]
+    assert cut == _windows_by_hand(path, 2, None)
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    data=st.data(),
+    chunk=st.sampled_from([1, 700, 1 << 20]),
+    torn=st.booleans(),
+)
+def test_chunked_redecided_counts_equal_record_by_record(
+    data: st.DataObject, chunk: int, torn: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`crmculture drift LOG --culture NEW` counts the log decided again by groups, chunk by
+    chunk: the counts, the rejected records and the problems are those of counting
+    `redecide`'s records one by one."""
+    import crmculture.log as log_module
+    from crmculture.drift import _redecided, redecide
+
+    old = acme_policy()
+    decide = old.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 12))):
+        customer = data.draw(st.sampled_from(customers(2)) | customers_of(old))
+        department = data.draw(st.sampled_from([None, "sales", "support"]))
+        line = log_record(decide(customer, department), {"customer_id": f"c{n}"}).rstrip("\n")
+        if data.draw(st.integers(0, 3)) == 0:
+            line = _damaged(line, data.draw(st.sampled_from(DAMAGE)))
+        if lines and data.draw(st.booleans()):  # records of one group, chunks permitting
+            line = data.draw(st.sampled_from(lines))
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text = text[: len(text) - 7]
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text(text)
+    new = old.with_rules(Rule("big", F.annual_volume >= 100_000, {"discount_pct": 12}))
+    original = log_module.CHUNK_BYTES
+    log_module.CHUNK_BYTES = chunk
+    rejected: Counter[str] = Counter()
+    try:
+        chunked = _redecided(path, new, rejected)
+    finally:
+        log_module.CHUNK_BYTES = original
+    by_hand, rejected_by_hand = DecisionCounts(), Counter[str]()
+    for item in redecide(path, new, rejected_by_hand):
+        by_hand.add(item)
+    assert (_counts(chunked), rejected) == (_counts(by_hand), rejected_by_hand)
+
+
+def test_windows_by_a_kept_number_are_counted_through_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window field is read as text first (a date would be a timestamp to Arrow); a field
+    whose values are numbers is read as Arrow reads them, not record by record."""
+    import crmculture.drift as drift_module
+
+    policy = acme_policy()
+    path = tmp_path / "d.log"
+    with DecisionLog(path) as log:
+        for n, customer in enumerate(customers(60)):
+            log.write(policy.compile()(customer, "sales"), keep={"week": n // 20})
+    read: list[int] = []
+    original = drift_module._record
+
+    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
+        read.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(drift_module, "_record", reading)
+    cut = _chunked_windows(path, 10, "week")
+    assert [name for name, _ in cut] == ["0", "1", "2"]
+    assert cut == _windows_by_hand(path, 10, "week")
+    assert len(read) < 60

@@ -14,7 +14,9 @@ records are grouped by a kept field (``by="month"`` for records logged with
 the windows with the second half, or a baseline log with the whole log when one is given (see
 `crmculture.drift`).
 
-The same inputs give the same page, byte for byte.
+The log is read once (`crmculture.drift.DecisionCounts.from_log`; through Arrow a chunk at a
+time with the batch extra); the equal windows are cut from the records' kinds kept in log
+order. The same inputs give the same page, byte for byte, by either route.
 
 Examples:
     >>> import pathlib, tempfile
@@ -41,8 +43,16 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from crmculture.adherence import AdherenceReport
-from crmculture.drift import MODERATE, SIGNIFICANT, DecisionCounts, DriftReport, compare
-from crmculture.log import LoggedDecision, LogProblem, read_log
+from crmculture.drift import (
+    MODERATE,
+    SIGNIFICANT,
+    DecisionCounts,
+    DriftReport,
+    _counted,
+    _window,
+    compare,
+)
+from crmculture.log import LogProblem
 from crmculture.model.policies import Policy
 
 if TYPE_CHECKING:
@@ -99,14 +109,12 @@ def html_report(
     _matplotlib()
     if windows < 1:
         raise ValueError(f"windows must be at least 1, not {windows}")
-    names, counts = _windows(log, windows, by)
+    names, counts = _windows(log, windows, by, policy)
     whole = DecisionCounts()
     for part in counts:
         whole.update(part)
     if baseline is not None:
-        before = DecisionCounts("baseline")
-        for item in read_log(baseline):
-            before.add(item)
+        before = DecisionCounts.from_log(baseline, side="baseline", policy=policy)
         found = compare(before, whole, policy=policy)
     else:
         half = max(1, len(counts) // 2)
@@ -126,40 +134,34 @@ def html_report(
 
 
 def _windows(
-    log: str | os.PathLike[str], windows: int, by: str | None
+    log: str | os.PathLike[str], windows: int, by: str | None, policy: Policy
 ) -> tuple[list[str], list[DecisionCounts]]:
-    """The windows' names and counts, in order."""
+    """The windows' names and counts, in order; the log is read once."""
+    found = _counted(log, policy=policy, by=by, ordered=by is None)
     if by is not None:
         groups: dict[str, DecisionCounts] = {}
-        loose = DecisionCounts()
-        for item in read_log(log):
-            if isinstance(item, LogProblem):
-                loose.add(item)
-                continue
-            value = item.keep.get(by)
-            name = "(none)" if value is None else str(value)
-            groups.setdefault(name, DecisionCounts()).add(item)
+        for kind, times in sorted(found.tally.items()):
+            item = found.items[kind]
+            groups.setdefault(_window(item.keep.get(by)), DecisionCounts())._add(item, times)
         ordered = sorted(groups)
         parts = [groups[name] for name in ordered] or [DecisionCounts()]
-        parts[0].problems.extend(loose.problems)
+        parts[0].problems.extend(("current", problem) for _, problem in found.problems)
         return ordered or ["(empty)"], parts
-    total = sum(1 for item in read_log(log) if isinstance(item, LoggedDecision))
+    # Windows of `size` records; a line that is not a record belongs to the window of the
+    # record before it (the first window when none is).
+    total = found.records
     size = max(1, -(-total // windows))
-    parts = []
-    current = DecisionCounts()
-    seen = 0
-    for item in read_log(log):
-        if isinstance(item, LoggedDecision) and seen and seen % size == 0:
-            parts.append(current)
-            current = DecisionCounts()
-        current.add(item)
-        seen += isinstance(item, LoggedDecision)
-    parts.append(current)
-    names = []
-    start = 1
-    for part in parts:
-        names.append(f"{start:,}-{start + part.records - 1:,}")
-        start += part.records
+    starts = range(0, max(total, 1), size)
+    problems: list[list[LogProblem]] = [[] for _ in starts]
+    for before, problem in found.problems:
+        problems[max(0, before - 1) // size].append(problem)
+    parts = [
+        found.counts(start=start, stop=start + size, problems=part)
+        for start, part in zip(starts, problems, strict=True)
+    ]
+    names = [
+        f"{start + 1:,}-{start + part.records:,}" for start, part in zip(starts, parts, strict=True)
+    ]
     return names, parts
 
 

@@ -40,6 +40,7 @@ Examples:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 import json
@@ -50,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -622,11 +623,27 @@ _PIECE = 1 << 21
 _DECISIONS = 4096
 """How many decisions the chunked replay keeps, one per department and set of matching rules."""
 
+_P = TypeVar("_P")
+"""What a chunked reader's `_Chunked.plan` finds in a chunk."""
+
+
+def _utf8(data: bytes | memoryview) -> bool:
+    """Whether `data` is UTF-8 (Arrow reads text that is not without a word)."""
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
 
 def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
-    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`): the bytes
-    up to the last line end in a buffer, read in place; the rest moves to the front."""
-    chunked = _ChunkedReplay(tally)
+    """Replay a log read through Arrow a chunk at a time (see `_ChunkedReplay`)."""
+    _read_chunks(path, _ChunkedReplay(tally))
+
+
+def _read_chunks(path: str | os.PathLike[str], chunked: _Chunked[Any]) -> None:
+    """Read a log through Arrow a chunk at a time (see `_Chunked`): the bytes up to the last
+    line end in a buffer, read in place; the rest moves to the front."""
     buffer = bytearray(max(CHUNK_BYTES, 1))
     filled = 0
     first = 1
@@ -647,7 +664,8 @@ def _replay_chunks(path: str | os.PathLike[str], tally: _Tally) -> None:
                 filled = end - cut
             else:  # a line longer than the buffer
                 if end == len(buffer):
-                    buffer.extend(bytes(len(buffer)))
+                    # A new buffer: Arrow may still hold the old one when it failed a chunk.
+                    buffer = buffer + bytes(len(buffer))
                 filled = end
 
 
@@ -718,32 +736,29 @@ class _Plan(NamedTuple):
     """The typed fact columns, to decide a group's first row from."""
 
 
-class _ChunkedReplay:
-    """Replays a log a chunk at a time, read through Arrow (the parsing in C).
+class _Chunked(Generic[_P]):
+    """Reads a log a chunk at a time through Arrow (the parsing in C); what a chunk's table
+    means is the subclass's: `plan` reads it column-wise (raising `UnreadColumn` for a table
+    it cannot read exactly, before anything is counted), `count` counts what `plan` found,
+    and `one` takes a line read record by record.
 
-    A chunk's records are grouped by department, the set of rules their facts match (found
-    column-wise, `crmculture.batch.signatures`) and the logged directive values; each group
-    is decided once, by the compiled evaluator on its first record, and compared once, as
-    `_Tally.add` compares. A record that its own route might read otherwise (another format, an
-    unknown fact, a value intake reads otherwise, facts the schema rejects, a decision that
-    fails) goes record by record from its own text, in its place; so does a piece of a chunk
-    that Arrow cannot read, once halving has made it small.
+    A chunk Arrow cannot read as one table is halved until its pieces have `_ALONE` lines or
+    fewer; those go record by record, in their place. So does a line that is not UTF-8 (Arrow
+    would read it; the record-by-record route says it is not JSON).
     """
 
-    def __init__(self, tally: _Tally) -> None:
-        from crmculture.batch.signatures import Signatures
-
-        self.tally = tally
-        self.signatures = Signatures(tally.policy)
+    def __init__(self, *hints: Any) -> None:
         self.schema: Any = None  # the Arrow schema of the last chunk read as a whole
-        self.hints = _hints(tally.policy)
-        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+        self.hints = hints  # the types to infer a chunk's with, each tried in turn
 
     def block(self, block: bytes | memoryview, first: int) -> int:
-        """Replay the lines of `block`, the first of which is line `first` of the log; return
+        """Read the lines of `block`, the first of which is line `first` of the log; return
         how many lines it has."""
         lines = _Block(block)
         numbers = range(first, first + len(lines))
+        if not _utf8(block):
+            self.runs(list(numbers), [lines[k] for k in range(len(lines))])
+            return len(lines)
         if lines.objects():  # no line is blank: row k is line first + k
             data = block if lines.whole else bytes(block) + b"\n"
             if not self.rows(_Lines(numbers, data, lines)):
@@ -754,6 +769,20 @@ class _ChunkedReplay:
         self.lines([number for number, _ in kept], [raw for _, raw in kept])
         return len(lines)
 
+    def runs(self, numbers: list[int], lines: list[bytes]) -> None:
+        """Read lines some of which are not UTF-8: those one by one, the runs between them
+        (blank lines left out) as pieces."""
+        run: list[int] = []
+        for k, raw in enumerate(lines):
+            if _utf8(raw):
+                if raw.strip():
+                    run.append(k)
+                continue
+            self.lines([numbers[j] for j in run], [lines[j] for j in run])
+            run = []
+            self.one(raw, numbers[k])
+        self.lines([numbers[j] for j in run], [lines[j] for j in run])
+
     def lines(self, numbers: list[int], lines: list[bytes]) -> None:
         if lines and not self.rows(_Lines.of(numbers, lines)):
             self.halves(numbers, lines)
@@ -761,19 +790,21 @@ class _ChunkedReplay:
     def halves(self, numbers: list[int], lines: list[bytes]) -> None:
         if len(lines) <= _ALONE:
             for number, raw in zip(numbers, lines, strict=True):
-                self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
+                self.one(raw, number)
             return
         half = len(lines) // 2
         self.lines(numbers[:half], lines[:half])
         self.lines(numbers[half:], lines[half:])
 
     def rows(self, lines: _Lines) -> bool:
-        """Replay `lines` read through Arrow as one table; False when Arrow cannot read them
-        so (nothing is counted then)."""
+        """Read `lines` through Arrow as one table; False when Arrow cannot read them so
+        (nothing is counted then)."""
         from crmculture.batch.text_columns import UnreadColumn
 
-        for schema in (self.schema, None) if self.schema is not None else (None,):
-            table = _arrow_table(lines.data, schema, self.hints)
+        tries = [(self.schema, None)] if self.schema is not None else []
+        tries += [(None, hints) for hints in self.hints]
+        for schema, hints in tries:
+            table = _arrow_table(lines.data, schema, hints)
             if table is None or table.num_rows != len(lines):
                 continue
             try:
@@ -786,40 +817,50 @@ class _ChunkedReplay:
             return True
         return False
 
+    def plan(self, table: Any, lines: _Lines) -> _P:
+        raise NotImplementedError
+
+    def count(self, plan: _P, lines: _Lines) -> None:
+        raise NotImplementedError
+
+    def one(self, raw: bytes, number: int) -> None:
+        raise NotImplementedError
+
+
+class _ChunkedReplay(_Chunked[_Plan]):
+    """Replays a log a chunk at a time, read through Arrow (see `_Chunked`).
+
+    A chunk's records are grouped by department, the set of rules their facts match (found
+    column-wise, `crmculture.batch.signatures`) and the logged directive values; each group
+    is decided once, by the compiled evaluator on its first record, and compared once, as
+    `_Tally.add` compares. A record that its own route might read otherwise (another format, an
+    unknown fact, a value intake reads otherwise, facts the schema rejects, a decision that
+    fails) goes record by record from its own text, in its place.
+    """
+
+    def __init__(self, tally: _Tally) -> None:
+        from crmculture.batch.signatures import Signatures
+
+        super().__init__(_hints(tally.policy))
+        self.tally = tally
+        self.signatures = Signatures(tally.policy)
+        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+
+    def one(self, raw: bytes, number: int) -> None:
+        self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
+
     def plan(self, table: Any, lines: _Lines) -> _Plan:
         """Read a chunk's table column-wise; raises `UnreadColumn` for a table whose columns
         this cannot read exactly."""
         import numpy as np
-        import pyarrow as pa
 
-        from crmculture.batch.text_columns import UnreadColumn, from_json
+        from crmculture.batch.text_columns import from_json
 
-        names = set(table.column_names)
-        if not {*_KEYS, "log"} <= names:
-            raise UnreadColumn
         count = table.num_rows
-        try:
-            # Another format, a missing key: its own route says so.
-            alone = np.array(_differs(table.column("log"), FORMAT), dtype=np.bool_)
-            for key in _KEYS:
-                if key != "department":  # null is no department
-                    alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-            raise UnreadColumn from None
+        alone = _unlike_records(table, lines)
         department_column = table.column("department").combine_chunks()
-        if not (
-            pa.types.is_string(department_column.type) or pa.types.is_null(department_column.type)
-        ):
-            raise UnreadColumn
-        if "keep" in names and not (
-            pa.types.is_struct(table.column("keep").type)
-            or pa.types.is_null(table.column("keep").type)
-        ):
-            raise UnreadColumn
         schema = self.tally.policy.schema
         facts = table.column("facts").combine_chunks()
-        if not pa.types.is_struct(facts.type):
-            raise UnreadColumn
         typed: dict[str, Any] = {}
         for field in facts.type:
             child = facts.field(field.name)
@@ -830,8 +871,6 @@ class _ChunkedReplay:
             if odd is not None:
                 alone |= odd
         directives = table.column("directives").combine_chunks()
-        if not pa.types.is_struct(directives.type):
-            raise UnreadColumn
         present = {field.name for field in directives.type}
         logged = [
             _logged(directives.field(name) if name in present else None, count)
@@ -923,6 +962,84 @@ class _ChunkedReplay:
                 tally.add(_record(raw, lines.numbers[k], torn=not raw.endswith(b"\n")))
 
 
+def _unlike_records(table: Any, lines: _Lines) -> Any:
+    """Per row of a chunk's table, whether its own route might not read it as a record
+    (another format, a key missing or null, a date that is not one, nesting too deep for
+    Python's JSON reader), as numpy booleans; raises `UnreadColumn` for a table whose
+    columns have types no record has."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crmculture.batch.text_columns import UnreadColumn
+
+    names = set(table.column_names)
+    if not {*_KEYS, "log"} <= names:
+        raise UnreadColumn
+    kinds = {
+        "culture": pa.types.is_struct,
+        "facts": pa.types.is_struct,
+        "directives": pa.types.is_struct,
+        "matched": pa.types.is_list,
+        "department": pa.types.is_string,
+        "keep": pa.types.is_struct,
+        "as_of": pa.types.is_string,
+    }
+    for key, kind in kinds.items():
+        if key in names and not (
+            kind(table.column(key).type) or pa.types.is_null(table.column(key).type)
+        ):
+            raise UnreadColumn
+    try:
+        # Another format, a missing key: its own route says so.
+        alone = np.array(_differs(table.column("log"), FORMAT), dtype=np.bool_)
+        for key in _KEYS:
+            if key != "department":  # null is no department
+                alone |= np.asarray(table.column(key).is_null().to_numpy(zero_copy_only=False))
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        raise UnreadColumn from None
+    if _nesting(table.schema) > _BRACKETS:  # some line may be nested deeper than Python reads
+        alone |= _deep(lines)
+    if "as_of" in names and not pa.types.is_null(table.column("as_of").type):
+        encoded = pc.dictionary_encode(table.column("as_of").combine_chunks())
+        for code, text in enumerate(encoded.dictionary.to_pylist()):
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                alone |= pc.fill_null(pc.equal(encoded.indices, code), False).to_numpy(
+                    zero_copy_only=False
+                )
+    return alone
+
+
+_BRACKETS = 100
+"""A line with more opening brackets than this goes record by record: Arrow reads any depth
+of nesting, Python's JSON reader stops at its recursion limit (the line is then not JSON)."""
+
+
+def _nesting(schema: Any) -> int:
+    """How deep the types of a table's columns nest (Arrow's type nests as deep as the
+    deepest value of the column)."""
+    deepest = 0
+    stack = [(field.type, 1) for field in schema]
+    while stack:
+        kind, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((kind.field(k).type, depth + 1) for k in range(kind.num_fields))
+    return deepest
+
+
+def _deep(lines: _Lines) -> Any:
+    """Per line, whether it has more than `_BRACKETS` opening brackets (numpy booleans)."""
+    import numpy as np
+
+    data = np.frombuffer(lines.data, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    opening = np.flatnonzero((data == ord("[")) | (data == ord("{")))
+    found = np.bincount(np.searchsorted(ends, opening), minlength=len(lines))
+    return np.asarray(found[: len(lines)] > _BRACKETS)
+
+
 def _unknown_fact(name: str, child: Any, alone: Any, lines: _Lines) -> None:
     """Mark the rows that have a fact the schema does not know (its own route rejects them).
     A null is such a fact too, but Arrow reads an absent one as null: a row whose line might
@@ -971,7 +1088,7 @@ def _hints(policy: Policy) -> Any:
         for d in policy.directives
         if d.type in ("text", "enum", "decimal")
     ]
-    fields = [pa.field("department", pa.string())]
+    fields = [pa.field("department", pa.string()), pa.field("as_of", pa.string())]
     if facts:
         fields.append(pa.field("facts", pa.struct(facts)))
     if directives:

@@ -19,7 +19,7 @@ def _log_path(path: str) -> str:
 
 
 def _drift(args: argparse.Namespace, out: IO[str]) -> int:
-    from crmculture.drift import drift, redecide
+    from crmculture.drift import DecisionCounts, _redecided, compare, drift
 
     baseline = _log_path(args.baseline)
     if args.decision is not None and args.culture is None:
@@ -36,8 +36,9 @@ def _drift(args: argparse.Namespace, out: IO[str]) -> int:
             "that culture decides for the same customers"
         )
     else:
-        current = list(redecide(baseline, policy, rejected))
-        found = drift(baseline, current, policy=policy, rejected=rejected)
+        now = _redecided(baseline, policy, rejected)
+        before = DecisionCounts.from_log(baseline, side="baseline", policy=policy)
+        found = compare(before, now, policy=policy, rejected=rejected)
     if args.json:
         _write_json(out, found.to_dict())
     else:
