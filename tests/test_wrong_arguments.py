@@ -11,6 +11,8 @@ import pytest
 
 from crmculture import analyze, compile_policy, diff
 from crmculture.adherence import adherence
+from crmculture.drift import drift, redecide
+from crmculture.log import replay
 from crmculture.stories import acme_culture, acme_policy
 
 CALLS: dict[str, Callable[[Any], object]] = {
@@ -19,6 +21,8 @@ CALLS: dict[str, Callable[[Any], object]] = {
     "diff (new)": lambda wrong: diff(acme_policy(), wrong),
     "adherence": lambda wrong: adherence([], [], wrong),
     "compile_policy": lambda wrong: compile_policy(wrong),
+    "replay": lambda wrong: replay([], wrong),
+    "redecide": lambda wrong: list(redecide([], wrong)),
 }
 
 
@@ -37,6 +41,14 @@ def test_the_core_entry_points(call: Callable[[Any], object], wrong: object, hin
     with pytest.raises(TypeError, match="must be a crmculture Policy") as caught:
         call(wrong)
     assert hint in str(caught.value)
+
+
+def test_drift_takes_no_policy_or_a_policy() -> None:
+    """Its policy is optional (None is fine); anything else is refused."""
+    found = drift([], [], policy=None)
+    assert (found.baseline_records, found.current_records, found.compared) == (0, 0, False)
+    with pytest.raises(TypeError, match=r"^policy must be a crmculture Policy, not str"):
+        drift([], [], policy="acme.yaml")  # type: ignore[arg-type]
 
 
 def test_diff_names_the_argument() -> None:
@@ -68,3 +80,11 @@ def test_dask_and_parquet_front_ends(tmp_path: Path) -> None:
 
     with pytest.raises(TypeError, match=r"^policy must be a crmculture Policy, not str"):
         decide_dask_parquet("in.parquet", tmp_path / "in", tmp_path / "out")  # type: ignore[arg-type]
+
+
+def test_the_html_report() -> None:
+    pytest.importorskip("matplotlib")
+    from crmculture.html_report import html_report
+
+    with pytest.raises(TypeError, match=r"^policy must be a crmculture Policy, not str"):
+        html_report("decisions.jsonl", "acme.yaml")  # type: ignore[arg-type]

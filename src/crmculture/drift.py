@@ -77,7 +77,7 @@ from crmculture.log import (
     _unlike_records,
     read_log,
 )
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.values import json_value
 
 __all__ = [
@@ -670,6 +670,8 @@ def drift(
     Returns:
         The `DriftReport`.
     """
+    if policy is not None:
+        policy = require_policy(policy, "policy")
     before, now = DecisionCounts("baseline"), DecisionCounts("current")
     _read(baseline, before, policy)
     _read(current, now, policy)
@@ -757,6 +759,7 @@ def redecide(
         >>> [r.directives["discount_pct"] for r in redecide(records, new)]
         [0, 8]
     """
+    policy = require_policy(policy, "policy")
     decide = policy.compile()
     typed = _json_facts(policy)
     items = read_log(log) if isinstance(log, str | os.PathLike) else log

@@ -53,7 +53,7 @@ from crmculture.drift import (
     compare,
 )
 from crmculture.log import LogProblem
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -106,6 +106,7 @@ def html_report(
         ImportError: when matplotlib is not installed.
         ValueError: when `windows` is less than 1.
     """
+    policy = require_policy(policy, "policy")
     _matplotlib()
     if windows < 1:
         raise ValueError(f"windows must be at least 1, not {windows}")

@@ -59,7 +59,7 @@ from crmculture.errors import CrmCultureError, InvalidCustomer
 from crmculture.evaluate.decision import Decision
 from crmculture.evaluate.decision_text import decision_text, dumps
 from crmculture.model.directives import Combine
-from crmculture.model.policies import Policy
+from crmculture.model.policies import Policy, require_policy
 from crmculture.model.values import json_value
 
 __all__ = [
@@ -381,6 +381,7 @@ def replay(
         >>> found.changed, found.transitions, found.by_rule
         (1, (('discount_pct', '5', '8', 1),), (('volume-discount', 1),))
     """
+    policy = require_policy(policy, "policy")
     tally = _Tally(policy)
     if isinstance(log, str | os.PathLike):
         # The chunked route decides a group of records by the rules they match, which a
