@@ -32,7 +32,8 @@ from crmculture.log import (
 )
 from crmculture.stories import acme_policy
 from crmculture.testing import customers as customers_of
-from crmculture.testing.policy_strategies import departments_for, policies, rules
+from crmculture.testing import schemas
+from crmculture.testing.policy_strategies import as_of_dates, departments_for, policies, rules
 
 Cli = Callable[..., tuple[int, str, str]]
 CULTURE = str(Path(__file__).parent.parent / "examples" / "acme-culture.yaml")
@@ -496,6 +497,43 @@ def test_chunked_replay_equals_record_by_record_for_generated_cultures(
     assert chunked == replay(list(read_log(path)), new)
 
 
+@settings(deadline=None, max_examples=40)
+@given(
+    data=st.data(),
+    old=policies(schema=schemas(types=("date", "bool", "int")), max_rules=5, as_of=True),
+)
+def test_chunked_replay_of_dated_cultures_equals_record_by_record(
+    data: st.DataObject, old: Policy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Generated cultures that decide by the date, logged on several days, and a new version
+    with rules dropped and dated rules added: the chunked replay, which reads the rules for
+    each logged day, finds what replaying record by record finds."""
+    decide = old.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 15))):
+        day = data.draw(as_of_dates())
+        customer = data.draw(customers_of(old.at(day)))
+        try:
+            decision = decide(customer, data.draw(departments_for(old)), as_of=day)
+        except CrmCultureError:
+            continue
+        lines.append(log_record(decision, {"customer_id": n}))
+    added = [
+        attrs.evolve(rule, id=f"n{k}")
+        for k, rule in enumerate(
+            data.draw(
+                rules(
+                    old.schema, old.directives, max_size=3, departments=old.departments, as_of=True
+                )
+            )
+        )
+    ]
+    new = attrs.evolve(old, rules=(*old.rules[data.draw(st.integers(0, len(old.rules))) :], *added))
+    path = tmp_path_factory.mktemp("log") / "d.log"
+    path.write_text("".join(lines))
+    assert replay(path, new) == replay(list(read_log(path)), new)
+
+
 def test_clean_logs_are_replayed_without_reading_records_one_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -537,11 +575,9 @@ def test_logged_lists_of_equal_but_different_values_are_told_apart(tmp_path: Pat
         }
 
 
-def test_replay_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
-    """Each record is decided as of its logged date, on the chunked route as record by
-    record."""
-    import datetime as dt
-
+def _dated_versions() -> tuple[Policy, Policy]:
+    """Two versions of a culture that decides by the date: re-verify after 365 days, then
+    after 180."""
     from crmculture import AS_OF, Directive, Fact, Schema
 
     schema = Schema([Fact.date("verified_on"), Fact.int("n", min=0, max=10)])
@@ -551,16 +587,78 @@ def test_replay_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
         rule = Rule("re-verify", F.verified_on < AS_OF.minus(days=days), {"route_to": "desk"})
         return Policy("p", schema, [route], [rule], version=name)
 
-    old, new = version(365, "1"), version(180, "2")
-    path = tmp_path / "d.log"
+    return version(365, "1"), version(180, "2")
+
+
+def _dated_log(path: Path, old: Policy, records: int = 300) -> Path:
+    """A log of `old`'s decisions made on two days, for customers verified 10, 200 and 400
+    days before."""
+    import datetime as dt
+
     day = dt.date(2026, 12, 1)
     with DecisionLog(path) as log:
-        for i in range(300):
+        for i in range(records):
             customer = {"verified_on": day - dt.timedelta(days=(10, 200, 400)[i % 3]), "n": i % 10}
             log.write(old.compile()(customer, as_of=day + dt.timedelta(days=i % 2)))
+    return path
+
+
+def test_replay_of_a_culture_that_decides_by_the_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each record is decided as of its logged date, on the chunked route as record by
+    record; the chunked route reads the rules for each date, and no record one by one."""
+    import crmculture.log as log_module
+
+    old, new = _dated_versions()
+    path = _dated_log(tmp_path / "d.log", old)
+    alone: list[int] = []
+    original = log_module._record
+
+    def counting(raw: bytes, number: int, *, torn: bool) -> Any:
+        alone.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(log_module, "_record", counting)
     fast = replay(path, new)
+    assert alone == []
+    monkeypatch.setattr(log_module, "_record", original)
     assert fast == replay(list(read_log(path)), new)
     assert (fast.records, fast.changed, fast.rejected) == (300, 100, ())
+
+
+def test_a_record_without_its_date_is_rejected_by_both_routes(tmp_path: Path) -> None:
+    """A logged record without `as_of`, replayed against a culture that decides by the
+    date: the chunked route sends it record by record, where it is rejected for its date."""
+    old, new = _dated_versions()
+    path = _dated_log(tmp_path / "d.log", old, records=20)
+    lines = path.read_text().splitlines(keepends=True)
+    record = json.loads(lines[4])
+    del record["as_of"]
+    lines[4] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    fast = replay(path, new)
+    assert fast == replay(list(read_log(path)), new)
+    assert fast.records == 20
+    ((reason, count),) = fast.rejected
+    assert count == 1
+    assert "needs an as-of date" in reason
+
+
+def test_redecided_counts_of_a_culture_that_decides_by_the_date(tmp_path: Path) -> None:
+    """Drift against a new version of a dated culture: the chunked counts equal counting
+    each record decided again on its own."""
+    from crmculture.drift import DecisionCounts, _redecided, redecide
+
+    old, new = _dated_versions()
+    path = _dated_log(tmp_path / "d.log", old)
+    chunked = _redecided(path, new)
+    by_record = DecisionCounts()
+    for decision in redecide(path, new):
+        by_record.add(decision)
+    assert (chunked.records, dict(chunked.hits)) == (by_record.records, dict(by_record.hits))
+    assert chunked.values == by_record.values
+    assert dict(chunked.hits) == {"re-verify": 200}
 
 
 def test_a_line_that_is_not_utf8_is_a_problem_by_both_routes(tmp_path: Path) -> None:

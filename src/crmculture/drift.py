@@ -793,11 +793,11 @@ def _redecided(
     rejected records counted by reason in `rejected`.
 
     With the batch extra, the log is read as `crmculture.log.replay` reads it: a chunk at a
-    time through Arrow, records grouped by department and the rules their facts match, each
-    group decided once and counted with its number; without it (or for a policy that decides
-    by the date), record by record."""
+    time through Arrow, records grouped by department and the rules their facts match (on
+    their as-of date, for a policy that decides by the date), each group decided once and
+    counted with its number; without it, record by record."""
     tally = _RedecideTally(policy)
-    if _arrow_available() and not policy.uses_as_of:
+    if _arrow_available():
         _read_chunks(log, _ChunkedRedecide(tally))
     else:
         for item in read_log(log):

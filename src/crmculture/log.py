@@ -384,9 +384,7 @@ def replay(
     policy = require_policy(policy, "policy")
     tally = _Tally(policy)
     if isinstance(log, str | os.PathLike):
-        # The chunked route decides a group of records by the rules they match, which a
-        # policy that decides by the date cannot tell without each record's date.
-        if _arrow_available() and not policy.uses_as_of:
+        if _arrow_available():
             _replay_chunks(log, tally)
         else:
             for item in read_log(log):
@@ -624,6 +622,9 @@ _PIECE = 1 << 21
 _DECISIONS = 4096
 """How many decisions the chunked replay keeps, one per department and set of matching rules."""
 
+_DAYS = 366
+"""How many as-of dates a chunked replay keeps the rules read for."""
+
 _P = TypeVar("_P")
 """What a chunked reader's `_Chunked.plan` finds in a chunk."""
 
@@ -729,8 +730,9 @@ class _Plan(NamedTuple):
     """Per group, its first row (a position in `rows`)."""
     departments: list[str | None]
     """Per group, the department."""
-    signatures: list[tuple[int, ...]]
-    """Per group, which rules its facts match."""
+    signatures: list[Any]
+    """Per group, which rules its facts match (with the as-of date the rules were read for,
+    ``(date, flags)``, for a policy that decides by the date)."""
     logged: list[tuple[Any, ...]]
     """Per group, the logged directive values, in directive order (lists as tuples)."""
     facts: dict[str, Any]
@@ -844,8 +846,12 @@ class _ChunkedReplay(_Chunked[_Plan]):
 
         super().__init__(_hints(tally.policy))
         self.tally = tally
-        self.signatures = Signatures(tally.policy)
-        self.decisions: dict[tuple[str | None, tuple[int, ...]], Decision | None] = {}
+        # A policy that decides by the date matches rules by each record's as-of date: its
+        # rules are read for each date a chunk holds (`dated_signatures`).
+        self.dated = tally.policy.uses_as_of
+        self.signatures = None if self.dated else Signatures(tally.policy)
+        self.signatures_on: dict[dt.date, Signatures] = {}
+        self.decisions: dict[tuple[str | None, Any], Decision | None] = {}
 
     def one(self, raw: bytes, number: int) -> None:
         self.tally.add(_record(raw, number, torn=not raw.endswith(b"\n")))
@@ -877,13 +883,18 @@ class _ChunkedReplay(_Chunked[_Plan]):
             _logged(directives.field(name) if name in present else None, count)
             for name in self.tally.names
         ]
-        found = self.signatures.read(typed, count)
-        if found.bad is not None:
-            alone |= found.bad
+        keys: list[Any]
+        if self.signatures is None:
+            signature_codes, keys, bad = self.dated_signatures(table, typed, count, alone)
+        else:
+            found = self.signatures.read(typed, count)
+            signature_codes, keys, bad = found.codes, list(found.keys), found.bad
+        if bad is not None:
+            alone |= bad
         department_codes, department_values = _encoded(department_column)
         rows = np.flatnonzero(~alone)
-        columns = [department_codes[rows], found.codes[rows]]
-        sizes = [len(department_values), len(found.keys)]
+        columns = [department_codes[rows], signature_codes[rows]]
+        sizes = [len(department_values), len(keys)]
         for codes, values in logged:
             columns.append(codes[rows])
             sizes.append(len(values))
@@ -895,7 +906,7 @@ class _ChunkedReplay(_Chunked[_Plan]):
             groups=groups,
             first=first,
             departments=[department_values[k] for k in department_codes[starts].tolist()],
-            signatures=[found.keys[k] for k in found.codes[starts].tolist()],
+            signatures=[keys[k] for k in signature_codes[starts].tolist()],
             logged=[
                 tuple(values[k] for (_, values), k in zip(logged, codes, strict=True))
                 for codes in zip(*(codes[starts].tolist() for codes, _ in logged), strict=True)
@@ -905,10 +916,59 @@ class _ChunkedReplay(_Chunked[_Plan]):
             facts=typed,
         )
 
+    def dated_signatures(
+        self, table: Any, typed: dict[str, Any], count: int, alone: Any
+    ) -> tuple[Any, list[Any], Any]:
+        """The signatures of a chunk's rows for a policy that decides by the date: each
+        row's matching rules read for its as-of date (its rules resolved for that day), as
+        ``(date, flags)``; rows without a date are marked in `alone` (their own route says
+        the policy needs one)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from crmculture.batch.signatures import Signatures
+
+        codes = np.zeros(count, dtype=np.int64)
+        keys: list[Any] = []
+        bad = np.zeros(count, dtype=np.bool_)
+        if "as_of" not in table.column_names or pa.types.is_null(table.column("as_of").type):
+            alone |= True
+            return codes, keys, None
+        encoded = pc.dictionary_encode(table.column("as_of").combine_chunks())
+        days = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        alone |= days < 0
+        for code, text in enumerate(encoded.dictionary.to_pylist()):
+            rows = np.flatnonzero(days == code)
+            try:
+                day = dt.date.fromisoformat(text)
+            except ValueError:  # already alone (`_unlike_records`)
+                continue
+            signatures = self.signatures_on.get(day)
+            if signatures is None:
+                signatures = Signatures(self.tally.policy.at(day))
+                if len(self.signatures_on) < _DAYS:
+                    self.signatures_on[day] = signatures
+            taken = pa.array(rows)
+            found = signatures.read(
+                {
+                    name: [column[k] for k in rows.tolist()]
+                    if isinstance(column, list)
+                    else column.take(taken)
+                    for name, column in typed.items()
+                },
+                len(rows),
+            )
+            codes[rows] = found.codes + len(keys)
+            keys.extend((day, key) for key in found.keys)
+            if found.bad is not None:
+                bad[rows] |= found.bad
+        return codes, keys, bad
+
     def decision(
         self,
         department: str | None,
-        signature: tuple[int, ...],
+        signature: Any,
         facts: dict[str, Any],
         row: int,
     ) -> Decision | None:
@@ -921,8 +981,9 @@ class _ChunkedReplay(_Chunked[_Plan]):
             pass
         # None is an absent fact to the evaluator, as intake reads it.
         customer = {name: column[row].as_py() for name, column in facts.items()}
+        as_of = signature[0] if self.dated else None
         try:
-            found: Decision | None = self.tally.decide(customer, department)
+            found: Decision | None = self.tally.decide(customer, department, as_of=as_of)
         except CrmCultureError:
             found = None
         if len(self.decisions) < _DECISIONS:
