@@ -438,6 +438,25 @@ def _generic_damage(line: str, kind: str, fact: str) -> str:
     return json.dumps(record, sort_keys=True)
 
 
+def _generated_lines(data: st.DataObject, policy: Policy) -> list[str]:
+    """Up to 20 log lines of `policy`'s decisions for generated customers and departments,
+    about one in five damaged (`GENERIC_DAMAGE`), without their newlines."""
+    decide = policy.compile()
+    lines = []
+    for n in range(data.draw(st.integers(1, 20))):
+        department = data.draw(departments_for(policy))
+        try:
+            decision = decide(data.draw(customers_of(policy)), department)
+        except CrmCultureError:
+            continue
+        line = log_record(decision, {"customer_id": n}).rstrip("\n")
+        if data.draw(st.integers(0, 4)) == 0:
+            fact = data.draw(st.sampled_from(policy.schema.names))
+            line = _generic_damage(line, data.draw(st.sampled_from(GENERIC_DAMAGE)), fact)
+        lines.append(line)
+    return lines
+
+
 @settings(deadline=None, max_examples=60)
 @given(
     data=st.data(),
@@ -458,19 +477,7 @@ def test_chunked_replay_equals_record_by_record_for_generated_cultures(
     single lines or not, finds what replaying record by record finds."""
     import crmculture.log as log_module
 
-    decide = old.compile()
-    lines = []
-    for n in range(data.draw(st.integers(1, 20))):
-        department = data.draw(departments_for(old))
-        try:
-            decision = decide(data.draw(customers_of(old)), department)
-        except CrmCultureError:
-            continue
-        line = log_record(decision, {"customer_id": n}).rstrip("\n")
-        if data.draw(st.integers(0, 4)) == 0:
-            fact = data.draw(st.sampled_from(old.schema.names))
-            line = _generic_damage(line, data.draw(st.sampled_from(GENERIC_DAMAGE)), fact)
-        lines.append(line)
+    lines = _generated_lines(data, old)
     added = [
         Rule(
             f"n{k}",
@@ -858,19 +865,7 @@ def test_chunked_counts_equal_record_by_record_for_generated_cultures(
     record."""
     import crmculture.log as log_module
 
-    decide = policy.compile()
-    lines = []
-    for n in range(data.draw(st.integers(1, 20))):
-        department = data.draw(departments_for(policy))
-        try:
-            decision = decide(data.draw(customers_of(policy)), department)
-        except CrmCultureError:
-            continue
-        line = log_record(decision, {"customer_id": n}).rstrip("\n")
-        if data.draw(st.integers(0, 4)) == 0:
-            fact = data.draw(st.sampled_from(policy.schema.names))
-            line = _generic_damage(line, data.draw(st.sampled_from(GENERIC_DAMAGE)), fact)
-        lines.append(line)
+    lines = _generated_lines(data, policy)
     path = tmp_path_factory.mktemp("log") / "d.log"
     path.write_text("".join(line + "\n" for line in lines))
     saved = log_module.CHUNK_BYTES, log_module._ALONE
