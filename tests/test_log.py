@@ -438,6 +438,20 @@ def _generic_damage(line: str, kind: str, fact: str) -> str:
     return json.dumps(record, sort_keys=True)
 
 
+def _spy_on_records(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[int]:
+    """Make `module._record` note the number of every line it reads on its own (record by
+    record); the list it fills."""
+    read: list[int] = []
+    original = module._record
+
+    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
+        read.append(number)
+        return original(raw, number, torn=torn)
+
+    monkeypatch.setattr(module, "_record", reading)
+    return read
+
+
 def _generated_lines(data: st.DataObject, policy: Policy) -> list[str]:
     """Up to 20 log lines of `policy`'s decisions for generated customers and departments,
     about one in five damaged (`GENERIC_DAMAGE`), without their newlines."""
@@ -552,14 +566,7 @@ def test_clean_logs_are_replayed_without_reading_records_one_by_one(
     with DecisionLog(path) as log:
         for n, customer in enumerate(customers(50)):
             log.write(old.compile()(customer, "sales"), keep={"customer_id": f"c{n}"})
-    alone: list[int] = []
-    original = log_module._record
-
-    def counting(raw: bytes, number: int, *, torn: bool) -> Any:
-        alone.append(number)
-        return original(raw, number, torn=torn)
-
-    monkeypatch.setattr(log_module, "_record", counting)
+    alone = _spy_on_records(monkeypatch, log_module)
     found = replay(path, old)
     assert (found.records, found.changed, alone) == (50, 0, [])
 
@@ -619,18 +626,11 @@ def test_replay_of_a_culture_that_decides_by_the_date(
 
     old, new = _dated_versions()
     path = _dated_log(tmp_path / "d.log", old)
-    alone: list[int] = []
-    original = log_module._record
-
-    def counting(raw: bytes, number: int, *, torn: bool) -> Any:
-        alone.append(number)
-        return original(raw, number, torn=torn)
-
-    monkeypatch.setattr(log_module, "_record", counting)
+    by_record = replay(list(read_log(path)), new)
+    alone = _spy_on_records(monkeypatch, log_module)
     fast = replay(path, new)
     assert alone == []
-    monkeypatch.setattr(log_module, "_record", original)
-    assert fast == replay(list(read_log(path)), new)
+    assert fast == by_record
     assert (fast.records, fast.changed, fast.rejected) == (300, 100, ())
 
 
@@ -889,14 +889,7 @@ def test_clean_logs_are_counted_without_reading_records_one_by_one(
     with DecisionLog(path) as log:
         for n, customer in enumerate(customers(60)):
             log.write(policy.compile()(customer, "sales"), keep={"customer_id": f"c{n}"})
-    read: list[int] = []
-    original = drift_module._record
-
-    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
-        read.append(number)
-        return original(raw, number, torn=torn)
-
-    monkeypatch.setattr(drift_module, "_record", reading)
+    read = _spy_on_records(monkeypatch, drift_module)
     counts = DecisionCounts.from_log(path, policy=policy)
     kinds = {(tuple(sorted(r.matched)), json.dumps(r.directives)) for r in read_log(path)}
     assert (counts.records, len(read)) == (60, len(kinds))
@@ -977,14 +970,7 @@ def test_windows_by_a_kept_number_are_counted_through_arrow(
     with DecisionLog(path) as log:
         for n, customer in enumerate(customers(60)):
             log.write(policy.compile()(customer, "sales"), keep={"week": n // 20})
-    read: list[int] = []
-    original = drift_module._record
-
-    def reading(raw: bytes, number: int, *, torn: bool) -> Any:
-        read.append(number)
-        return original(raw, number, torn=torn)
-
-    monkeypatch.setattr(drift_module, "_record", reading)
+    read = _spy_on_records(monkeypatch, drift_module)
     cut = _chunked_windows(path, 10, "week")
     assert [name for name, _ in cut] == ["0", "1", "2"]
     assert cut == _windows_by_hand(path, 10, "week")

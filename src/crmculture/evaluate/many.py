@@ -4,7 +4,7 @@ each with its record's kept fields when asked."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import attrs
 
@@ -66,6 +66,16 @@ def check_keep(schema: Schema, keep: Iterable[str]) -> tuple[str, ...]:
     if facts:
         raise ValueError(f"kept field `{facts[0]}` is a fact: keep fields that are not facts")
     return names
+
+
+@overload
+def split_kept(
+    record: dict[str, Any], keep: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]: ...
+
+
+@overload
+def split_kept(record: object, keep: tuple[str, ...]) -> tuple[dict[str, Any], object]: ...
 
 
 def split_kept(record: object, keep: tuple[str, ...]) -> tuple[dict[str, Any], object]:

@@ -61,10 +61,12 @@ from crmculture.errors import (
     did_you_mean,
 )
 from crmculture.evaluate.decision import Decision
+from crmculture.evaluate.many import split_kept
 from crmculture.io.decision_stream import CHUNK_SIZE, Emit, OutputChunk, decide_records
 from crmculture.io.records import RecordError, read_records, typed_customer
 from crmculture.log import DecisionLog
 from crmculture.model.facts import Schema
+from crmculture.model.policies import Policy
 from crmculture.service.metrics import ServiceMetrics
 from crmculture.service.openapi import PROBLEM_BASE
 from crmculture.service.served import CultureRejected, ServedCulture, load_served
@@ -410,26 +412,11 @@ class Service:
         explain: bool,
         as_of: dt.date | None = None,
     ) -> bytes:
-        keep = served.keep
         kept: dict[str, Any] | None = None
-        if keep:
-            kept = {name: record.get(name) for name in keep}
-            record = {name: value for name, value in record.items() if name not in kept}
+        if served.keep:
+            kept, record = split_kept(record, served.keep)
         policy = served.policy
-        if (
-            department is not None
-            and policy.departments is not None
-            and department not in policy.departments
-        ):
-            unknown = UnknownDepartmentError(department, policy.departments)
-            raise _Refusal(
-                404,
-                "unknown-department",
-                "unknown department",
-                str(unknown),
-                [Problem(("department",), str(unknown))],
-                kept,
-            )
+        _known_department(policy, department, kept)
         try:
             # Typed as `Schema.parse` types text, then checked once, by the evaluator; a
             # record it rejects is parsed again for the problems in intake's words.
@@ -840,21 +827,25 @@ def _batch_parameters(
     if problems:
         raise _Refusal(400, "invalid-parameters", "invalid query parameters", "", problems)
     department = query.get("department")
-    policy = served.policy
-    if (
-        department is not None
-        and policy.departments is not None
-        and department not in policy.departments
-    ):
-        error = UnknownDepartmentError(department, policy.departments)
-        raise _Refusal(
-            404,
-            "unknown-department",
-            "unknown department",
-            str(error),
-            [Problem(("department",), str(error))],
-        )
+    _known_department(served.policy, department)
     return department, emit, explain, as_of  # type: ignore[return-value]
+
+
+def _known_department(
+    policy: Policy, department: str | None, kept: Mapping[str, Any] | None = None
+) -> None:
+    """Refuse (404) a department the policy does not declare, with the record's kept fields."""
+    if department is None or policy.departments is None or department in policy.departments:
+        return
+    unknown = UnknownDepartmentError(department, policy.departments)
+    raise _Refusal(
+        404,
+        "unknown-department",
+        "unknown department",
+        str(unknown),
+        [Problem(("department",), str(unknown))],
+        kept,
+    )
 
 
 def _intake_problems(
